@@ -1,0 +1,112 @@
+//! The injected clock: everything time-based asks this, never the system directly.
+
+use crate::date::Date;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A source of the current time.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Now, as seconds since the Unix epoch (UTC).
+    fn now_unix(&self) -> i64;
+
+    /// Today's date in England and Wales (UK civil time).
+    fn today_uk(&self) -> Date {
+        uk_date(self.now_unix())
+    }
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs() as i64
+    }
+}
+
+/// A clock stopped at one instant: for tests and reproducible demos.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub i64);
+
+impl Clock for FixedClock {
+    fn now_unix(&self) -> i64 {
+        self.0
+    }
+}
+
+/// Parses an RFC 3339 UTC instant such as `2026-11-21T09:30:00Z` into Unix seconds.
+pub fn parse_utc(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, time) = s.split_once(['T', ' '])?;
+    let date: Date = date.parse().ok()?;
+    let time = time.strip_suffix('Z').or_else(|| time.strip_suffix("+00:00"))?;
+    let mut parts = time.split(':');
+    let h: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let sec: i64 = parts.next().map(|p| p.split('.').next().unwrap_or("0")).unwrap_or("0").parse().ok()?;
+    if parts.next().is_some() || !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..61).contains(&sec) {
+        return None;
+    }
+    Some(date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// The last Sunday of `month` in `year`, as days since the epoch.
+fn last_sunday(year: i32, month: u8) -> i64 {
+    // Only used for March and October, which both have 31 days.
+    let days = Date::new(year, month, 31).map(Date::days_since_epoch).unwrap_or_default();
+    // 1970-01-01 was a Thursday: weekday 0 = Sunday when (days + 4) % 7 == 0.
+    days - (days + 4).rem_euclid(7)
+}
+
+/// The calendar date in the UK at a Unix instant: British Summer Time (UTC+1) runs from 01:00
+/// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October.
+pub fn uk_date(unix: i64) -> Date {
+    let utc_date = Date::from_days_since_epoch(unix.div_euclid(86_400));
+    let year = utc_date.year();
+    let bst_start = last_sunday(year, 3) * 86_400 + 3600;
+    let bst_end = last_sunday(year, 10) * 86_400 + 3600;
+    let offset = if (bst_start..bst_end).contains(&unix) { 3600 } else { 0 };
+    Date::from_days_since_epoch((unix + offset).div_euclid(86_400))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> i64 {
+        parse_utc(s).unwrap()
+    }
+
+    #[test]
+    fn parses_instants() {
+        assert_eq!(at("1970-01-01T00:00:00Z"), 0);
+        assert_eq!(at("2026-11-21T09:30:15Z"), 1_795_253_415);
+        assert_eq!(at("2026-11-21T09:30:15.250Z"), 1_795_253_415);
+        assert!(parse_utc("2026-11-21T09:30:15").is_none());
+        assert!(parse_utc("2026-11-21T25:00:00Z").is_none());
+        assert!(parse_utc("yesterday").is_none());
+    }
+
+    #[test]
+    fn uk_date_follows_summer_time() {
+        // Winter: UK time is UTC.
+        assert_eq!(uk_date(at("2026-01-15T23:30:00Z")).to_string(), "2026-01-15");
+        // Summer: 23:30 UTC is 00:30 the next day in London.
+        assert_eq!(uk_date(at("2026-07-15T23:30:00Z")).to_string(), "2026-07-16");
+        // BST 2026 starts 29 March 01:00 UTC and ends 25 October 01:00 UTC.
+        assert_eq!(uk_date(at("2026-03-28T23:30:00Z")).to_string(), "2026-03-28");
+        assert_eq!(uk_date(at("2026-03-29T23:30:00Z")).to_string(), "2026-03-30");
+        assert_eq!(uk_date(at("2026-10-24T23:30:00Z")).to_string(), "2026-10-25");
+        assert_eq!(uk_date(at("2026-10-25T23:30:00Z")).to_string(), "2026-10-25");
+    }
+
+    #[test]
+    fn fixed_clock_is_fixed() {
+        let c = FixedClock(at("2026-11-21T09:00:00Z"));
+        assert_eq!(c.today_uk().to_string(), "2026-11-21");
+        assert_eq!(c.now_unix(), c.now_unix());
+    }
+}

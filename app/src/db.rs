@@ -1,0 +1,215 @@
+//! The database: SQLite (embedded default) or PostgreSQL, chosen by `DATABASE_URL`.
+//!
+//! Queries are written once, in SQL both engines accept, with `$1`-style parameters (SQLite reads
+//! them by number too), and run through sqlx's `Any` driver. Dates are stored as ISO-8601 text and
+//! instants as Unix seconds, so values read back the same from either engine.
+
+use sqlx::{
+    AnyPool, Executor,
+    any::{AnyPoolOptions, install_default_drivers},
+    migrate::Migrator,
+};
+use std::{path::Path, str::FromStr, time::Duration};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which engine a database runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, in a file under the data directory.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl FromStr for Backend {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Backend, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err("DATABASE_URL must start with sqlite:// or postgres://".into())
+        }
+    }
+}
+
+/// A connection pool and the engine behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The pool every query goes through.
+    pub pool: AnyPool,
+    /// The engine, for the few places SQL must differ.
+    pub backend: Backend,
+}
+
+/// Options for opening the database.
+#[derive(Clone, Debug)]
+pub struct DbOptions {
+    /// Most connections the pool keeps.
+    pub max_connections: u32,
+    /// How long a query waits for a connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions { max_connections: 8, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// Adds `mode=rwc` to a SQLite URL (so the file is created) and creates its folder.
+fn prepare_sqlite_url(url: &str) -> Result<String, sqlx::Error> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    if query.split('&').any(|kv| kv.starts_with("mode=")) {
+        Ok(url.to_owned())
+    } else if query.is_empty() {
+        Ok(format!("sqlite://{path}?mode=rwc"))
+    } else {
+        Ok(format!("sqlite://{path}?{query}&mode=rwc"))
+    }
+}
+
+impl Db {
+    /// Opens a pool on `url`. SQLite connections get WAL, foreign keys and a busy time-out.
+    pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, sqlx::Error> {
+        install_default_drivers();
+        let backend = Backend::from_str(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let pool_options = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout);
+        let pool = match backend {
+            Backend::Sqlite => {
+                pool_options
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&prepare_sqlite_url(url)?)
+                    .await?
+            }
+            Backend::Postgres => pool_options.connect(url).await?,
+        };
+        Ok(Db { pool, backend })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await,
+        }
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Helpers for store tests, which run every case on SQLite and, where a server is configured,
+/// on PostgreSQL.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    /// A fresh, migrated SQLite database in a temporary folder (kept alive by the guard).
+    pub async fn sqlite() -> (Db, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let db = Db::connect(&url, &DbOptions::default()).await.expect("connect sqlite");
+        db.migrate().await.expect("migrate sqlite");
+        (db, dir)
+    }
+
+    /// A fresh, migrated schema on the PostgreSQL server named by `TEST_POSTGRES_URL`.
+    ///
+    /// Returns `None` when that variable is unset, unless `REQUIRE_POSTGRES` is set, in which
+    /// case a missing server fails the test: the test command always sets both.
+    pub async fn postgres() -> Option<Db> {
+        let Ok(base) = std::env::var("TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("REQUIRE_POSTGRES").is_none(),
+                "REQUIRE_POSTGRES is set but TEST_POSTGRES_URL is not"
+            );
+            eprintln!("TEST_POSTGRES_URL unset: PostgreSQL cases skipped");
+            return None;
+        };
+        install_default_drivers();
+        let admin = AnyPool::connect(&base).await.expect("connect postgres");
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .expect("create database");
+        admin.close().await;
+        let url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("TEST_POSTGRES_URL must end with /DATABASE"),
+        };
+        let db = Db::connect(&url, &DbOptions { max_connections: 4, ..DbOptions::default() })
+            .await
+            .expect("connect test database");
+        db.migrate().await.expect("migrate postgres");
+        Some(db)
+    }
+
+    /// Every backend available to this test run.
+    pub async fn all() -> Vec<(Db, Option<tempfile::TempDir>)> {
+        let (sqlite, dir) = sqlite().await;
+        let mut out = vec![(sqlite, Some(dir))];
+        if let Some(pg) = postgres().await {
+            out.push((pg, None));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!("sqlite://data/x.db".parse::<Backend>(), Ok(Backend::Sqlite));
+        assert_eq!("postgres://u@h/db".parse::<Backend>(), Ok(Backend::Postgres));
+        assert_eq!("postgresql://u@h/db".parse::<Backend>(), Ok(Backend::Postgres));
+        assert!("mysql://x".parse::<Backend>().is_err());
+    }
+
+    #[test]
+    fn sqlite_url_gets_create_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/x.db");
+        let url = prepare_sqlite_url(&format!("sqlite://{}", path.display())).unwrap();
+        assert!(url.ends_with("x.db?mode=rwc"), "{url}");
+        assert!(path.parent().unwrap().is_dir());
+        let kept = prepare_sqlite_url("sqlite://:memory:?mode=memory").unwrap();
+        assert_eq!(kept, "sqlite://:memory:?mode=memory");
+    }
+
+    #[tokio::test]
+    async fn sqlite_pragmas_are_applied() {
+        let (db, _dir) = testing::sqlite().await;
+        let fk: (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(&db.pool).await.unwrap();
+        assert_eq!(fk.0, 1);
+        let mode: (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&db.pool).await.unwrap();
+        assert_eq!(mode.0, "wal");
+        assert!(db.ping().await);
+    }
+}

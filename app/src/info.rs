@@ -1,0 +1,99 @@
+//! Information pages linked from the footer: accessibility statement, cookies, privacy.
+
+use crate::i18n::{Msg, use_lang};
+use leptos::prelude::*;
+
+/// A block of an information page.
+enum Block {
+    Heading(Msg),
+    Para(Msg),
+    Bullets(&'static [Msg]),
+}
+
+fn render(title: Msg, blocks: &'static [Block]) -> impl IntoView {
+    let lang = use_lang();
+    let body = blocks
+        .iter()
+        .map(|b| match b {
+            Block::Heading(m) => view! { <h2 class="govuk-heading-m">{lang.t(*m)}</h2> }.into_any(),
+            Block::Para(m) => view! { <p class="govuk-body">{lang.t(*m)}</p> }.into_any(),
+            Block::Bullets(items) => view! {
+                <ul class="govuk-list govuk-list--bullet">
+                    {items.iter().map(|m| view! { <li>{lang.t(*m)}</li> }).collect_view()}
+                </ul>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    view! {
+        {crate::page_title(title)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <h1 class="govuk-heading-l">{lang.t(title)}</h1>
+                {body}
+            </div>
+        </div>
+    }
+}
+
+/// The accessibility statement.
+#[component]
+pub fn AccessibilityPage() -> impl IntoView {
+    use Block::*;
+    static BLOCKS: [Block; 13] = [
+        Para(Msg::A11yIntro),
+        Bullets(&[Msg::A11yCanZoom, Msg::A11yCanKeyboard, Msg::A11yCanScreenReader, Msg::A11yCanWelsh, Msg::A11yCanNoJs]),
+        Heading(Msg::A11yStatusTitle),
+        Para(Msg::A11yStatus),
+        Heading(Msg::A11yTestingTitle),
+        Para(Msg::A11yTesting),
+        Heading(Msg::A11yProblemsTitle),
+        Para(Msg::A11yProblems),
+        Heading(Msg::A11yFormatsTitle),
+        Para(Msg::A11yFormats),
+        Heading(Msg::A11yEnforcementTitle),
+        Para(Msg::A11yEnforcement),
+        Para(Msg::A11yPrepared),
+    ];
+    render(Msg::AccessibilityTitle, &BLOCKS)
+}
+
+/// What cookies the service sets and why.
+#[component]
+pub fn CookiesPage() -> impl IntoView {
+    use Block::*;
+    static BLOCKS: [Block; 7] = [
+        Para(Msg::CookiesIntro),
+        Heading(Msg::CookiesEssentialTitle),
+        Para(Msg::CookiesEssential),
+        Bullets(&[Msg::CookiesLang, Msg::CookiesSession]),
+        Heading(Msg::CookiesNoneTitle),
+        Para(Msg::CookiesNone),
+        Para(Msg::CookiesChange),
+    ];
+    render(Msg::CookiesTitle, &BLOCKS)
+}
+
+/// The privacy notice.
+#[component]
+pub fn PrivacyPage() -> impl IntoView {
+    use Block::*;
+    static BLOCKS: [Block; 15] = [
+        Para(Msg::PrivacyIntro),
+        Heading(Msg::PrivacyWhatTitle),
+        Bullets(&[Msg::PrivacyWhatAccount, Msg::PrivacyWhatOrg, Msg::PrivacyWhatAudit, Msg::PrivacyWhatCase]),
+        Heading(Msg::PrivacyWhyTitle),
+        Para(Msg::PrivacyWhy),
+        Heading(Msg::PrivacySharedTitle),
+        Para(Msg::PrivacyShared),
+        Heading(Msg::PrivacyKeepTitle),
+        Para(Msg::PrivacyKeep),
+        Heading(Msg::PrivacyWhereTitle),
+        Para(Msg::PrivacyWhere),
+        Heading(Msg::PrivacyRightsTitle),
+        Para(Msg::PrivacyRights),
+        Heading(Msg::PrivacyComplainTitle),
+        Para(Msg::PrivacyComplain),
+    ];
+    render(Msg::PrivacyTitle, &BLOCKS)
+}

@@ -1,0 +1,108 @@
+//! The web application: pages, shared types and server functions, organised by feature.
+//!
+//! Server-only code (stores, state) sits behind the `ssr` feature; the browser build
+//! (`hydrate`) gets only what pages need.
+
+pub mod clock;
+pub mod courts;
+pub mod date;
+#[cfg(feature = "ssr")]
+pub mod db;
+pub mod error;
+pub mod i18n;
+pub mod info;
+pub mod layout;
+pub mod start;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod text;
+
+use i18n::{Msg, use_lang};
+use leptos::prelude::*;
+use leptos_meta::{Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app: rendered on the server only.
+#[cfg(feature = "ssr")]
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::MetaTags;
+
+    let lang = i18n::request_lang();
+    provide_context(lang);
+    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(csp) = axum::http::HeaderValue::from_str(&layout::content_security_policy(&nonce)) {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, csp);
+        }
+    }
+    let assets = use_context::<state::AppState>().map(|s| s.assets.clone());
+    let css = assets.as_ref().map(|a| format!("/pkg/{}", a.css));
+    let (js, wasm) = assets
+        .as_ref()
+        .map(|a| (format!("/pkg/{}", a.js), format!("/pkg/{}", a.wasm)))
+        .unwrap_or_default();
+    let bootstrap = format!(
+        "import init, {{ hydrate }} from '{js}';\
+         init({{ module_or_path: '{wasm}' }}).then(() => hydrate());"
+    );
+    view! {
+        <!DOCTYPE html>
+        <html lang=lang.code() class="govuk-template govuk-template--rebranded">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                <meta name="theme-color" content="#1d70b8" />
+                <link rel="icon" href="/assets/images/favicon.svg" type="image/svg+xml" />
+                <link rel="icon" href="/assets/images/favicon.ico" sizes="48x48" />
+                <link rel="stylesheet" href=css />
+                <link rel="modulepreload" href=js.clone() />
+                <link rel="preload" href=wasm.clone() r#as="fetch" r#type="application/wasm" crossorigin="" />
+                <script type="module" nonce=nonce>{bootstrap}</script>
+                <MetaTags />
+            </head>
+            <body class="govuk-template__body">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: the page template around the routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let lang = i18n::page_lang();
+    provide_context(lang);
+    let service = lang.t(Msg::ServiceName);
+
+    view! {
+        <Title formatter=move |page: String| format!("{page} – {service}") />
+        <Router>
+            <layout::SkipLink />
+            <layout::Header />
+            <div class="govuk-width-container">
+                <layout::PhaseBanner />
+                <main class="govuk-main-wrapper" id="main-content" tabindex="-1">
+                    <Routes fallback=layout::NotFound>
+                        <Route path=path!("/") view=start::StartPage />
+                        <Route path=path!("/courts") view=courts::CourtsPage ssr=SsrMode::Async />
+                        <Route path=path!("/accessibility") view=info::AccessibilityPage />
+                        <Route path=path!("/cookies") view=info::CookiesPage />
+                        <Route path=path!("/privacy") view=info::PrivacyPage />
+                    </Routes>
+                </main>
+            </div>
+            <layout::Footer />
+            <layout::FocusMainOnNavigate />
+        </Router>
+    }
+}
+
+/// The page title for a message, used by every page's `<Title>`.
+pub fn page_title(msg: Msg) -> impl IntoView {
+    let lang = use_lang();
+    view! { <Title text=lang.t(msg) /> }
+}

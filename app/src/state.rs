@@ -1,0 +1,62 @@
+//! What server functions and pages get from the server: the database, the clock, the assets.
+
+use crate::{clock::Clock, db::Db, error::AppError};
+use leptos::prelude::*;
+use std::sync::Arc;
+
+/// The browser bundle's file names under `/pkg` (hashed, so they can be cached for a year).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assets {
+    /// The wasm-bindgen JavaScript module.
+    pub js: String,
+    /// The WebAssembly module.
+    pub wasm: String,
+    /// The stylesheet.
+    pub css: String,
+}
+
+impl Assets {
+    /// Reads `pkg/manifest.txt` (lines `js: NAME`, `wasm: NAME`, `css: NAME`) written by the build.
+    pub fn parse_manifest(text: &str) -> Result<Assets, String> {
+        let get = |key: &str| {
+            text.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim() == key)
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty() && !v.contains(['/', '"', '<', '>']))
+                .ok_or_else(|| format!("manifest has no valid `{key}` line"))
+        };
+        Ok(Assets { js: get("js")?, wasm: get("wasm")?, css: get("css")? })
+    }
+}
+
+/// Shared server state, provided to every render and server function.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The injected clock.
+    pub clock: Arc<dyn Clock>,
+    /// The built browser bundle.
+    pub assets: Arc<Assets>,
+}
+
+/// The server state from the reactive context (present in every server render and call).
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_manifest() {
+        let a = Assets::parse_manifest("js: caseaccess.1a2b.js\nwasm: caseaccess.3c4d.wasm\ncss: caseaccess.5e.css\n")
+            .unwrap();
+        assert_eq!(a.js, "caseaccess.1a2b.js");
+        assert_eq!(a.css, "caseaccess.5e.css");
+        assert!(Assets::parse_manifest("js: a.js\nwasm: b.wasm\n").is_err());
+        assert!(Assets::parse_manifest("js: ../evil.js\nwasm: b.wasm\ncss: c.css").is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! Configuration: command-line flags, each also readable from the environment, with defaults
+//! that run on one machine.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// Defence access to criminal cases: the web server.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do (serving is the default).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (migrating the database first).
+    Serve,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Migrate and load the demo data (the courts list shipped with the service). Idempotent.
+    Seed,
+    /// Manage the list of courts using the service.
+    Courts {
+        #[command(subcommand)]
+        command: CourtsCommand,
+    },
+}
+
+/// Courts subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CourtsCommand {
+    /// Add or update courts from a CSV file with columns name,region,go_live_date. Either every
+    /// row is valid and all are saved, or every problem is listed and nothing is saved.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+}
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Settings shared by every subcommand.
+#[derive(Clone, Debug, Args)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub site_addr: SocketAddr,
+
+    /// Folder holding the built site (pkg/ with the browser bundle, assets/, favicon).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: PathBuf,
+
+    /// Folder for the service's own files: the SQLite database and, later, documents and mail.
+    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/NAME. Default: SQLite in DATA_DIR.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Most database connections to keep open.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 8, global = true)]
+    pub database_max_connections: u32,
+
+    /// The address users reach the service at; https:// turns on HSTS.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:3000", global = true)]
+    pub public_url: String,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// Stop the clock at this instant (RFC 3339, UTC), for tests and reproducible demos only.
+    #[arg(long, env = "FIXED_NOW", global = true)]
+    pub fixed_now: Option<String>,
+}
+
+impl Config {
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("caseaccess.db").display()))
+    }
+
+    /// Whether the service is served over HTTPS (and so sends HSTS).
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_on_one_machine() {
+        let cli = Cli::try_parse_from(["server"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.config.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.config.database_url(), "sqlite://data/caseaccess.db");
+        assert!(!cli.config.is_https());
+    }
+
+    #[test]
+    fn flags_and_subcommands() {
+        let cli = Cli::try_parse_from([
+            "server",
+            "courts",
+            "import",
+            "x.csv",
+            "--database-url",
+            "postgres://u@localhost/db",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::Courts { command: CourtsCommand::Import { .. } })));
+        assert_eq!(cli.config.database_url(), "postgres://u@localhost/db");
+    }
+}

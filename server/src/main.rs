@@ -1,0 +1,106 @@
+//! The server binary: `serve` (default), `migrate`, `seed`, `courts import`.
+
+mod config;
+mod http;
+
+use anyhow::Context as _;
+use app::{
+    clock::{Clock, FixedClock, SystemClock, parse_utc},
+    courts::{import::parse_courts_csv, store::upsert_all},
+    db::{Db, DbOptions},
+};
+use clap::Parser;
+use config::{Cli, Command, Config, CourtsCommand, LogFormat};
+use std::{process::ExitCode, sync::Arc};
+use tracing_subscriber::{EnvFilter, fmt};
+
+/// The courts list shipped with the service, loaded by `seed`.
+const BUNDLED_COURTS: &str = include_str!("../data/courts.csv");
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.config.log_format);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "stopped");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let db = open_db(&config).await?;
+            http::serve(config.clone(), db, clock(&config)?).await
+        }
+        Command::Migrate => {
+            open_db(&config).await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::Seed => {
+            let db = open_db(&config).await?;
+            import_courts(&db, BUNDLED_COURTS, "the bundled courts list", clock(&config)?.as_ref()).await
+        }
+        Command::Courts { command: CourtsCommand::Import { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let db = open_db(&config).await?;
+            import_courts(&db, &text, &file.display().to_string(), clock(&config)?.as_ref()).await
+        }
+    }
+}
+
+/// Opens the configured database and brings its schema up to date.
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    let options = DbOptions { max_connections: config.database_max_connections, ..DbOptions::default() };
+    let db = Db::connect(&url, &options).await.context("opening the database (check DATABASE_URL)")?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+fn clock(config: &Config) -> anyhow::Result<Arc<dyn Clock>> {
+    Ok(match &config.fixed_now {
+        Some(s) => {
+            let at = parse_utc(s).with_context(|| format!("FIXED_NOW {s:?} is not like 2026-11-21T09:00:00Z"))?;
+            tracing::warn!(fixed_now = %s, "the clock is fixed: for tests and demos only");
+            Arc::new(FixedClock(at))
+        }
+        None => Arc::new(SystemClock),
+    })
+}
+
+async fn import_courts(db: &Db, text: &str, source: &str, clock: &dyn Clock) -> anyhow::Result<()> {
+    let courts = match parse_courts_csv(text) {
+        Ok(c) => c,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{source}: {e}");
+            }
+            anyhow::bail!("{} problem(s) in {source}; nothing was imported", errors.len());
+        }
+    };
+    let s = upsert_all(db, &courts, clock.now_unix()).await.context("saving courts")?;
+    println!(
+        "Imported {} courts from {source}: {} added, {} updated, {} unchanged.",
+        courts.len(),
+        s.added,
+        s.updated,
+        s.unchanged
+    );
+    Ok(())
+}
