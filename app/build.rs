@@ -27,16 +27,25 @@ fn load(path: &Path) -> BTreeMap<String, Entry> {
                     let i = CATEGORIES
                         .iter()
                         .position(|c| *c == cat)
-                        .unwrap_or_else(|| panic!("{}: {key}.{cat}: unknown plural category", path.display()));
+                        .unwrap_or_else(|| {
+                            panic!("{}: {key}.{cat}: unknown plural category", path.display())
+                        });
                     let toml::Value::String(s) = v else {
                         panic!("{}: {key}.{cat}: must be a string", path.display())
                     };
                     forms[i] = Some(s);
                 }
-                assert!(forms[5].is_some(), "{}: {key}: plural needs `other`", path.display());
+                assert!(
+                    forms[5].is_some(),
+                    "{}: {key}: plural needs `other`",
+                    path.display()
+                );
                 Entry::Plural(forms)
             }
-            _ => panic!("{}: {key}: must be a string or a plural table", path.display()),
+            _ => panic!(
+                "{}: {key}: must be a string or a plural table",
+                path.display()
+            ),
         };
         out.insert(key, entry);
     }
@@ -48,7 +57,9 @@ fn variant(key: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -59,7 +70,10 @@ fn main() {
     let en = load(&dir.join("en.toml"));
     let cy = load(&dir.join("cy.toml"));
     for key in cy.keys() {
-        assert!(en.contains_key(key), "cy.toml has `{key}`, which en.toml lacks");
+        assert!(
+            en.contains_key(key),
+            "cy.toml has `{key}`, which en.toml lacks"
+        );
     }
 
     let mut texts = Vec::new();
@@ -91,7 +105,11 @@ fn main() {
             let _ = writeln!(code, "    {:?},", if pick == 0 { a } else { b });
         }
         code.push_str("];\n");
-        let _ = writeln!(code, "static {name}_PLURAL: [[&str; 6]; {}] = [", plurals.len());
+        let _ = writeln!(
+            code,
+            "static {name}_PLURAL: [[&str; 6]; {}] = [",
+            plurals.len()
+        );
         for (_, a, b) in &plurals {
             let forms = if pick == 0 { a } else { b };
             let other = forms[5].clone().unwrap_or_default();

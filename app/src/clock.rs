@@ -42,12 +42,23 @@ pub fn parse_utc(s: &str) -> Option<i64> {
     let s = s.trim();
     let (date, time) = s.split_once(['T', ' '])?;
     let date: Date = date.parse().ok()?;
-    let time = time.strip_suffix('Z').or_else(|| time.strip_suffix("+00:00"))?;
+    let time = time
+        .strip_suffix('Z')
+        .or_else(|| time.strip_suffix("+00:00"))?;
     let mut parts = time.split(':');
     let h: i64 = parts.next()?.parse().ok()?;
     let m: i64 = parts.next()?.parse().ok()?;
-    let sec: i64 = parts.next().map(|p| p.split('.').next().unwrap_or("0")).unwrap_or("0").parse().ok()?;
-    if parts.next().is_some() || !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..61).contains(&sec) {
+    let sec: i64 = parts
+        .next()
+        .map(|p| p.split('.').next().unwrap_or("0"))
+        .unwrap_or("0")
+        .parse()
+        .ok()?;
+    if parts.next().is_some()
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&m)
+        || !(0..61).contains(&sec)
+    {
         return None;
     }
     Some(date.days_since_epoch() * 86_400 + h * 3600 + m * 60 + sec)
@@ -56,7 +67,9 @@ pub fn parse_utc(s: &str) -> Option<i64> {
 /// The last Sunday of `month` in `year`, as days since the epoch.
 fn last_sunday(year: i32, month: u8) -> i64 {
     // Only used for March and October, which both have 31 days.
-    let days = Date::new(year, month, 31).map(Date::days_since_epoch).unwrap_or_default();
+    let days = Date::new(year, month, 31)
+        .map(Date::days_since_epoch)
+        .unwrap_or_default();
     // 1970-01-01 was a Thursday: weekday 0 = Sunday when (days + 4) % 7 == 0.
     days - (days + 4).rem_euclid(7)
 }
@@ -68,7 +81,11 @@ pub fn uk_date(unix: i64) -> Date {
     let year = utc_date.year();
     let bst_start = last_sunday(year, 3) * 86_400 + 3600;
     let bst_end = last_sunday(year, 10) * 86_400 + 3600;
-    let offset = if (bst_start..bst_end).contains(&unix) { 3600 } else { 0 };
+    let offset = if (bst_start..bst_end).contains(&unix) {
+        3600
+    } else {
+        0
+    };
     Date::from_days_since_epoch((unix + offset).div_euclid(86_400))
 }
 
@@ -93,14 +110,32 @@ mod tests {
     #[test]
     fn uk_date_follows_summer_time() {
         // Winter: UK time is UTC.
-        assert_eq!(uk_date(at("2026-01-15T23:30:00Z")).to_string(), "2026-01-15");
+        assert_eq!(
+            uk_date(at("2026-01-15T23:30:00Z")).to_string(),
+            "2026-01-15"
+        );
         // Summer: 23:30 UTC is 00:30 the next day in London.
-        assert_eq!(uk_date(at("2026-07-15T23:30:00Z")).to_string(), "2026-07-16");
+        assert_eq!(
+            uk_date(at("2026-07-15T23:30:00Z")).to_string(),
+            "2026-07-16"
+        );
         // BST 2026 starts 29 March 01:00 UTC and ends 25 October 01:00 UTC.
-        assert_eq!(uk_date(at("2026-03-28T23:30:00Z")).to_string(), "2026-03-28");
-        assert_eq!(uk_date(at("2026-03-29T23:30:00Z")).to_string(), "2026-03-30");
-        assert_eq!(uk_date(at("2026-10-24T23:30:00Z")).to_string(), "2026-10-25");
-        assert_eq!(uk_date(at("2026-10-25T23:30:00Z")).to_string(), "2026-10-25");
+        assert_eq!(
+            uk_date(at("2026-03-28T23:30:00Z")).to_string(),
+            "2026-03-28"
+        );
+        assert_eq!(
+            uk_date(at("2026-03-29T23:30:00Z")).to_string(),
+            "2026-03-30"
+        );
+        assert_eq!(
+            uk_date(at("2026-10-24T23:30:00Z")).to_string(),
+            "2026-10-25"
+        );
+        assert_eq!(
+            uk_date(at("2026-10-25T23:30:00Z")).to_string(),
+            "2026-10-25"
+        );
     }
 
     #[test]

@@ -175,7 +175,10 @@ mod tests {
         let d: Date = "2021-03-01".parse().unwrap();
         assert_eq!((d.year(), d.month(), d.day()), (2021, 3, 1));
         assert_eq!(d.to_string(), "2021-03-01");
-        assert_eq!(" 2024-02-29 ".parse::<Date>().unwrap().to_string(), "2024-02-29");
+        assert_eq!(
+            " 2024-02-29 ".parse::<Date>().unwrap().to_string(),
+            "2024-02-29"
+        );
     }
 
     #[test]
@@ -206,7 +209,10 @@ mod tests {
         let d = Date::new(2024, 2, 28).unwrap();
         assert_eq!(d.add_days(1).to_string(), "2024-02-29");
         assert_eq!(d.add_days(2).to_string(), "2024-03-01");
-        assert_eq!(Date::new(2025, 12, 31).unwrap().add_days(1).to_string(), "2026-01-01");
+        assert_eq!(
+            Date::new(2025, 12, 31).unwrap().add_days(1).to_string(),
+            "2026-01-01"
+        );
         assert_eq!(d.days_until(Date::new(2024, 3, 31).unwrap()), 32);
     }
 

@@ -57,16 +57,24 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions { max_connections: 8, acquire_timeout: Duration::from_secs(5) }
+        DbOptions {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
 /// Adds `mode=rwc` to a SQLite URL (so the file is created) and creates its folder.
 fn prepare_sqlite_url(url: &str) -> Result<String, sqlx::Error> {
-    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path != ":memory:" && !path.is_empty() {
-        if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent)?;
         }
     }
@@ -132,7 +140,9 @@ pub mod testing {
     pub async fn sqlite() -> (Db, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let db = Db::connect(&url, &DbOptions::default()).await.expect("connect sqlite");
+        let db = Db::connect(&url, &DbOptions::default())
+            .await
+            .expect("connect sqlite");
         db.migrate().await.expect("migrate sqlite");
         (db, dir)
     }
@@ -162,9 +172,15 @@ pub mod testing {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("TEST_POSTGRES_URL must end with /DATABASE"),
         };
-        let db = Db::connect(&url, &DbOptions { max_connections: 4, ..DbOptions::default() })
-            .await
-            .expect("connect test database");
+        let db = Db::connect(
+            &url,
+            &DbOptions {
+                max_connections: 4,
+                ..DbOptions::default()
+            },
+        )
+        .await
+        .expect("connect test database");
         db.migrate().await.expect("migrate postgres");
         Some(db)
     }
@@ -187,8 +203,14 @@ mod tests {
     #[test]
     fn backend_from_url() {
         assert_eq!("sqlite://data/x.db".parse::<Backend>(), Ok(Backend::Sqlite));
-        assert_eq!("postgres://u@h/db".parse::<Backend>(), Ok(Backend::Postgres));
-        assert_eq!("postgresql://u@h/db".parse::<Backend>(), Ok(Backend::Postgres));
+        assert_eq!(
+            "postgres://u@h/db".parse::<Backend>(),
+            Ok(Backend::Postgres)
+        );
+        assert_eq!(
+            "postgresql://u@h/db".parse::<Backend>(),
+            Ok(Backend::Postgres)
+        );
         assert!("mysql://x".parse::<Backend>().is_err());
     }
 
@@ -206,9 +228,15 @@ mod tests {
     #[tokio::test]
     async fn sqlite_pragmas_are_applied() {
         let (db, _dir) = testing::sqlite().await;
-        let fk: (i64,) = sqlx::query_as("PRAGMA foreign_keys").fetch_one(&db.pool).await.unwrap();
+        let fk: (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
         assert_eq!(fk.0, 1);
-        let mode: (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&db.pool).await.unwrap();
+        let mode: (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
         assert_eq!(mode.0, "wal");
         assert!(db.ping().await);
     }

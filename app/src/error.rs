@@ -96,7 +96,9 @@ mod tests {
         let e = AppError::internal("database password is hunter2");
         let shown = e.message(Lang::En);
         assert!(!shown.contains("hunter2"));
-        let AppError::Internal { incident } = &e else { panic!("not internal") };
+        let AppError::Internal { incident } = &e else {
+            panic!("not internal")
+        };
         assert_eq!(incident.len(), 12);
         assert!(shown.contains(incident.as_str()));
     }

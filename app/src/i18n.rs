@@ -96,7 +96,10 @@ impl Lang {
             Lang::En => &EN_PLURAL[msg as usize],
             Lang::Cy => &CY_PLURAL[msg as usize],
         };
-        fill(forms[self.plural_category(n) as usize], &[("count", &n.to_string())])
+        fill(
+            forms[self.plural_category(n) as usize],
+            &[("count", &n.to_string())],
+        )
     }
 
     /// CLDR cardinal plural category of `n` (Welsh distinguishes six).
@@ -159,9 +162,15 @@ mod tests {
 
     #[test]
     fn accept_language_picks_highest_quality_supported() {
-        assert_eq!(Lang::from_accept_language("cy-GB,cy;q=0.9,en;q=0.8"), Lang::Cy);
+        assert_eq!(
+            Lang::from_accept_language("cy-GB,cy;q=0.9,en;q=0.8"),
+            Lang::Cy
+        );
         assert_eq!(Lang::from_accept_language("en-GB,cy;q=0.9"), Lang::En);
-        assert_eq!(Lang::from_accept_language("fr, cy;q=0.5, en;q=0.4"), Lang::Cy);
+        assert_eq!(
+            Lang::from_accept_language("fr, cy;q=0.5, en;q=0.4"),
+            Lang::Cy
+        );
         assert_eq!(Lang::from_accept_language("fr,de"), Lang::En);
         assert_eq!(Lang::from_accept_language("cy;q=0, en;q=0.1"), Lang::En);
         assert_eq!(Lang::from_accept_language("en;q=0.2, cy;q=0.7"), Lang::Cy);
@@ -170,7 +179,10 @@ mod tests {
 
     #[test]
     fn query_beats_cookie_beats_header() {
-        assert_eq!(Lang::negotiate(Some("cy"), Some("en"), Some("en")), Lang::Cy);
+        assert_eq!(
+            Lang::negotiate(Some("cy"), Some("en"), Some("en")),
+            Lang::Cy
+        );
         assert_eq!(Lang::negotiate(None, Some("cy"), Some("en")), Lang::Cy);
         assert_eq!(Lang::negotiate(Some("xx"), None, Some("cy")), Lang::Cy);
         assert_eq!(Lang::negotiate(None, None, None), Lang::En);
@@ -208,7 +220,13 @@ mod tests {
 #[cfg(feature = "ssr")]
 pub fn request_lang() -> Lang {
     use_context::<axum::http::request::Parts>()
-        .map(|parts| parts.extensions.get::<Lang>().copied().unwrap_or_else(|| Lang::from_headers(&parts)))
+        .map(|parts| {
+            parts
+                .extensions
+                .get::<Lang>()
+                .copied()
+                .unwrap_or_else(|| Lang::from_headers(&parts))
+        })
         .unwrap_or_default()
 }
 
@@ -217,7 +235,10 @@ impl Lang {
     /// Negotiates the language from a request's query string, cookie and `Accept-Language`.
     pub fn from_headers(parts: &axum::http::request::Parts) -> Lang {
         let query = parts.uri.query().and_then(|q| {
-            q.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "lang").map(|(_, v)| v)
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "lang")
+                .map(|(_, v)| v)
         });
         let cookie = parts
             .headers

@@ -42,7 +42,13 @@ pub fn AccessibilityPage() -> impl IntoView {
     use Block::*;
     static BLOCKS: [Block; 13] = [
         Para(Msg::A11yIntro),
-        Bullets(&[Msg::A11yCanZoom, Msg::A11yCanKeyboard, Msg::A11yCanScreenReader, Msg::A11yCanWelsh, Msg::A11yCanNoJs]),
+        Bullets(&[
+            Msg::A11yCanZoom,
+            Msg::A11yCanKeyboard,
+            Msg::A11yCanScreenReader,
+            Msg::A11yCanWelsh,
+            Msg::A11yCanNoJs,
+        ]),
         Heading(Msg::A11yStatusTitle),
         Para(Msg::A11yStatus),
         Heading(Msg::A11yTestingTitle),
@@ -81,7 +87,12 @@ pub fn PrivacyPage() -> impl IntoView {
     static BLOCKS: [Block; 15] = [
         Para(Msg::PrivacyIntro),
         Heading(Msg::PrivacyWhatTitle),
-        Bullets(&[Msg::PrivacyWhatAccount, Msg::PrivacyWhatOrg, Msg::PrivacyWhatAudit, Msg::PrivacyWhatCase]),
+        Bullets(&[
+            Msg::PrivacyWhatAccount,
+            Msg::PrivacyWhatOrg,
+            Msg::PrivacyWhatAudit,
+            Msg::PrivacyWhatCase,
+        ]),
         Heading(Msg::PrivacyWhyTitle),
         Para(Msg::PrivacyWhy),
         Heading(Msg::PrivacySharedTitle),

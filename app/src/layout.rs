@@ -6,7 +6,11 @@ use leptos_router::hooks::use_location;
 
 /// The Content-Security-Policy for a page whose inline bootstrap script carries `nonce`.
 pub fn content_security_policy(nonce: &str) -> String {
-    let script = if nonce.is_empty() { String::new() } else { format!(" 'nonce-{nonce}'") };
+    let script = if nonce.is_empty() {
+        String::new()
+    } else {
+        format!(" 'nonce-{nonce}'")
+    };
     format!(
         "default-src 'self'; script-src 'self'{script} 'wasm-unsafe-eval'; style-src 'self'{script}; \
          img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
@@ -57,7 +61,11 @@ fn NavItem(href: &'static str, label: Msg, exact: bool) -> impl IntoView {
     let location = use_location();
     let active = move || {
         let path = location.pathname.get();
-        if exact { path == href } else { path == href || path.starts_with(&format!("{href}/")) }
+        if exact {
+            path == href
+        } else {
+            path == href || path.starts_with(&format!("{href}/"))
+        }
     };
     view! {
         <li
@@ -238,7 +246,10 @@ pub fn NotFound() -> impl IntoView {
 /// A problem loading a page's data: the message (with any incident id) and, where trying again
 /// may help, a button that does.
 #[component]
-pub fn LoadError(error: crate::error::AppError, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
+pub fn LoadError(
+    error: crate::error::AppError,
+    #[prop(optional)] retry: Option<Callback<()>>,
+) -> impl IntoView {
     let lang = use_lang();
     let retryable = matches!(error, crate::error::AppError::Unavailable(_));
     view! {

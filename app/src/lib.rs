@@ -21,8 +21,9 @@ use i18n::{Msg, use_lang};
 use leptos::prelude::*;
 use leptos_meta::{Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path,
 };
 
 /// The HTML document around the app: rendered on the server only.
@@ -32,9 +33,12 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
 
     let lang = i18n::request_lang();
     provide_context(lang);
-    let nonce = leptos::nonce::use_nonce().map(|n| n.to_string()).unwrap_or_default();
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(csp) = axum::http::HeaderValue::from_str(&layout::content_security_policy(&nonce)) {
+        if let Ok(csp) = axum::http::HeaderValue::from_str(&layout::content_security_policy(&nonce))
+        {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, csp);
         }
     }

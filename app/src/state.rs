@@ -26,7 +26,11 @@ impl Assets {
                 .filter(|v| !v.is_empty() && !v.contains(['/', '"', '<', '>']))
                 .ok_or_else(|| format!("manifest has no valid `{key}` line"))
         };
-        Ok(Assets { js: get("js")?, wasm: get("wasm")?, css: get("css")? })
+        Ok(Assets {
+            js: get("js")?,
+            wasm: get("wasm")?,
+            css: get("css")?,
+        })
     }
 }
 
@@ -52,8 +56,10 @@ mod tests {
 
     #[test]
     fn reads_manifest() {
-        let a = Assets::parse_manifest("js: caseaccess.1a2b.js\nwasm: caseaccess.3c4d.wasm\ncss: caseaccess.5e.css\n")
-            .unwrap();
+        let a = Assets::parse_manifest(
+            "js: caseaccess.1a2b.js\nwasm: caseaccess.3c4d.wasm\ncss: caseaccess.5e.css\n",
+        )
+        .unwrap();
         assert_eq!(a.js, "caseaccess.1a2b.js");
         assert_eq!(a.css, "caseaccess.5e.css");
         assert!(Assets::parse_manifest("js: a.js\nwasm: b.wasm\n").is_err());

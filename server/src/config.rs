@@ -54,11 +54,21 @@ pub enum LogFormat {
 #[derive(Clone, Debug, Args)]
 pub struct Config {
     /// Address and port to listen on.
-    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub site_addr: SocketAddr,
 
     /// Folder holding the built site (pkg/ with the browser bundle, assets/, favicon).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
     pub site_root: PathBuf,
 
     /// Folder for the service's own files: the SQLite database and, later, documents and mail.
@@ -70,15 +80,31 @@ pub struct Config {
     pub database_url: Option<String>,
 
     /// Most database connections to keep open.
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 8, global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 8,
+        global = true
+    )]
     pub database_max_connections: u32,
 
     /// The address users reach the service at; https:// turns on HSTS.
-    #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:3000", global = true)]
+    #[arg(
+        long,
+        env = "PUBLIC_URL",
+        default_value = "http://localhost:3000",
+        global = true
+    )]
     pub public_url: String,
 
     /// Log format.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     /// Stop the clock at this instant (RFC 3339, UTC), for tests and reproducible demos only.
@@ -89,9 +115,9 @@ pub struct Config {
 impl Config {
     /// The database URL, defaulting to a SQLite file in the data directory.
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("caseaccess.db").display()))
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("caseaccess.db").display())
+        })
     }
 
     /// Whether the service is served over HTTPS (and so sends HSTS).
@@ -124,7 +150,12 @@ mod tests {
             "postgres://u@localhost/db",
         ])
         .unwrap();
-        assert!(matches!(cli.command, Some(Command::Courts { command: CourtsCommand::Import { .. } })));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Courts {
+                command: CourtsCommand::Import { .. }
+            })
+        ));
         assert_eq!(cli.config.database_url(), "postgres://u@localhost/db");
     }
 }

@@ -32,7 +32,8 @@ async fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -54,12 +55,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed => {
             let db = open_db(&config).await?;
-            import_courts(&db, BUNDLED_COURTS, "the bundled courts list", clock(&config)?.as_ref()).await
+            import_courts(
+                &db,
+                BUNDLED_COURTS,
+                "the bundled courts list",
+                clock(&config)?.as_ref(),
+            )
+            .await
         }
-        Command::Courts { command: CourtsCommand::Import { file } } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        Command::Courts {
+            command: CourtsCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let db = open_db(&config).await?;
-            import_courts(&db, &text, &file.display().to_string(), clock(&config)?.as_ref()).await
+            import_courts(
+                &db,
+                &text,
+                &file.display().to_string(),
+                clock(&config)?.as_ref(),
+            )
+            .await
         }
     }
 }
@@ -67,8 +83,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Opens the configured database and brings its schema up to date.
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let url = config.database_url();
-    let options = DbOptions { max_connections: config.database_max_connections, ..DbOptions::default() };
-    let db = Db::connect(&url, &options).await.context("opening the database (check DATABASE_URL)")?;
+    let options = DbOptions {
+        max_connections: config.database_max_connections,
+        ..DbOptions::default()
+    };
+    let db = Db::connect(&url, &options)
+        .await
+        .context("opening the database (check DATABASE_URL)")?;
     db.migrate().await.context("migrating the database")?;
     Ok(db)
 }
@@ -76,7 +97,8 @@ async fn open_db(config: &Config) -> anyhow::Result<Db> {
 fn clock(config: &Config) -> anyhow::Result<Arc<dyn Clock>> {
     Ok(match &config.fixed_now {
         Some(s) => {
-            let at = parse_utc(s).with_context(|| format!("FIXED_NOW {s:?} is not like 2026-11-21T09:00:00Z"))?;
+            let at = parse_utc(s)
+                .with_context(|| format!("FIXED_NOW {s:?} is not like 2026-11-21T09:00:00Z"))?;
             tracing::warn!(fixed_now = %s, "the clock is fixed: for tests and demos only");
             Arc::new(FixedClock(at))
         }
@@ -91,10 +113,15 @@ async fn import_courts(db: &Db, text: &str, source: &str, clock: &dyn Clock) -> 
             for e in &errors {
                 eprintln!("{source}: {e}");
             }
-            anyhow::bail!("{} problem(s) in {source}; nothing was imported", errors.len());
+            anyhow::bail!(
+                "{} problem(s) in {source}; nothing was imported",
+                errors.len()
+            );
         }
     };
-    let s = upsert_all(db, &courts, clock.now_unix()).await.context("saving courts")?;
+    let s = upsert_all(db, &courts, clock.now_unix())
+        .await
+        .context("saving courts")?;
     println!(
         "Imported {} courts from {source}: {} added, {} updated, {} unchanged.",
         courts.len(),

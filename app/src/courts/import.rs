@@ -22,14 +22,22 @@ impl std::fmt::Display for RowError {
 /// Parses the whole file. Either every row is valid and all courts are returned, or every
 /// problem in the file is returned, so one run of the import shows everything to fix.
 pub fn parse_courts_csv(text: &str) -> Result<Vec<Court>, Vec<RowError>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let mut errors = Vec::new();
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
-        Err(e) => return Err(vec![RowError { line: 1, message: format!("cannot read the header: {e}") }]),
+        Err(e) => {
+            return Err(vec![RowError {
+                line: 1,
+                message: format!("cannot read the header: {e}"),
+            }]);
+        }
     };
     let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(name_i), Some(region_i), Some(date_i)) = (column("name"), column("region"), column("go_live_date"))
+    let (Some(name_i), Some(region_i), Some(date_i)) =
+        (column("name"), column("region"), column("go_live_date"))
     else {
         return Err(vec![RowError {
             line: 1,
@@ -40,11 +48,18 @@ pub fn parse_courts_csv(text: &str) -> Result<Vec<Court>, Vec<RowError>> {
     let mut courts = Vec::new();
     let mut seen = HashSet::new();
     for (i, record) in reader.records().enumerate() {
-        let line = record.as_ref().ok().and_then(|r| r.position()).map_or(i + 2, |p| p.line() as usize);
+        let line = record
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i + 2, |p| p.line() as usize);
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(RowError { line, message: format!("cannot read the row: {e}") });
+                errors.push(RowError {
+                    line,
+                    message: format!("cannot read the row: {e}"),
+                });
                 continue;
             }
         };
@@ -73,13 +88,23 @@ pub fn parse_courts_csv(text: &str) -> Result<Vec<Court>, Vec<RowError>> {
             }
         };
         match (region, date) {
-            (Some(region), Some(go_live)) if problems.is_empty() => {
-                courts.push(Court { name: name.to_owned(), region, go_live })
-            }
-            _ => errors.extend(problems.into_iter().map(|message| RowError { line, message })),
+            (Some(region), Some(go_live)) if problems.is_empty() => courts.push(Court {
+                name: name.to_owned(),
+                region,
+                go_live,
+            }),
+            _ => errors.extend(
+                problems
+                    .into_iter()
+                    .map(|message| RowError { line, message }),
+            ),
         }
     }
-    if errors.is_empty() { Ok(courts) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(courts)
+    } else {
+        Err(errors)
+    }
 }
 
 #[cfg(test)]
@@ -124,7 +149,10 @@ mod tests {
         let courts = parse_courts_csv(include_str!("../../../server/data/courts.csv")).unwrap();
         assert!(courts.len() > 50, "only {} courts", courts.len());
         for region in Region::ALL {
-            assert!(courts.iter().any(|c| c.region == region), "no court in {region:?}");
+            assert!(
+                courts.iter().any(|c| c.region == region),
+                "no court in {region:?}"
+            );
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Courts using the service: the public list at `/courts`.
 
-mod page;
 #[cfg(feature = "ssr")]
 pub mod import;
+mod page;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -122,20 +122,19 @@ impl Court {
         }
     }
 
-    /// Whether the court matches a search: every word of the query appears in its name or its
-    /// region's name (in either language), ignoring case, accents and punctuation.
+    /// Whether the court matches a search: the query appears in its name or in its region's name
+    /// (in either language), ignoring case, accents and punctuation. "north west" finds the
+    /// North West, not every court with "north" in its name and "west" in its region.
     pub fn matches(&self, query: &str) -> bool {
-        let words = normalise(query);
-        if words.is_empty() {
-            return true;
-        }
-        let haystack = normalise(&format!(
-            "{} {} {}",
-            self.name,
-            self.region.name(Lang::En),
-            self.region.name(Lang::Cy)
-        ));
-        words.split(' ').all(|w| haystack.contains(w))
+        let query = normalise(query);
+        query.is_empty()
+            || [
+                self.name.as_str(),
+                self.region.name(Lang::En),
+                self.region.name(Lang::Cy),
+            ]
+            .iter()
+            .any(|field| normalise(field).contains(&query))
     }
 }
 
@@ -153,7 +152,10 @@ pub struct CourtList {
 pub async fn list_courts() -> Result<CourtList, AppError> {
     let state = crate::state::app_state()?;
     let courts = store::list(&state.db).await.map_err(AppError::internal)?;
-    Ok(CourtList { today: state.clock.today_uk(), courts })
+    Ok(CourtList {
+        today: state.clock.today_uk(),
+        courts,
+    })
 }
 
 #[cfg(test)]
@@ -161,7 +163,11 @@ mod tests {
     use super::*;
 
     fn court(name: &str, region: Region, go_live: &str) -> Court {
-        Court { name: name.into(), region, go_live: go_live.parse().unwrap() }
+        Court {
+            name: name.into(),
+            region,
+            go_live: go_live.parse().unwrap(),
+        }
     }
 
     #[test]
@@ -188,9 +194,18 @@ mod tests {
         assert!(c.matches("cymru"));
         assert!(!c.matches("swansea"));
         assert!(!c.matches("cardiff london"));
-        let n = court("Bury St Edmunds Magistrates' Court", Region::SouthEast, "2021-03-01");
-        assert!(n.matches("south-east"));
-        assert!(n.matches("de ddwyrain"));
+        let n = court(
+            "North Somerset Magistrates' Court",
+            Region::SouthWest,
+            "2021-03-01",
+        );
+        assert!(n.matches("south-west"));
+        assert!(n.matches("de orllewin"));
+        assert!(n.matches("north somerset"));
+        assert!(
+            !n.matches("north west"),
+            "a phrase is matched within one field"
+        );
     }
 
     #[test]

@@ -28,7 +28,14 @@ pub fn CourtsPage() -> impl IntoView {
         } else {
             format!("/courts?q={}", encode_query_value(&value))
         };
-        navigate(&url, NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        navigate(
+            &url,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
 
     view! {
@@ -53,6 +60,7 @@ pub fn CourtsPage() -> impl IntoView {
                             spellcheck="false"
                             aria-describedby="q-hint"
                             aria-controls="court-results"
+                            value=move || q.get()
                             prop:value=move || q.get()
                             on:input=on_input
                         />
@@ -89,7 +97,13 @@ fn CourtResults(list: CourtList, q: Memo<String>) -> impl IntoView {
     let all = StoredValue::new(list.courts);
     let matching = Memo::new(move |_| {
         let q = q.get();
-        all.with_value(|courts| courts.iter().filter(|c| c.matches(&q)).cloned().collect::<Vec<_>>())
+        all.with_value(|courts| {
+            courts
+                .iter()
+                .filter(|c| c.matches(&q))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
 
     view! {
@@ -131,7 +145,12 @@ fn CourtResults(list: CourtList, q: Memo<String>) -> impl IntoView {
 }
 
 #[component]
-fn RegionTable(region: Region, courts: Memo<Vec<Court>>, today: crate::date::Date, lang: Lang) -> impl IntoView {
+fn RegionTable(
+    region: Region,
+    courts: Memo<Vec<Court>>,
+    today: crate::date::Date,
+    lang: Lang,
+) -> impl IntoView {
     let heading_id = format!("region-{}", region.code());
     let labelled_by = heading_id.clone();
     view! {

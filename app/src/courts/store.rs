@@ -36,7 +36,11 @@ pub struct ImportSummary {
 }
 
 /// Adds or updates every court in one transaction: all of them, or (on any error) none.
-pub async fn upsert_all(db: &Db, courts: &[Court], now_unix: i64) -> Result<ImportSummary, sqlx::Error> {
+pub async fn upsert_all(
+    db: &Db,
+    courts: &[Court],
+    now_unix: i64,
+) -> Result<ImportSummary, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     let mut summary = ImportSummary::default();
     for court in courts {
@@ -88,7 +92,11 @@ mod tests {
     use crate::db::testing;
 
     fn court(name: &str, region: Region, date: &str) -> Court {
-        Court { name: name.into(), region, go_live: date.parse().unwrap() }
+        Court {
+            name: name.into(),
+            region,
+            go_live: date.parse().unwrap(),
+        }
     }
 
     #[tokio::test]
@@ -96,17 +104,34 @@ mod tests {
         for (db, _guard) in testing::all().await {
             let first = [
                 court("Swansea Magistrates' Court", Region::Wales, "2021-03-01"),
-                court("Westminster Magistrates' Court", Region::London, "2020-09-14"),
+                court(
+                    "Westminster Magistrates' Court",
+                    Region::London,
+                    "2020-09-14",
+                ),
                 court("Cardiff Magistrates' Court", Region::Wales, "2021-03-01"),
             ];
             let s = upsert_all(&db, &first, 1).await.unwrap();
-            assert_eq!(s, ImportSummary { added: 3, updated: 0, unchanged: 0 }, "{:?}", db.backend);
+            assert_eq!(
+                s,
+                ImportSummary {
+                    added: 3,
+                    updated: 0,
+                    unchanged: 0
+                },
+                "{:?}",
+                db.backend
+            );
 
             let listed = list(&db).await.unwrap();
             let names: Vec<_> = listed.iter().map(|c| c.name.as_str()).collect();
             assert_eq!(
                 names,
-                ["Westminster Magistrates' Court", "Cardiff Magistrates' Court", "Swansea Magistrates' Court"],
+                [
+                    "Westminster Magistrates' Court",
+                    "Cardiff Magistrates' Court",
+                    "Swansea Magistrates' Court"
+                ],
                 "London before Wales, then by name ({:?})",
                 db.backend
             );
@@ -115,13 +140,29 @@ mod tests {
             let second = [
                 court("Cardiff Magistrates' Court", Region::Wales, "2021-04-01"),
                 court("Swansea Magistrates' Court", Region::Wales, "2021-03-01"),
-                court("Newport (South Wales) Magistrates' Court", Region::Wales, "2027-01-04"),
+                court(
+                    "Newport (South Wales) Magistrates' Court",
+                    Region::Wales,
+                    "2027-01-04",
+                ),
             ];
             let s = upsert_all(&db, &second, 2).await.unwrap();
-            assert_eq!(s, ImportSummary { added: 1, updated: 1, unchanged: 1 }, "{:?}", db.backend);
+            assert_eq!(
+                s,
+                ImportSummary {
+                    added: 1,
+                    updated: 1,
+                    unchanged: 1
+                },
+                "{:?}",
+                db.backend
+            );
             let listed = list(&db).await.unwrap();
             assert_eq!(listed.len(), 4);
-            let cardiff = listed.iter().find(|c| c.name.starts_with("Cardiff")).unwrap();
+            let cardiff = listed
+                .iter()
+                .find(|c| c.name.starts_with("Cardiff"))
+                .unwrap();
             assert_eq!(cardiff.go_live.to_string(), "2021-04-01");
         }
     }
@@ -129,9 +170,13 @@ mod tests {
     #[tokio::test]
     async fn a_failed_import_changes_nothing() {
         for (db, _guard) in testing::all().await {
-            upsert_all(&db, &[court("A Magistrates' Court", Region::London, "2021-01-01")], 1)
-                .await
-                .unwrap();
+            upsert_all(
+                &db,
+                &[court("A Magistrates' Court", Region::London, "2021-01-01")],
+                1,
+            )
+            .await
+            .unwrap();
             // The database refuses a date that is not ISO text, half-way through the batch.
             let mut tx = db.pool.begin().await.unwrap();
             let refused = sqlx::query(
@@ -139,7 +184,11 @@ mod tests {
             )
             .execute(&mut *tx)
             .await;
-            assert!(refused.is_err(), "unknown region accepted on {:?}", db.backend);
+            assert!(
+                refused.is_err(),
+                "unknown region accepted on {:?}",
+                db.backend
+            );
             drop(tx);
             assert_eq!(list(&db).await.unwrap().len(), 1);
         }

@@ -41,18 +41,27 @@ impl HttpSettings {
     fn from_config(config: &Config) -> HttpSettings {
         let url = config.public_url.trim_end_matches('/');
         let origin = match url.split_once("://") {
-            Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest)),
+            Some((scheme, rest)) => {
+                format!("{scheme}://{}", rest.split('/').next().unwrap_or(rest))
+            }
             None => url.to_owned(),
         };
-        HttpSettings { https: config.is_https(), public_origin: origin }
+        HttpSettings {
+            https: config.is_https(),
+            public_origin: origin,
+        }
     }
 }
 
 /// Reads the build's asset manifest from the site root.
 pub fn load_assets(site_root: &Path) -> anyhow::Result<Assets> {
     let path = site_root.join("pkg/manifest.txt");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading {} (build the site first: scripts/build)", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading {} (build the site first: scripts/build)",
+            path.display()
+        )
+    })?;
     Assets::parse_manifest(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
@@ -77,13 +86,30 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     let immutable = HeaderValue::from_static("public, max-age=31536000, immutable");
     let day = HeaderValue::from_static("public, max-age=86400");
     let pkg = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, immutable))
-        .service(ServeDir::new(site_root.join("pkg")).precompressed_br().precompressed_gzip());
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            immutable,
+        ))
+        .service(
+            ServeDir::new(site_root.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     let assets = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, day.clone()))
-        .service(ServeDir::new(site_root.join("assets")).precompressed_br().precompressed_gzip());
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            day.clone(),
+        ))
+        .service(
+            ServeDir::new(site_root.join("assets"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     let root_files = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, day))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            day,
+        ))
         .service(
             ServeDir::new(site_root)
                 .precompressed_br()
@@ -100,7 +126,9 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
-        .leptos_routes_with_context(&leptos_options, routes, provide, move || shell(shell_options.clone()))
+        .leptos_routes_with_context(&leptos_options, routes, provide, move || {
+            shell(shell_options.clone())
+        })
         .nest_service("/pkg", pkg)
         .nest_service("/assets", assets)
         .fallback_service(root_files)
@@ -115,7 +143,13 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let assets = load_assets(&config.site_root)?;
-    let state = AppState { db, clock, assets: Arc::new(assets) };
+    // Leptos spawns rendering work on a global executor: make it tokio's.
+    let _ = any_spawner::Executor::init_tokio();
+    let state = AppState {
+        db,
+        clock,
+        assets: Arc::new(assets),
+    };
     let app = router(state, &config.site_root, HttpSettings::from_config(&config));
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
@@ -125,7 +159,9 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -63,9 +63,10 @@ impl tower_http::catch_panic::ResponseForPanic for PanicPage {
         tracing::error!(incident = %incident, panic = %detail, "request panicked");
         let mut response = Response::new(Body::from(self.html(&incident)));
         *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
         response
     }
 }

@@ -14,8 +14,14 @@ use axum::{
 /// Leptos server functions have no CSRF protection of their own, so any method other than GET,
 /// HEAD or OPTIONS must come from this site: `Sec-Fetch-Site: same-origin` (or `none`), or an
 /// `Origin` equal to the public origin or the request's own host.
-pub async fn headers(State(settings): State<HttpSettings>, request: Request, next: Next) -> Response {
-    let mut response = if is_state_changing(request.method()) && !same_origin(request.headers(), &settings) {
+pub async fn headers(
+    State(settings): State<HttpSettings>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = if is_state_changing(request.method())
+        && !same_origin(request.headers(), &settings)
+    {
         tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site request refused");
         (StatusCode::FORBIDDEN, "Cross-site request refused").into_response()
     } else {
@@ -25,20 +31,36 @@ pub async fn headers(State(settings): State<HttpSettings>, request: Request, nex
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&content_security_policy("")).unwrap_or(HeaderValue::from_static("default-src 'none'")),
+            HeaderValue::from_str(&content_security_policy(""))
+                .unwrap_or(HeaderValue::from_static("default-src 'none'")),
         );
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
     );
     if settings.https {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
     }
     // Pages and API answers may carry case data: never stored by browsers or proxies.
     if !h.contains_key(header::CACHE_CONTROL) {
@@ -60,7 +82,10 @@ fn same_origin(headers: &HeaderMap, settings: &HttpSettings) -> bool {
         Some(origin) => {
             origin == settings.public_origin
                 || get(header::HOST).is_some_and(|host| {
-                    origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+                    origin
+                        .strip_prefix("http://")
+                        .or_else(|| origin.strip_prefix("https://"))
+                        == Some(host)
                 })
         }
         // Neither header: not a browser (browsers send Origin on every POST); allow tools.
@@ -73,7 +98,10 @@ mod tests {
     use super::*;
 
     fn settings() -> HttpSettings {
-        HttpSettings { https: false, public_origin: "http://localhost:3000".into() }
+        HttpSettings {
+            https: false,
+            public_origin: "http://localhost:3000".into(),
+        }
     }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
@@ -87,13 +115,37 @@ mod tests {
     #[test]
     fn origin_rules() {
         let s = settings();
-        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")]), &s));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")]), &s));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")]), &s));
-        assert!(same_origin(&headers(&[("origin", "http://localhost:3000")]), &s));
-        assert!(!same_origin(&headers(&[("origin", "https://evil.example")]), &s));
-        assert!(same_origin(&headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")]), &s));
-        assert!(!same_origin(&headers(&[("origin", "http://evil:3000"), ("host", "127.0.0.1:3000")]), &s));
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            &s
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            &s
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            &s
+        ));
+        assert!(same_origin(
+            &headers(&[("origin", "http://localhost:3000")]),
+            &s
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            &s
+        ));
+        assert!(same_origin(
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ]),
+            &s
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "http://evil:3000"), ("host", "127.0.0.1:3000")]),
+            &s
+        ));
         assert!(same_origin(&headers(&[]), &s));
     }
 

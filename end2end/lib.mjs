@@ -1,0 +1,64 @@
+// Shared helpers for the browser tests: Debian's Chromium driven by playwright-core, axe-core
+// on every page and state, console errors and failed requests treated as failures, and a
+// screenshot of each checked state kept under end2end/artifacts/.
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+export const BASE = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+export const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
+mkdirSync(ARTIFACTS, { recursive: true });
+
+export const DESKTOP = { width: 1280, height: 900 };
+export const TABLET = { width: 768, height: 1024 };
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/// A fresh context and page. Console errors, page errors and failed same-site requests are
+/// collected in `page.problems`, which `expectNoProblems` asserts empty.
+///
+/// `javaScript: false` turns scripting off entirely (axe cannot run there); `hydrate: false`
+/// keeps scripting on but serves a do-nothing bundle, so the page stays exactly as the server
+/// rendered it and axe can check that state.
+export async function openPage(browser, { viewport = DESKTOP, javaScript = true, hydrate = true, locale = 'en-GB', hasTouch = false } = {}) {
+  const context = await browser.newContext({ viewport, javaScriptEnabled: javaScript, locale, hasTouch });
+  const page = await context.newPage();
+  if (!hydrate) {
+    await page.route(/\/pkg\/.*\.js$/, (route) => route.fulfill({
+      contentType: 'text/javascript',
+      body: 'export default async function init() {}\nexport function hydrate() {}\n',
+    }));
+  }
+  page.problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
+  page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  return page;
+}
+
+export function expectNoProblems(page) {
+  assert.deepEqual(page.problems, [], 'the page logged errors');
+}
+
+/// Waits until the wasm bundle has hydrated the page.
+export async function hydrated(page) {
+  await page.waitForSelector('html[data-hydrated="true"]', { timeout: 20000 });
+}
+
+/// Runs axe-core (WCAG 2.0, 2.1 and 2.2 A and AA) and fails on any violation; saves a screenshot.
+export async function checkAccessibility(page, name) {
+  await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
+  const summary = results.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n  ')}`);
+  assert.deepEqual(summary, [], `axe found WCAG violations on ${name}`);
+}
