@@ -70,13 +70,12 @@ fn prepare_sqlite_url(url: &str) -> Result<String, sqlx::Error> {
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(parent) = Path::new(path)
+    if path != ":memory:"
+        && let Some(parent) = Path::new(path)
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(parent)?;
-        }
+    {
+        std::fs::create_dir_all(parent)?;
     }
     if query.split('&').any(|kv| kv.starts_with("mode=")) {
         Ok(url.to_owned())

@@ -147,6 +147,66 @@ pub fn use_lang() -> Lang {
     use_context::<Lang>().unwrap_or_default()
 }
 
+/// The language the server chose for this request (set by the language middleware, or
+/// negotiated from the request's headers).
+#[cfg(feature = "ssr")]
+pub fn request_lang() -> Lang {
+    use_context::<axum::http::request::Parts>()
+        .map(|parts| {
+            parts
+                .extensions
+                .get::<Lang>()
+                .copied()
+                .unwrap_or_else(|| Lang::from_headers(&parts))
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(feature = "ssr")]
+impl Lang {
+    /// Negotiates the language from a request's query string, cookie and `Accept-Language`.
+    pub fn from_headers(parts: &axum::http::request::Parts) -> Lang {
+        let query = parts.uri.query().and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "lang")
+                .map(|(_, v)| v)
+        });
+        let cookie = parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == LANG_COOKIE)
+            .map(|(_, v)| v);
+        let accept = parts
+            .headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Lang::negotiate(query, cookie, accept)
+    }
+}
+
+/// The page's language: on the server the request's, in the browser the one the server wrote
+/// into `<html lang>` (so hydration renders the same text).
+pub fn page_lang() -> Lang {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|code| Lang::from_code(&code))
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use_context::<Lang>().unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,65 +272,5 @@ mod tests {
             assert!(!en.trim().is_empty(), "English message {i} is empty");
             assert!(!cy.trim().is_empty(), "Welsh message {i} is empty");
         }
-    }
-}
-
-/// The language the server chose for this request (set by the language middleware, or
-/// negotiated from the request's headers).
-#[cfg(feature = "ssr")]
-pub fn request_lang() -> Lang {
-    use_context::<axum::http::request::Parts>()
-        .map(|parts| {
-            parts
-                .extensions
-                .get::<Lang>()
-                .copied()
-                .unwrap_or_else(|| Lang::from_headers(&parts))
-        })
-        .unwrap_or_default()
-}
-
-#[cfg(feature = "ssr")]
-impl Lang {
-    /// Negotiates the language from a request's query string, cookie and `Accept-Language`.
-    pub fn from_headers(parts: &axum::http::request::Parts) -> Lang {
-        let query = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == "lang")
-                .map(|(_, v)| v)
-        });
-        let cookie = parts
-            .headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == LANG_COOKIE)
-            .map(|(_, v)| v);
-        let accept = parts
-            .headers
-            .get(axum::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok());
-        Lang::negotiate(query, cookie, accept)
-    }
-}
-
-/// The page's language: on the server the request's, in the browser the one the server wrote
-/// into `<html lang>` (so hydration renders the same text).
-pub fn page_lang() -> Lang {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-            .and_then(|e| e.get_attribute("lang"))
-            .and_then(|code| Lang::from_code(&code))
-            .unwrap_or_default()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        use_context::<Lang>().unwrap_or_default()
     }
 }

@@ -204,21 +204,26 @@ pub fn FocusMainOnNavigate() -> impl IntoView {
         let _path = location.pathname.get();
         if first.get_value() {
             first.set_value(false);
-            return;
-        }
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            if let Some(main) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id("main-content"))
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-            {
-                let _ = main.focus();
-            }
+        } else {
+            focus_main();
         }
     });
 }
+
+#[cfg(feature = "hydrate")]
+fn focus_main() {
+    use wasm_bindgen::JsCast;
+    if let Some(main) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("main-content"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = main.focus();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn focus_main() {}
 
 /// "Page not found", with a 404 status on the server.
 #[component]

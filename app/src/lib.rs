@@ -36,11 +36,10 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     let nonce = leptos::nonce::use_nonce()
         .map(|n| n.to_string())
         .unwrap_or_default();
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(csp) = axum::http::HeaderValue::from_str(&layout::content_security_policy(&nonce))
-        {
-            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, csp);
-        }
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(csp) = axum::http::HeaderValue::from_str(&layout::content_security_policy(&nonce))
+    {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, csp);
     }
     let assets = use_context::<state::AppState>().map(|s| s.assets.clone());
     let css = assets.as_ref().map(|a| format!("/pkg/{}", a.css));
@@ -83,7 +82,9 @@ pub fn App() -> impl IntoView {
     let service = lang.t(Msg::ServiceName);
 
     view! {
-        <Title formatter=move |page: String| format!("{page} – {service}") />
+        <Title formatter=move |page: String| {
+            if page == service { page } else { format!("{page} – {service}") }
+        } />
         <Router>
             <layout::SkipLink />
             <layout::Header />

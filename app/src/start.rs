@@ -9,7 +9,7 @@ pub fn StartPage() -> impl IntoView {
     let lang = use_lang();
     let t = move |m| lang.t(m);
     view! {
-        {crate::page_title(Msg::StartTitle)}
+        {crate::page_title(Msg::ServiceName)}
         <div class="govuk-grid-row">
             <div class="govuk-grid-column-two-thirds">
                 <h1 class="govuk-heading-xl">{t(Msg::ServiceName)}</h1>
