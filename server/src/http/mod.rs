@@ -187,3 +187,142 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests in flight");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::{clock::FixedClock, courts::Court, courts::Region, db::DbOptions};
+    use axum::{body::Body, http::Request, http::StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    async fn app() -> (Router, tempfile::TempDir) {
+        let _ = any_spawner::Executor::init_tokio();
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        std::fs::create_dir_all(site.join("pkg")).unwrap();
+        std::fs::write(
+            site.join("pkg/manifest.txt"),
+            "js: a.1.js\nwasm: a.1.wasm\ncss: a.1.css\n",
+        )
+        .unwrap();
+        std::fs::write(site.join("pkg/a.1.css"), "body{}").unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        let court = Court {
+            name: "Cardiff Magistrates' Court".into(),
+            region: Region::Wales,
+            go_live: "2026-10-05".parse().unwrap(),
+        };
+        app::courts::store::upsert_all(&db, &[court], 0)
+            .await
+            .unwrap();
+        let state = AppState {
+            db,
+            clock: Arc::new(FixedClock(1_795_251_600)),
+            assets: Arc::new(load_assets(&site).unwrap()),
+        };
+        let settings = HttpSettings {
+            https: false,
+            public_origin: "http://localhost:3000".into(),
+        };
+        (router(state, &site, settings), dir)
+    }
+
+    async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+        let res = app.clone().oneshot(req).await.unwrap();
+        let (parts, body) = res.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        (
+            parts.status,
+            parts.headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    fn get(uri: &str) -> Request<Body> {
+        Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn health_and_readiness() {
+        let (app, _dir) = app().await;
+        assert_eq!(send(&app, get("/healthz")).await.0, StatusCode::OK);
+        let (status, _, body) = send(&app, get("/readyz")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ready"));
+    }
+
+    #[tokio::test]
+    async fn courts_page_is_complete_html_with_nonce_csp() {
+        let (app, _dir) = app().await;
+        let (status, headers, body) = send(&app, get("/courts")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            body.contains("Cardiff Magistrates&#x27;") || body.contains("Cardiff Magistrates'"),
+            "{body}"
+        );
+        assert!(body.contains("<time datetime=\"2026-10-05\">5 October 2026"), "{body}");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .unwrap();
+        assert!(body.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")));
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+    }
+
+    #[tokio::test]
+    async fn welsh_by_query_sets_the_cookie() {
+        let (app, _dir) = app().await;
+        let (_, headers, body) = send(&app, get("/courts?lang=cy")).await;
+        assert!(body.contains("<html lang=\"cy\""));
+        assert!(body.contains("5 Hydref 2026"));
+        assert!(
+            headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .starts_with("lang=cy;")
+        );
+        let req = Request::get("/")
+            .header(header::ACCEPT_LANGUAGE, "cy-GB,en;q=0.5")
+            .body(Body::empty())
+            .unwrap();
+        assert!(send(&app, req).await.2.contains("<html lang=\"cy\""));
+    }
+
+    #[tokio::test]
+    async fn unknown_address_is_a_404_page() {
+        let (app, _dir) = app().await;
+        let (status, _, body) = send(&app, get("/no/such/page")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("Page not found"));
+    }
+
+    #[tokio::test]
+    async fn bundle_files_are_cached_for_a_year() {
+        let (app, _dir) = app().await;
+        let (status, headers, _) = send(&app, get("/pkg/a.1.css")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
+
+    #[tokio::test]
+    async fn server_functions_answer_and_refuse_cross_site_posts() {
+        let (app, _dir) = app().await;
+        let (status, _, body) = send(&app, get("/api/courts")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body.contains("\"today\":\"2026-11-21\""), "{body}");
+        let forged = Request::post("/api/courts")
+            .header(header::ORIGIN, "https://evil.example")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&app, forged).await.0, StatusCode::FORBIDDEN);
+    }
+}
