@@ -97,6 +97,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/accessibility") view=info::AccessibilityPage />
                         <Route path=path!("/cookies") view=info::CookiesPage />
                         <Route path=path!("/privacy") view=info::PrivacyPage />
+                        <Route path=path!("/sign-in") view=start::NotYetOpen />
+                        <Route path=path!("/register") view=start::NotYetOpen />
                     </Routes>
                 </main>
             </div>

@@ -21,6 +21,15 @@ pub fn StartPage() -> impl IntoView {
                     <li>{t(Msg::StartCanMaterial)}</li>
                     <li>{t(Msg::StartCanCheckIn)}</li>
                 </ul>
+                <h2 class="govuk-heading-m">{t(Msg::StartAccountTitle)}</h2>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/sign-in">{t(Msg::StartSignIn)}</a>
+                    {t(Msg::StartSignInAfter)}
+                </p>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/register">{t(Msg::StartRegister)}</a>
+                    {t(Msg::StartRegisterAfter)}
+                </p>
                 <h2 class="govuk-heading-m">{t(Msg::StartWhoTitle)}</h2>
                 <p class="govuk-body">{t(Msg::StartWho)}</p>
                 <p class="govuk-body">{t(Msg::StartRegistered)}</p>
@@ -42,6 +51,26 @@ pub fn StartPage() -> impl IntoView {
                 </a>
                 <h2 class="govuk-heading-m">{t(Msg::StartHelpTitle)}</h2>
                 <p class="govuk-body">{t(Msg::StartHelp)}</p>
+            </div>
+        </div>
+    }
+}
+
+/// Signing in and registering open with the accounts release; until then these addresses say
+/// so plainly, with what to do meanwhile, rather than "page not found".
+#[component]
+pub fn NotYetOpen() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {crate::page_title(Msg::NotYetTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <h1 class="govuk-heading-l">{lang.t(Msg::NotYetTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::NotYetBody)}</p>
+                <p class="govuk-body">{lang.t(Msg::NotYetMeanwhile)}</p>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/courts">{lang.t(Msg::StartCourtsButton)}</a>
+                </p>
             </div>
         </div>
     }

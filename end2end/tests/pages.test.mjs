@@ -10,6 +10,7 @@ const PAGES = [
   { path: '/accessibility', name: 'accessibility', h1: { en: 'Accessibility statement', cy: 'Datganiad hygyrchedd' } },
   { path: '/cookies', name: 'cookies', h1: { en: 'Cookies', cy: 'Cwcis' } },
   { path: '/privacy', name: 'privacy', h1: { en: 'Privacy notice', cy: 'Hysbysiad preifatrwydd' } },
+  { path: '/sign-in', name: 'sign-in', h1: { en: 'Accounts open soon', cy: 'Bydd cyfrifon ar gael cyn bo hir' } },
   { path: '/no-such-page', name: 'not-found', status: 404, h1: { en: 'Page not found', cy: 'Heb ddod o hyd i’r dudalen' } },
 ];
 

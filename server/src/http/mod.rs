@@ -262,7 +262,10 @@ mod tests {
             body.contains("Cardiff Magistrates&#x27;") || body.contains("Cardiff Magistrates'"),
             "{body}"
         );
-        assert!(body.contains("<time datetime=\"2026-10-05\">5 October 2026"), "{body}");
+        assert!(
+            body.contains("<time datetime=\"2026-10-05\">5 October 2026"),
+            "{body}"
+        );
         let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
         let nonce = csp
             .split("'nonce-")
