@@ -3,6 +3,8 @@
 //! Server-only code (stores, state) sits behind the `ssr` feature; the browser build
 //! (`hydrate`) gets only what pages need.
 
+#[cfg(feature = "ssr")]
+pub mod audit;
 pub mod clock;
 pub mod courts;
 pub mod date;

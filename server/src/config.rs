@@ -28,6 +28,19 @@ pub enum Command {
         #[command(subcommand)]
         command: CourtsCommand,
     },
+    /// Work with the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// Audit subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check that the audit trail is whole and unaltered; names the first bad event and exits
+    /// with status 1 if not.
+    Verify,
 }
 
 /// Courts subcommands.

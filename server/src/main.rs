@@ -10,7 +10,7 @@ use app::{
     db::{Db, DbOptions},
 };
 use clap::Parser;
-use config::{Cli, Command, Config, CourtsCommand, LogFormat};
+use config::{AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat};
 use std::{process::ExitCode, sync::Arc};
 use tracing_subscriber::{EnvFilter, fmt};
 
@@ -62,6 +62,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 clock(&config)?.as_ref(),
             )
             .await
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = open_db(&config).await?;
+            let events = app::audit::verify(&db).await?;
+            println!("Audit trail verified: {events} events, chain intact.");
+            Ok(())
         }
         Command::Courts {
             command: CourtsCommand::Import { file },
@@ -119,7 +127,7 @@ async fn import_courts(db: &Db, text: &str, source: &str, clock: &dyn Clock) -> 
             );
         }
     };
-    let s = upsert_all(db, &courts, clock.now_unix())
+    let s = upsert_all(db, &courts, clock.now_unix(), "cli", source)
         .await
         .context("saving courts")?;
     println!(

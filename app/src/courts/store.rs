@@ -35,11 +35,14 @@ pub struct ImportSummary {
     pub unchanged: usize,
 }
 
-/// Adds or updates every court in one transaction: all of them, or (on any error) none.
+/// Adds or updates every court in one transaction: all of them, or (on any error) none. The
+/// import is audited (as `courts.import` by `actor`, naming `source`) in the same transaction.
 pub async fn upsert_all(
     db: &Db,
     courts: &[Court],
     now_unix: i64,
+    actor: &str,
+    source: &str,
 ) -> Result<ImportSummary, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     let mut summary = ImportSummary::default();
@@ -82,6 +85,20 @@ pub async fn upsert_all(
             }
         }
     }
+    let event = crate::audit::Event {
+        actor: actor.to_owned(),
+        organisation_id: None,
+        action: "courts.import".into(),
+        target: None,
+        details: serde_json::json!({
+            "source": source,
+            "added": summary.added,
+            "updated": summary.updated,
+            "unchanged": summary.unchanged,
+        }),
+        client_ip: None,
+    };
+    crate::audit::append(&mut tx, &event, now_unix * 1000).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -111,7 +128,7 @@ mod tests {
                 ),
                 court("Cardiff Magistrates' Court", Region::Wales, "2021-03-01"),
             ];
-            let s = upsert_all(&db, &first, 1).await.unwrap();
+            let s = upsert_all(&db, &first, 1, "cli", "test").await.unwrap();
             assert_eq!(
                 s,
                 ImportSummary {
@@ -146,7 +163,7 @@ mod tests {
                     "2027-01-04",
                 ),
             ];
-            let s = upsert_all(&db, &second, 2).await.unwrap();
+            let s = upsert_all(&db, &second, 2, "cli", "test").await.unwrap();
             assert_eq!(
                 s,
                 ImportSummary {
@@ -159,6 +176,11 @@ mod tests {
             );
             let listed = list(&db).await.unwrap();
             assert_eq!(listed.len(), 4);
+            assert_eq!(
+                crate::audit::verify(&db).await.unwrap(),
+                2,
+                "each import is audited"
+            );
             let cardiff = listed
                 .iter()
                 .find(|c| c.name.starts_with("Cardiff"))
@@ -174,6 +196,8 @@ mod tests {
                 &db,
                 &[court("A Magistrates' Court", Region::London, "2021-01-01")],
                 1,
+                "cli",
+                "test",
             )
             .await
             .unwrap();

@@ -215,7 +215,7 @@ mod tests {
             region: Region::Wales,
             go_live: "2026-10-05".parse().unwrap(),
         };
-        app::courts::store::upsert_all(&db, &[court], 0)
+        app::courts::store::upsert_all(&db, &[court], 0, "cli", "test")
             .await
             .unwrap();
         let state = AppState {
