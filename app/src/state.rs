@@ -43,6 +43,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The built browser bundle.
     pub assets: Arc<Assets>,
+    /// The courts list, kept in memory for a minute.
+    pub courts: Arc<crate::courts::cache::CourtsCache>,
 }
 
 /// The server state from the reactive context (present in every server render and call).

@@ -1,6 +1,8 @@
 //! Courts using the service: the public list at `/courts`.
 
 #[cfg(feature = "ssr")]
+pub mod cache;
+#[cfg(feature = "ssr")]
 pub mod import;
 mod page;
 #[cfg(feature = "ssr")]
@@ -151,10 +153,14 @@ pub struct CourtList {
 #[server(input = GetUrl, endpoint = "courts")]
 pub async fn list_courts() -> Result<CourtList, AppError> {
     let state = crate::state::app_state()?;
-    let courts = store::list(&state.db).await.map_err(AppError::internal)?;
+    let courts = state
+        .courts
+        .get(&state.db, state.clock.now_unix())
+        .await
+        .map_err(AppError::internal)?;
     Ok(CourtList {
         today: state.clock.today_uk(),
-        courts,
+        courts: courts.as_ref().clone(),
     })
 }
 

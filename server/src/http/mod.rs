@@ -2,6 +2,7 @@
 
 mod health;
 mod lang;
+mod page_cache;
 mod panic;
 mod security;
 
@@ -123,6 +124,7 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
 
     let db = state.db.clone();
     let css = format!("/pkg/{}", state.assets.css);
+    let pages = Arc::new(page_cache::PageCache::new(state.clock.clone()));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
@@ -133,8 +135,15 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .nest_service("/assets", assets)
         .fallback_service(root_files)
         .with_state(leptos_options)
+        .layer(middleware::from_fn_with_state(pages, page_cache::serve))
         .layer(middleware::from_fn(lang::negotiate))
-        .layer(CompressionLayer::new().br(true).gzip(true))
+        // Pages are compressed as they are sent: a fast level, as they are small and many.
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(tower_http::CompressionLevel::Precise(4)),
+        )
         .layer(middleware::from_fn_with_state(settings, security::headers))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic::PanicPage::new(css)))
@@ -149,6 +158,7 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
         db,
         clock,
         assets: Arc::new(assets),
+        courts: Arc::default(),
     };
     let app = router(state, &config.site_root, HttpSettings::from_config(&config));
     let listener = tokio::net::TcpListener::bind(config.site_addr)
@@ -222,6 +232,7 @@ mod tests {
             db,
             clock: Arc::new(FixedClock(1_795_251_600)),
             assets: Arc::new(load_assets(&site).unwrap()),
+            courts: Arc::default(),
         };
         let settings = HttpSettings {
             https: false,
@@ -276,6 +287,28 @@ mod tests {
         assert_eq!(headers[header::CACHE_CONTROL], "no-store");
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+    }
+
+    #[tokio::test]
+    async fn a_stored_page_is_sent_with_a_fresh_nonce_each_time() {
+        let (app, _dir) = app().await;
+        let nonce = |headers: &axum::http::HeaderMap| {
+            let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+            csp.split("'nonce-")
+                .nth(1)
+                .unwrap()
+                .split('\'')
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        let (_, h1, b1) = send(&app, get("/courts")).await;
+        let (_, h2, b2) = send(&app, get("/courts")).await;
+        let (n1, n2) = (nonce(&h1), nonce(&h2));
+        assert_ne!(n1, n2);
+        assert!(b1.contains(&format!("nonce=\"{n1}\"")));
+        assert!(b2.contains(&format!("nonce=\"{n2}\"")) && !b2.contains(&n1));
+        assert_eq!(b1.replace(&n1, ""), b2.replace(&n2, ""), "the same page");
     }
 
     #[tokio::test]
