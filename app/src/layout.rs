@@ -119,7 +119,13 @@ pub fn LanguageSwitch() -> impl IntoView {
             .get()
             .into_iter()
             .filter(|(k, _)| k != "lang")
-            .map(|(k, v)| format!("{k}={}", crate::text::encode_query_value(&v)))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    crate::text::encode_query_value(&k),
+                    crate::text::encode_query_value(&v)
+                )
+            })
             .chain(std::iter::once(format!("lang={}", target.code())))
             .collect();
         format!("{path}?{}", query.join("&"))

@@ -86,26 +86,8 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     // Hashed bundle files never change: cache for a year. Other assets: a day.
     let immutable = HeaderValue::from_static("public, max-age=31536000, immutable");
     let day = HeaderValue::from_static("public, max-age=86400");
-    let pkg = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            immutable,
-        ))
-        .service(
-            ServeDir::new(site_root.join("pkg"))
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
-    let assets = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            day.clone(),
-        ))
-        .service(
-            ServeDir::new(site_root.join("assets"))
-                .precompressed_br()
-                .precompressed_gzip(),
-        );
+    let pkg = static_dir(site_root.join("pkg"), immutable);
+    let assets = static_dir(site_root.join("assets"), day.clone());
     let root_files = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
@@ -147,6 +129,17 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .layer(middleware::from_fn_with_state(settings, security::headers))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic::PanicPage::new(css)))
+}
+
+/// A folder of static files, sent precompressed where a `.br` or `.gz` copy exists, with the
+/// given `Cache-Control`.
+fn static_dir(
+    dir: std::path::PathBuf,
+    cache_control: HeaderValue,
+) -> tower_http::set_header::SetResponseHeader<ServeDir, HeaderValue> {
+    use tower::Layer as _;
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, cache_control)
+        .layer(ServeDir::new(dir).precompressed_br().precompressed_gzip())
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
