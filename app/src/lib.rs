@@ -2,6 +2,7 @@
 //!
 //! Server-only code (stores, state) sits behind the `ssr` feature; the browser build
 //! (`hydrate`) gets only what pages need.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 #[cfg(feature = "ssr")]
 pub mod audit;

@@ -1,4 +1,5 @@
 //! The server binary: `serve` (default), `migrate`, `seed`, `courts import`.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
 mod http;
