@@ -226,11 +226,9 @@ mod tests {
     #[test]
     fn serde_uses_iso_strings() {
         let d = Date::new(2026, 11, 21).unwrap();
-        let json = serde_json_like(&d);
-        assert_eq!(json, "2026-11-21");
-    }
-
-    fn serde_json_like(d: &Date) -> String {
-        String::from(*d)
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"2026-11-21\"");
+        assert_eq!(serde_json::from_str::<Date>("\"2026-11-21\"").unwrap(), d);
+        assert!(serde_json::from_str::<Date>("\"2026-02-30\"").is_err());
+        assert!(serde_json::from_str::<Date>("20261121").is_err());
     }
 }

@@ -69,6 +69,15 @@ impl Lang {
         best.map(|(l, _)| l).unwrap_or_default()
     }
 
+    /// The raw value of `lang=` in a query string, if there is one.
+    pub fn query_param(query: Option<&str>) -> Option<&str> {
+        query?
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .map(|(_, v)| v)
+    }
+
     /// The language a request asks for: `?lang=` first, then the cookie, then `Accept-Language`.
     pub fn negotiate(query: Option<&str>, cookie: Option<&str>, accept: Option<&str>) -> Lang {
         query
@@ -166,12 +175,7 @@ pub fn request_lang() -> Lang {
 impl Lang {
     /// Negotiates the language from a request's query string, cookie and `Accept-Language`.
     pub fn from_headers(parts: &axum::http::request::Parts) -> Lang {
-        let query = parts.uri.query().and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == "lang")
-                .map(|(_, v)| v)
-        });
+        let query = Lang::query_param(parts.uri.query());
         let cookie = parts
             .headers
             .get_all(axum::http::header::COOKIE)
@@ -235,6 +239,13 @@ mod tests {
         assert_eq!(Lang::from_accept_language("cy;q=0, en;q=0.1"), Lang::En);
         assert_eq!(Lang::from_accept_language("en;q=0.2, cy;q=0.7"), Lang::Cy);
         assert_eq!(Lang::from_accept_language(""), Lang::En);
+    }
+
+    #[test]
+    fn finds_the_lang_query_parameter() {
+        assert_eq!(Lang::query_param(Some("q=x&lang=cy")), Some("cy"));
+        assert_eq!(Lang::query_param(Some("language=cy")), None);
+        assert_eq!(Lang::query_param(None), None);
     }
 
     #[test]

@@ -12,15 +12,7 @@ use axum::{
 pub async fn negotiate(request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let lang = Lang::from_headers(&parts);
-    let chosen = parts
-        .uri
-        .query()
-        .and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == "lang")
-        })
-        .and_then(|(_, v)| Lang::from_code(v));
+    let chosen = Lang::query_param(parts.uri.query()).and_then(Lang::from_code);
     parts.extensions.insert(lang);
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(chosen) = chosen {
