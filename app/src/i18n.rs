@@ -153,7 +153,7 @@ fn fill(template: &str, args: &[(&str, &str)]) -> String {
 
 /// The language of the page being rendered (provided once by the shell).
 pub fn use_lang() -> Lang {
-    use_context::<Lang>().unwrap_or_default()
+    use_context::<Lang>().unwrap_or_else(page_lang)
 }
 
 /// The language the server chose for this request (set by the language middleware, or

@@ -200,37 +200,6 @@ pub fn Footer() -> impl IntoView {
     }
 }
 
-/// After the router moves to another page (not on the first load, and not when only the query
-/// changes), focus goes to the main content so screen readers start reading the new page.
-#[component]
-pub fn FocusMainOnNavigate() -> impl IntoView {
-    let location = use_location();
-    let first = StoredValue::new(true);
-    Effect::new(move |_| {
-        let _path = location.pathname.get();
-        if first.get_value() {
-            first.set_value(false);
-        } else {
-            focus_main();
-        }
-    });
-}
-
-#[cfg(feature = "hydrate")]
-fn focus_main() {
-    use wasm_bindgen::JsCast;
-    if let Some(main) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id("main-content"))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = main.focus();
-    }
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn focus_main() {}
-
 /// "Page not found", with a 404 status on the server.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -257,12 +226,15 @@ pub fn NotFound() -> impl IntoView {
 /// A problem loading a page's data: the message (with any incident id) and, where trying again
 /// may help, a button that does.
 #[component]
-pub fn LoadError(
-    error: crate::error::AppError,
-    #[prop(optional)] retry: Option<Callback<()>>,
-) -> impl IntoView {
+pub fn LoadError(error: crate::error::AppError) -> impl IntoView {
     let lang = use_lang();
     let retryable = matches!(error, crate::error::AppError::Unavailable(_));
+    let here = use_location();
+    let href = format!(
+        "{}{}",
+        here.pathname.get_untracked(),
+        here.search.get_untracked()
+    );
     view! {
         <div class="govuk-error-summary" role="alert">
             <h2 class="govuk-error-summary__title">{lang.t(Msg::ErrorTitle)}</h2>
@@ -270,19 +242,11 @@ pub fn LoadError(
                 <p class="govuk-body">{error.message(lang)}</p>
             </div>
         </div>
-        {(retryable && retry.is_some()).then(|| {
+        {retryable.then(|| {
             view! {
-                <button
-                    type="button"
-                    class="govuk-button govuk-button--secondary"
-                    on:click=move |_| {
-                        if let Some(r) = retry {
-                            r.run(())
-                        }
-                    }
-                >
+                <a href=href role="button" draggable="false" class="govuk-button govuk-button--secondary">
                     {lang.t(Msg::TryAgain)}
-                </button>
+                </a>
             }
         })}
     }

@@ -50,9 +50,13 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
         .as_ref()
         .map(|a| (format!("/pkg/{}", a.js), format!("/pkg/{}", a.wasm)))
         .unwrap_or_default();
+    // Only islands hydrate: the rest of the page is server HTML and must not expect it.
+    if let Some(sc) = Owner::current_shared_context() {
+        sc.set_is_hydrating(false);
+    }
     let bootstrap = format!(
-        "import init, {{ hydrate }} from '{js}';\
-         init({{ module_or_path: '{wasm}' }}).then(() => hydrate());"
+        "{}({js:?}, {wasm:?});",
+        include_str!("islands.js").trim_end()
     );
     view! {
         <!DOCTYPE html>
@@ -106,7 +110,6 @@ pub fn App() -> impl IntoView {
                 </main>
             </div>
             <layout::Footer />
-            <layout::FocusMainOnNavigate />
         </Router>
     }
 }

@@ -8,35 +8,17 @@ use crate::{
     text::encode_query_value,
 };
 use leptos::prelude::*;
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::hooks::use_query_map;
 
-/// The courts page.
+/// The courts page: server-rendered, with the search and the list in one island.
 #[component]
 pub fn CourtsPage() -> impl IntoView {
     let lang = use_lang();
     let courts = Resource::new(|| (), |_| list_courts());
-    let query = use_query_map();
-    let q = Memo::new(move |_| query.read().get("q").unwrap_or_default());
-    let navigate = use_navigate();
-    let on_input = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        let url = if value.trim().is_empty() {
-            "/courts".to_owned()
-        } else {
-            format!("/courts?q={}", encode_query_value(&value))
-        };
-        navigate(
-            &url,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    };
+    let q = use_query_map()
+        .read_untracked()
+        .get("q")
+        .unwrap_or_default();
 
     view! {
         {crate::page_title(Msg::CourtsTitle)}
@@ -45,6 +27,45 @@ pub fn CourtsPage() -> impl IntoView {
                 <h1 class="govuk-heading-l">{lang.t(Msg::CourtsTitle)}</h1>
                 <p class="govuk-body-l">{lang.t(Msg::CourtsIntro)}</p>
                 <p class="govuk-body">{lang.t(Msg::CourtsNotListed)}</p>
+            </div>
+        </div>
+        <Suspense fallback=move || {
+            view! { <p class="govuk-body">{lang.t(Msg::Loading)}</p> }
+        }>
+            {move || {
+                let q = q.clone();
+                courts
+                    .get()
+                    .map(move |result| match result {
+                        Ok(list) => view! { <CourtFinder list=list q=q /> }.into_any(),
+                        Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// The search box and the results. Without JavaScript the form is a plain GET; once hydrated the
+/// list filters as the user types and the address keeps the query, so reloading or sharing it
+/// shows the same list.
+#[island]
+fn CourtFinder(list: CourtList, q: String) -> impl IntoView {
+    let lang = use_lang();
+    let q = RwSignal::new(q);
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let url = if value.trim().is_empty() {
+            "/courts".to_owned()
+        } else {
+            format!("/courts?q={}", encode_query_value(&value))
+        };
+        replace_url(&url);
+        q.set(value);
+    };
+
+    view! {
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
                 <form method="get" action="/courts" class="app-search" role="search">
                     <div class="govuk-form-group">
                         <label class="govuk-label govuk-label--s" for="q">
@@ -60,8 +81,7 @@ pub fn CourtsPage() -> impl IntoView {
                             spellcheck="false"
                             aria-describedby="q-hint"
                             aria-controls="court-results"
-                            value=move || q.get()
-                            prop:value=move || q.get()
+                            value=q.get_untracked()
                             on:input=on_input
                         />
                     </div>
@@ -71,27 +91,23 @@ pub fn CourtsPage() -> impl IntoView {
                 </form>
             </div>
         </div>
-        <Suspense fallback=move || {
-            view! { <p class="govuk-body">{lang.t(Msg::Loading)}</p> }
-        }>
-            {move || {
-                courts
-                    .get()
-                    .map(|result| match result {
-                        Ok(list) => view! { <CourtResults list=list q=q /> }.into_any(),
-                        Err(e) => {
-                            view! { <LoadError error=e retry=Callback::new(move |_| courts.refetch()) /> }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Suspense>
+        <CourtResults list=list q=q />
     }
+}
+
+/// Replaces the address bar's URL without a navigation (the island has already re-rendered).
+fn replace_url(url: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
 }
 
 /// The count and the region tables for the courts matching `q`.
 #[component]
-fn CourtResults(list: CourtList, q: Memo<String>) -> impl IntoView {
+fn CourtResults(list: CourtList, q: RwSignal<String>) -> impl IntoView {
     let lang = use_lang();
     let today = list.today;
     let all = StoredValue::new(list.courts);
