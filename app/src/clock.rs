@@ -37,6 +37,55 @@ impl Clock for FixedClock {
     }
 }
 
+/// The real clock moved to start at a chosen instant and then tick: for demos and browser tests
+/// (`FIXED_NOW`), where codes and time-outs must still advance.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: i64,
+}
+
+impl ShiftedClock {
+    /// A clock that reads `start` now and advances in real time.
+    pub fn starting_at(start: i64) -> ShiftedClock {
+        ShiftedClock {
+            offset: start - SystemClock.now_unix(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now_unix(&self) -> i64 {
+        SystemClock.now_unix() + self.offset
+    }
+}
+
+/// A clock a test moves by hand.
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock reading `at`.
+    pub fn new(at: i64) -> ManualClock {
+        ManualClock(std::sync::atomic::AtomicI64::new(at))
+    }
+
+    /// Moves the clock forward (or back) by `secs`.
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Sets the clock.
+    pub fn set(&self, at: i64) {
+        self.0.store(at, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_unix(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// Parses an RFC 3339 UTC instant such as `2026-11-21T09:30:00Z` into Unix seconds.
 pub fn parse_utc(s: &str) -> Option<i64> {
     let s = s.trim();

@@ -4,6 +4,7 @@
 //! (`hydrate`) gets only what pages need.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod audit;
 pub mod clock;
@@ -11,7 +12,10 @@ pub mod courts;
 pub mod date;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod email;
 pub mod error;
+pub mod forms;
 pub mod i18n;
 pub mod info;
 pub mod layout;

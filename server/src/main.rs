@@ -6,7 +6,7 @@ mod http;
 
 use anyhow::Context as _;
 use app::{
-    clock::{Clock, FixedClock, SystemClock, parse_utc},
+    clock::{Clock, ShiftedClock, SystemClock, parse_utc},
     courts::{import::parse_courts_csv, store::upsert_all},
     db::{Db, DbOptions},
 };
@@ -108,8 +108,8 @@ fn clock(config: &Config) -> anyhow::Result<Arc<dyn Clock>> {
         Some(s) => {
             let at = parse_utc(s)
                 .with_context(|| format!("FIXED_NOW {s:?} is not like 2026-11-21T09:00:00Z"))?;
-            tracing::warn!(fixed_now = %s, "the clock is fixed: for tests and demos only");
-            Arc::new(FixedClock(at))
+            tracing::warn!(fixed_now = %s, "the clock starts at FIXED_NOW: for tests and demos only");
+            Arc::new(ShiftedClock::starting_at(at))
         }
         None => Arc::new(SystemClock),
     })

@@ -1,0 +1,242 @@
+//! The background sender: delivers due outbox messages, at least once, retrying with backoff.
+//!
+//! Each message is first claimed with a conditional update (so two server processes never send
+//! the same message at once), then sent, then marked sent. With the SMTP server down, messages
+//! stay in the outbox and go out once it is back.
+
+use super::{MailSettings, OutboxRow};
+use crate::{clock::Clock, db::Db};
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart},
+};
+use std::{path::PathBuf, sync::Arc, sync::LazyLock, time::Duration};
+use tokio::sync::Notify;
+
+static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
+
+/// Tells the sender there is new mail (it also looks every few seconds).
+pub fn wake() {
+    WAKE.notify_one();
+}
+
+/// How messages leave.
+#[derive(Clone)]
+pub enum Transport {
+    /// An SMTP server (`smtp://host:port`, `smtps://…`, or `smtp://…?tls=required`).
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `.eml` files in a folder: the default with no SMTP server, for development and demos.
+    Files(PathBuf),
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transport::Smtp(_) => f.write_str("Transport::Smtp"),
+            Transport::Files(p) => write!(f, "Transport::Files({})", p.display()),
+        }
+    }
+}
+
+impl Transport {
+    /// SMTP when a URL is given, otherwise files under `dir`.
+    pub fn new(smtp_url: Option<&str>, dir: PathBuf) -> Result<Transport, String> {
+        match smtp_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map(|b| Transport::Smtp(b.timeout(Some(Duration::from_secs(15))).build()))
+                .map_err(|e| format!("SMTP_URL: {e}")),
+            None => Ok(Transport::Files(dir)),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Transport::Smtp(_) => "smtp",
+            Transport::Files(_) => "file",
+        }
+    }
+}
+
+/// Seconds to wait before attempt `attempts + 1`: 30 s doubling to an hour.
+pub fn backoff(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 8) - 1;
+    (30_i64 << exp).min(3600)
+}
+
+/// How long a claimed message is left alone before another sender may try it.
+const CLAIM_SECS: i64 = 120;
+
+/// The sender.
+#[derive(Clone, Debug)]
+pub struct Sender {
+    /// The database holding the outbox.
+    pub db: Db,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The sender address and public URL.
+    pub settings: Arc<MailSettings>,
+    /// How messages leave.
+    pub transport: Transport,
+}
+
+impl Sender {
+    /// Delivers due messages until the process ends.
+    pub async fn run(self) {
+        loop {
+            match self.deliver_due().await {
+                Ok(n) if n > 0 => tracing::info!(delivered = n, "outbox"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox: could not read the outbox"),
+            }
+            tokio::select! {
+                () = WAKE.notified() => {}
+                () = tokio::time::sleep(Duration::from_secs(5)) => {}
+            }
+        }
+    }
+
+    /// One pass: tries every due message once; returns how many were delivered.
+    pub async fn deliver_due(&self) -> Result<usize, sqlx::Error> {
+        let now = self.clock.now_unix();
+        let due: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, created_at LIMIT 50",
+        )
+        .bind(now)
+        .fetch_all(&self.db.pool)
+        .await?;
+        let mut delivered = 0;
+        for (id,) in due {
+            let claimed = sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1 \
+                 WHERE id = $2 AND sent_at IS NULL AND next_attempt_at <= $3",
+            )
+            .bind(now + CLAIM_SECS)
+            .bind(&id)
+            .bind(now)
+            .execute(&self.db.pool)
+            .await?
+            .rows_affected();
+            if claimed != 1 {
+                continue;
+            }
+            let Some(row) = super::get(&self.db, &id).await? else {
+                continue;
+            };
+            match self.deliver(&row, now).await {
+                Ok(()) => {
+                    sqlx::query(
+                        "UPDATE outbox SET sent_at = $1, delivered_via = $2, \
+                         attempts = attempts + 1, last_error = NULL WHERE id = $3",
+                    )
+                    .bind(self.clock.now_unix())
+                    .bind(self.transport.name())
+                    .bind(&id)
+                    .execute(&self.db.pool)
+                    .await?;
+                    delivered += 1;
+                }
+                Err(Failure::Retry(e)) => {
+                    let next = now + backoff(row.attempts + 1);
+                    tracing::warn!(id = %id, attempt = row.attempts + 1, error = %e, "outbox: delivery failed; will retry");
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, \
+                         last_error = $2 WHERE id = $3",
+                    )
+                    .bind(next)
+                    .bind(e)
+                    .bind(&id)
+                    .execute(&self.db.pool)
+                    .await?;
+                }
+                Err(Failure::Permanent(e)) => {
+                    tracing::error!(id = %id, error = %e, "outbox: message cannot be delivered");
+                    sqlx::query(
+                        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, \
+                         last_error = $2 WHERE id = $3",
+                    )
+                    .bind(i64::from(i32::MAX))
+                    .bind(format!("undeliverable: {e}"))
+                    .bind(&id)
+                    .execute(&self.db.pool)
+                    .await?;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    async fn deliver(&self, row: &OutboxRow, now: i64) -> Result<(), Failure> {
+        let message = build(&self.settings, row, now).map_err(Failure::Permanent)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| Failure::Retry(e.to_string())),
+            Transport::Files(dir) => {
+                let bytes = message.formatted();
+                let dir = dir.clone();
+                let name = format!("{}-{}.eml", row.created_at, row.id);
+                tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &bytes))
+                    .await
+                    .map_err(|e| Failure::Retry(e.to_string()))?
+                    .map_err(|e| Failure::Retry(e.to_string()))
+            }
+        }
+    }
+}
+
+enum Failure {
+    Retry(String),
+    Permanent(String),
+}
+
+fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, dir.join(name))
+}
+
+/// The message as sent: plain text and HTML alternatives, with `Message-ID`, `Date` and `From`.
+pub fn build(settings: &MailSettings, row: &OutboxRow, now: i64) -> Result<Message, String> {
+    let from = Mailbox::new(
+        Some(settings.from_name.clone()),
+        settings
+            .from_address
+            .parse()
+            .map_err(|e| format!("from address: {e}"))?,
+    );
+    let to: Mailbox = row
+        .to_address
+        .parse()
+        .map_err(|e| format!("to address: {e}"))?;
+    let date = std::time::UNIX_EPOCH + Duration::from_secs(now.max(0) as u64);
+    Message::builder()
+        .message_id(Some(row.message_id.clone()))
+        .date(date)
+        .from(from)
+        .to(to)
+        .subject(row.subject.clone())
+        .multipart(MultiPart::alternative_plain_html(
+            row.text_body.clone(),
+            row.html_body.clone(),
+        ))
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_an_hour() {
+        assert_eq!(backoff(1), 30);
+        assert_eq!(backoff(2), 60);
+        assert_eq!(backoff(3), 120);
+        assert_eq!(backoff(7), 1920);
+        assert_eq!(backoff(8), 3600);
+        assert_eq!(backoff(50), 3600);
+    }
+}

@@ -1,0 +1,221 @@
+//! The emails' words, in English then Welsh (the service does not know a recipient's language
+//! before they first sign in). Plain text and simple HTML, links written out in full, no images,
+//! no tracking.
+
+use super::{Email, MailSettings};
+use crate::i18n::{Lang, Msg};
+
+/// A block of an email.
+enum Part {
+    /// A paragraph.
+    Para(String),
+    /// A link written out in full.
+    Link(String),
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn compose(
+    kind: &'static str,
+    to: &str,
+    user_id: Option<&str>,
+    subject: Msg,
+    body: impl Fn(Lang) -> Vec<Part>,
+    settings: &MailSettings,
+) -> Email {
+    let subject = format!("{} / {}", Lang::En.t(subject), Lang::Cy.t(subject));
+    let mut text = String::new();
+    let mut html = String::from(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"></head>\
+         <body style=\"font-family: Arial, sans-serif; font-size: 16px; line-height: 1.5; color: #0b0c0c\">",
+    );
+    for (i, lang) in [Lang::En, Lang::Cy].into_iter().enumerate() {
+        if i > 0 {
+            text.push_str("\n----------\n\n");
+            html.push_str("<hr>");
+        }
+        html.push_str(&format!("<div lang=\"{}\">", lang.code()));
+        let mut parts = body(lang);
+        parts.push(Part::Para(lang.tf(
+            Msg::EmailFooter,
+            &[
+                ("from", &settings.from_address),
+                ("url", &settings.public_url),
+            ],
+        )));
+        for part in parts {
+            match part {
+                Part::Para(p) => {
+                    text.push_str(&p);
+                    text.push_str("\n\n");
+                    html.push_str(&format!("<p>{}</p>", escape(&p)));
+                }
+                Part::Link(url) => {
+                    text.push_str(&url);
+                    text.push_str("\n\n");
+                    html.push_str(&format!("<p><a href=\"{0}\">{0}</a></p>", escape(&url)));
+                }
+            }
+        }
+        html.push_str("</div>");
+    }
+    html.push_str("</body></html>");
+    Email {
+        kind,
+        to: to.to_owned(),
+        user_id: user_id.map(str::to_owned),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The activation email sent when onboarding approves an organisation (or an administrator adds
+/// a user).
+pub fn activation(
+    settings: &MailSettings,
+    user_id: &str,
+    to: &str,
+    first_name: &str,
+    organisation: &str,
+    token: &str,
+    expires: &str,
+) -> Email {
+    let link = format!("{}/activate?token={token}", settings.public_url);
+    compose(
+        "activation",
+        to,
+        Some(user_id),
+        Msg::EmailActivationSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
+                Part::Para(lang.tf(Msg::EmailActivationBody, &[("organisation", organisation)])),
+                Part::Link(link.clone()),
+                Part::Para(lang.tf(Msg::EmailActivationExpires, &[("date", expires)])),
+                Part::Para(lang.t(Msg::EmailActivationNext).to_owned()),
+            ]
+        },
+        settings,
+    )
+}
+
+/// Tells the accountable person the registration was received.
+pub fn registration_received(
+    settings: &MailSettings,
+    to: &str,
+    name: &str,
+    organisation: &str,
+) -> Email {
+    compose(
+        "registration_received",
+        to,
+        None,
+        Msg::EmailReceivedSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", name)])),
+                Part::Para(lang.tf(Msg::EmailReceivedBody, &[("organisation", organisation)])),
+            ]
+        },
+        settings,
+    )
+}
+
+/// Tells the accountable person the registration was rejected, and why.
+pub fn registration_rejected(
+    settings: &MailSettings,
+    to: &str,
+    name: &str,
+    organisation: &str,
+    reason: &str,
+) -> Email {
+    compose(
+        "registration_rejected",
+        to,
+        None,
+        Msg::EmailRejectedSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", name)])),
+                Part::Para(lang.tf(Msg::EmailRejectedBody, &[("organisation", organisation)])),
+                Part::Para(reason.to_owned()),
+                Part::Para(lang.t(Msg::EmailRejectedNext).to_owned()),
+            ]
+        },
+        settings,
+    )
+}
+
+/// A password reset link.
+pub fn reset(
+    settings: &MailSettings,
+    user_id: &str,
+    to: &str,
+    first_name: &str,
+    token: &str,
+) -> Email {
+    let link = format!("{}/reset-password?token={token}", settings.public_url);
+    compose(
+        "password_reset",
+        to,
+        Some(user_id),
+        Msg::EmailResetSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
+                Part::Para(lang.t(Msg::EmailResetBody).to_owned()),
+                Part::Link(link.clone()),
+                Part::Para(lang.t(Msg::EmailResetIgnore).to_owned()),
+            ]
+        },
+        settings,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> MailSettings {
+        MailSettings {
+            from_address: "no-reply@defence.example".into(),
+            from_name: "Defence access".into(),
+            public_url: "https://defence.example".into(),
+        }
+    }
+
+    #[test]
+    fn activation_has_both_languages_the_full_link_and_the_sender() {
+        let e = activation(
+            &settings(),
+            "u1",
+            "a@b.example",
+            "Ann <b>",
+            "Firm & Co",
+            "TOKEN",
+            "28 November 2026",
+        );
+        assert!(
+            e.text
+                .contains("https://defence.example/activate?token=TOKEN")
+        );
+        assert!(
+            e.html
+                .contains("href=\"https://defence.example/activate?token=TOKEN\"")
+        );
+        assert!(e.text.contains("no-reply@defence.example"));
+        assert!(
+            e.html.contains("Ann &lt;b&gt;"),
+            "names are escaped in HTML"
+        );
+        assert!(e.html.contains("lang=\"cy\""));
+        assert!(e.subject.contains(" / "));
+        assert!(!e.html.contains("<img"), "no tracking pixels");
+    }
+}
