@@ -126,21 +126,59 @@ fn last_sunday(year: i32, month: u8) -> i64 {
 /// The calendar date in the UK at a Unix instant: British Summer Time (UTC+1) runs from 01:00
 /// UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October.
 pub fn uk_date(unix: i64) -> Date {
-    let utc_date = Date::from_days_since_epoch(unix.div_euclid(86_400));
-    let year = utc_date.year();
+    Date::from_days_since_epoch((unix + uk_offset(unix)).div_euclid(86_400))
+}
+
+/// Seconds the UK is ahead of UTC at an instant (3600 in British Summer Time).
+pub fn uk_offset(unix: i64) -> i64 {
+    let year = Date::from_days_since_epoch(unix.div_euclid(86_400)).year();
     let bst_start = last_sunday(year, 3) * 86_400 + 3600;
     let bst_end = last_sunday(year, 10) * 86_400 + 3600;
-    let offset = if (bst_start..bst_end).contains(&unix) {
+    if (bst_start..bst_end).contains(&unix) {
         3600
     } else {
         0
+    }
+}
+
+/// Date and time in the UK, as GOV.UK writes them: "21 November 2026, 9:05am".
+pub fn uk_time(unix: i64, lang: crate::i18n::Lang) -> String {
+    let local = unix + uk_offset(unix);
+    let secs = local.rem_euclid(86_400);
+    let (h, m) = (secs / 3600, (secs % 3600) / 60);
+    let (h12, half) = match (h % 12, h < 12) {
+        (0, am) => (12, am),
+        (x, am) => (x, am),
     };
-    Date::from_days_since_epoch((unix + offset).div_euclid(86_400))
+    let suffix = match (lang, half) {
+        (crate::i18n::Lang::Cy, true) => "yb",
+        (crate::i18n::Lang::Cy, false) => "yh",
+        (_, true) => "am",
+        (_, false) => "pm",
+    };
+    format!("{}, {h12}:{m:02}{suffix}", uk_date(unix).long(lang))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_in_the_uk() {
+        use crate::i18n::Lang;
+        assert_eq!(
+            uk_time(at("2026-11-21T09:05:00Z"), Lang::En),
+            "21 November 2026, 9:05am"
+        );
+        assert_eq!(
+            uk_time(at("2026-07-01T12:30:00Z"), Lang::En),
+            "1 July 2026, 1:30pm"
+        );
+        assert_eq!(
+            uk_time(at("2026-11-21T00:00:00Z"), Lang::Cy),
+            "21 Tachwedd 2026, 12:00yb"
+        );
+    }
 
     fn at(s: &str) -> i64 {
         parse_utc(s).unwrap()

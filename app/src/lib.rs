@@ -84,7 +84,9 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: the page template around the routed pages.
+/// The application: the page template around the routed pages (server-rendered only; the
+/// browser hydrates islands, not the app).
+#[cfg(feature = "ssr")]
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -108,8 +110,20 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/accessibility") view=info::AccessibilityPage />
                         <Route path=path!("/cookies") view=info::CookiesPage />
                         <Route path=path!("/privacy") view=info::PrivacyPage />
-                        <Route path=path!("/sign-in") view=start::NotYetOpen />
-                        <Route path=path!("/register") view=start::NotYetOpen />
+                        <Route path=path!("/sign-in") view=accounts::pages::SignInPage />
+                        <Route path=path!("/sign-in/verify") view=accounts::pages::VerifyPage />
+                        <Route path=path!("/signed-out") view=accounts::pages::SignedOutPage />
+                        <Route path=path!("/activate") view=accounts::pages::ActivatePage ssr=SsrMode::Async />
+                        <Route path=path!("/account") view=accounts::pages::AccountPage />
+                        <Route path=path!("/account/sessions") view=accounts::pages::SessionsPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/set-up/password") view=accounts::pages::SetPasswordPage />
+                        <Route path=path!("/account/set-up/authenticator") view=accounts::pages::AuthenticatorPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/set-up/done") view=accounts::pages::SetupDonePage />
+                        <Route path=path!("/register") view=accounts::register_page::RegisterPage />
+                        <Route path=path!("/register/submitted") view=accounts::register_page::RegisterSubmittedPage />
+                        <Route path=path!("/onboarding") view=accounts::pages::OnboardingPage ssr=SsrMode::Async />
+                        <Route path=path!("/onboarding/registration") view=accounts::pages::OnboardingRegistrationPage ssr=SsrMode::Async />
+                        <Route path=path!("/dev/emails") view=accounts::pages::DevEmailsPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
             </div>

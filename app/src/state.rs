@@ -45,6 +45,10 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// The courts list, kept in memory for a minute.
     pub courts: Arc<crate::courts::cache::CourtsCache>,
+    /// The email sender address and the public URL for links.
+    pub mail: Arc<crate::email::MailSettings>,
+    /// Development pages (`/dev/emails`) are served: only when no SMTP server is configured.
+    pub dev_tools: bool,
 }
 
 /// The server state from the reactive context (present in every server render and call).

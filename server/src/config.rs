@@ -33,6 +33,31 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage HMCTS staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+/// Staff subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Create an HMCTS staff account and print a one-time activation link for it.
+    Add {
+        /// The staff role.
+        #[arg(long, value_parser = ["onboarding"])]
+        role: String,
+        /// Their email address.
+        #[arg(long)]
+        email: String,
+        /// First name.
+        #[arg(long)]
+        first_name: String,
+        /// Last name.
+        #[arg(long)]
+        last_name: String,
+    },
 }
 
 /// Audit subcommands.
@@ -120,9 +145,24 @@ pub struct Config {
     )]
     pub log_format: LogFormat,
 
-    /// Stop the clock at this instant (RFC 3339, UTC), for tests and reproducible demos only.
+    /// Start the clock at this instant (RFC 3339, UTC), for tests and reproducible demos only.
     #[arg(long, env = "FIXED_NOW", global = true)]
     pub fixed_now: Option<String>,
+
+    /// The address emails come from (named to users so they can find it and allow it).
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "no-reply@caseaccess.localhost",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// SMTP server for outgoing email: `smtp://host:port` (plain, loopback only),
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`. Without it, emails are
+    /// written as `.eml` files under DATA_DIR/outbox and listed at /dev/emails.
+    #[arg(long, env = "SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
 }
 
 impl Config {
@@ -131,6 +171,11 @@ impl Config {
         self.database_url.clone().unwrap_or_else(|| {
             format!("sqlite://{}", self.data_dir.join("caseaccess.db").display())
         })
+    }
+
+    /// Whether development pages (the email list) are served: only with no SMTP server.
+    pub fn dev_tools(&self) -> bool {
+        self.smtp_url.as_deref().is_none_or(|u| u.trim().is_empty())
     }
 
     /// Whether the service is served over HTTPS (and so sends HSTS).

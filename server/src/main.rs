@@ -11,7 +11,7 @@ use app::{
     db::{Db, DbOptions},
 };
 use clap::Parser;
-use config::{AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat};
+use config::{AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat, StaffCommand};
 use std::{process::ExitCode, sync::Arc};
 use tracing_subscriber::{EnvFilter, fmt};
 
@@ -72,6 +72,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Audit trail verified: {events} events, chain intact.");
             Ok(())
         }
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    role,
+                    email,
+                    first_name,
+                    last_name,
+                },
+        } => {
+            let db = open_db(&config).await?;
+            let now = clock(&config)?.now_unix();
+            let link = add_staff(&db, &config, &role, &email, &first_name, &last_name, now).await?;
+            println!("Staff account created for {email} ({role}).");
+            println!("Activation link (works once, for 7 days): {link}");
+            Ok(())
+        }
         Command::Courts {
             command: CourtsCommand::Import { file },
         } => {
@@ -87,6 +103,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// Creates a staff account (invited) and returns its activation link.
+async fn add_staff(
+    db: &Db,
+    config: &Config,
+    role: &str,
+    email: &str,
+    first_name: &str,
+    last_name: &str,
+    now: i64,
+) -> anyhow::Result<String> {
+    use app::accounts::{store, token::lifetime, validate};
+    let email = validate::email(email).context("that email address is not valid")?;
+    let first = validate::name(first_name).context("the first name is not valid")?;
+    let last = validate::name(last_name).context("the last name is not valid")?;
+    let mut tx = db.pool.begin().await?;
+    let id = store::insert_user(
+        &mut tx,
+        &store::NewUser {
+            organisation_id: None,
+            staff_role: Some(role),
+            email: &email,
+            first_name: &first,
+            last_name: &last,
+            roles: "",
+            status: "invited",
+            password_hash: None,
+        },
+        now,
+    )
+    .await
+    .context("creating the account (is the email already registered?)")?;
+    let token = store::issue_token(&mut tx, &id, "activate", now, lifetime::ACTIVATE_SECS).await?;
+    store::Who {
+        actor: "cli".into(),
+        organisation_id: None,
+        ip: None,
+    }
+    .audit(
+        &mut tx,
+        "staff.added",
+        Some(format!("user:{id}")),
+        serde_json::json!({ "role": role }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(format!(
+        "{}/activate?token={token}",
+        config.public_url.trim_end_matches('/')
+    ))
 }
 
 /// Opens the configured database and brings its schema up to date.

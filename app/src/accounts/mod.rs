@@ -5,7 +5,17 @@
 //! server HTML and only islands run in the browser.
 
 #[cfg(feature = "ssr")]
+pub mod actions;
+#[cfg(feature = "ssr")]
+pub mod onboarding;
+#[cfg(feature = "ssr")]
+pub mod pages;
+#[cfg(feature = "ssr")]
 pub mod password;
+#[cfg(feature = "ssr")]
+pub mod register;
+#[cfg(feature = "ssr")]
+pub mod register_page;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]

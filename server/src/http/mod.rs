@@ -1,5 +1,6 @@
 //! The HTTP side: router, middleware, static files, health checks, graceful shutdown.
 
+mod accounts;
 mod health;
 mod lang;
 mod page_cache;
@@ -19,7 +20,7 @@ use axum::{
     Router,
     http::{HeaderValue, header},
     middleware,
-    routing::get,
+    routing::{get, post},
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -107,17 +108,30 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     let db = state.db.clone();
     let css = format!("/pkg/{}", state.assets.css);
     let pages = Arc::new(page_cache::PageCache::new(state.clock.clone()));
+    let mut forms = Router::new();
+    for path in app::accounts::actions::PATHS {
+        forms = forms.route(path, post(accounts::post));
+    }
+    let forms = forms.with_state((state.clone(), leptos_options.clone()));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
+        .route("/account/set-up/authenticator/qr.svg", get(accounts::qr))
+        .route("/dev/now", get(accounts::dev_now).with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, provide, move || {
             shell(shell_options.clone())
         })
+        .merge(forms)
         .nest_service("/pkg", pkg)
         .nest_service("/assets", assets)
         .fallback_service(root_files)
         .with_state(leptos_options)
         .layer(middleware::from_fn_with_state(pages, page_cache::serve))
+        .layer(middleware::from_fn(accounts::gate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            accounts::load,
+        ))
         .layer(middleware::from_fn(lang::negotiate))
         // Pages are compressed as they are sent: a fast level, as they are small and many.
         .layer(
@@ -147,13 +161,37 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
     let assets = load_assets(&config.site_root)?;
     // Leptos spawns rendering work on a global executor: make it tokio's.
     let _ = any_spawner::Executor::init_tokio();
+    let mail = Arc::new(app::email::MailSettings {
+        from_address: config.mail_from.clone(),
+        from_name: "Defence access to criminal cases".into(),
+        public_url: config.public_url.trim_end_matches('/').to_owned(),
+    });
+    let transport = app::email::sender::Transport::new(
+        config.smtp_url.as_deref(),
+        config.data_dir.join("outbox"),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!(transport = ?transport, from = %mail.from_address, "email");
+    app::accounts::password::preload();
     let state = AppState {
-        db,
-        clock,
+        db: db.clone(),
+        clock: clock.clone(),
         assets: Arc::new(assets),
         courts: Arc::default(),
+        mail: mail.clone(),
+        dev_tools: config.dev_tools(),
     };
-    let app = router(state, &config.site_root, HttpSettings::from_config(&config));
+    tokio::spawn(
+        app::email::sender::Sender {
+            db,
+            clock,
+            settings: mail,
+            transport,
+        }
+        .run(),
+    );
+    let app = router(state, &config.site_root, HttpSettings::from_config(&config))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
         .with_context(|| format!("listening on {}", config.site_addr))?;
@@ -224,6 +262,12 @@ mod tests {
         let state = AppState {
             db,
             clock: Arc::new(FixedClock(1_795_251_600)),
+            mail: Arc::new(app::email::MailSettings {
+                from_address: "no-reply@test.example".into(),
+                from_name: "Test".into(),
+                public_url: "http://127.0.0.1:3000".into(),
+            }),
+            dev_tools: false,
             assets: Arc::new(load_assets(&site).unwrap()),
             courts: Arc::default(),
         };

@@ -1,0 +1,582 @@
+//! What happens when a form is posted. The server calls [`dispatch`] for every POST to a path in
+//! [`PATHS`]; the answer is a redirect (with perhaps a new session cookie) or the page rendered
+//! again with the values and errors ([`Posted`]).
+
+use super::{
+    password,
+    session::{self, Current, Stage},
+    store::{self, Who},
+    throttle, totp,
+};
+use crate::{
+    error::AppError,
+    forms::{Posted, field},
+    i18n::{Lang, Msg},
+    state::AppState,
+};
+
+/// The paths that accept form posts.
+pub const PATHS: &[&str] = &[
+    "/sign-in",
+    "/sign-in/verify",
+    "/sign-out",
+    "/activate",
+    "/account/set-up/password",
+    "/account/set-up/authenticator",
+    "/account/sessions",
+    "/register",
+    "/onboarding/registration",
+];
+
+/// One form post.
+pub struct Ctx {
+    /// Server state.
+    pub state: AppState,
+    /// The user's language.
+    pub lang: Lang,
+    /// The session the request carries.
+    pub session: Option<Current>,
+    /// The client's address.
+    pub ip: String,
+    /// The browser's user agent.
+    pub user_agent: String,
+    /// The posted fields.
+    pub form: Vec<(String, String)>,
+}
+
+impl Ctx {
+    /// The first value posted under `name`, or "".
+    pub fn get(&self, name: &str) -> &str {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn now(&self) -> i64 {
+        self.state.clock.now_unix()
+    }
+
+    /// The page again with these errors and the posted values (never passwords or codes).
+    pub fn again(&self, errors: Vec<crate::error::FieldError>) -> Outcome {
+        Outcome::Render(Posted {
+            values: self
+                .form
+                .iter()
+                .filter(|(k, _)| !k.contains("password") && k != "code")
+                .cloned()
+                .collect(),
+            errors,
+            notice: None,
+        })
+    }
+
+    fn again_notice(&self, msg: String) -> Outcome {
+        match self.again(vec![]) {
+            Outcome::Render(mut p) => {
+                p.notice = Some(msg);
+                Outcome::Render(p)
+            }
+            other => other,
+        }
+    }
+}
+
+/// What to send back.
+#[derive(Debug)]
+pub enum Outcome {
+    /// 303 See Other, optionally setting the session cookie.
+    Redirect {
+        /// Where to.
+        to: String,
+        /// A `Set-Cookie` value.
+        cookie: Option<String>,
+    },
+    /// The same page again, with what was posted.
+    Render(Posted),
+}
+
+fn redirect(to: &str) -> Outcome {
+    Outcome::Redirect {
+        to: to.to_owned(),
+        cookie: None,
+    }
+}
+
+fn redirect_with(to: &str, cookie: String) -> Outcome {
+    Outcome::Redirect {
+        to: to.to_owned(),
+        cookie: Some(cookie),
+    }
+}
+
+fn db_err(e: sqlx::Error) -> AppError {
+    AppError::internal(e)
+}
+
+/// Handles a post to `path`.
+pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
+    match path {
+        "/sign-in" => sign_in(ctx).await,
+        "/sign-in/verify" => verify_code(ctx).await,
+        "/sign-out" => sign_out(ctx).await,
+        "/activate" => activate(ctx).await,
+        "/account/set-up/password" => set_password(ctx).await,
+        "/account/set-up/authenticator" => confirm_authenticator(ctx).await,
+        "/account/sessions" => end_session(ctx).await,
+        "/register" => super::register::post(ctx).await,
+        "/onboarding/registration" => super::onboarding::decide(ctx).await,
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn wait_message(lang: Lang, secs: i64) -> String {
+    let minutes = (secs + 59) / 60;
+    lang.tf(Msg::ThrottleWait, &[("minutes", &minutes.to_string())])
+}
+
+/// Email and password. The answer is the same for an unknown email and a wrong password, and
+/// takes as long (the password is checked against a dummy hash).
+async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let email = ctx.get("email").trim().to_lowercase();
+    let pw = ctx.get("password").to_owned();
+    let mut errors = vec![];
+    if email.is_empty() {
+        errors.push(field("email", lang, Msg::SignInEmailMissing));
+    }
+    if pw.is_empty() {
+        errors.push(field("password", lang, Msg::SignInPasswordMissing));
+    }
+    if !errors.is_empty() {
+        return Ok(ctx.again(errors));
+    }
+    let db = &ctx.state.db;
+    let now = ctx.now();
+    let keys = [throttle::email_key(&email), throttle::ip_key(&ctx.ip)];
+    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+        return Ok(ctx.again_notice(wait_message(lang, wait)));
+    }
+    let user = store::user_by_email(db, &email).await.map_err(db_err)?;
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = password::verify(pw.clone(), hash)
+        .await
+        .map_err(AppError::internal)?;
+    let Some(user) = user.filter(|_| ok) else {
+        throttle::fail(db, &keys, now).await.map_err(db_err)?;
+        let mut tx = db.pool.begin().await.map_err(db_err)?;
+        Who::anonymous(&ctx.ip)
+            .audit(
+                &mut tx,
+                "auth.sign_in.failed",
+                None,
+                serde_json::json!({ "reason": "password" }),
+                now,
+            )
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        return Ok(ctx.again_notice(lang.t(Msg::SignInWrong).to_owned()));
+    };
+    throttle::clear(db, &keys[0]).await.map_err(db_err)?;
+    if user.status != "active" {
+        let msg = match user.status.as_str() {
+            "deregistered" => Msg::SignInDeregistered,
+            "invited" => Msg::SignInNotActivated,
+            _ => Msg::SignInLocked,
+        };
+        let mut tx = db.pool.begin().await.map_err(db_err)?;
+        Who::user(&user, &ctx.ip)
+            .audit(
+                &mut tx,
+                "auth.sign_in.refused",
+                Some(format!("user:{}", user.id)),
+                serde_json::json!({ "status": user.status }),
+                now,
+            )
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        return Ok(ctx.again_notice(lang.t(msg).to_owned()));
+    }
+    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    if password::is_common(&pw) && user.change_password.is_none() {
+        sqlx::query("UPDATE users SET change_password = 'common' WHERE id = $1")
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    }
+    let token = session::create(
+        &mut tx,
+        &user.id,
+        Stage::SecondFactor,
+        "sign_in",
+        &ctx.ip,
+        &ctx.user_agent,
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    Who::user(&user, &ctx.ip)
+        .audit(
+            &mut tx,
+            "auth.password.accepted",
+            Some(format!("user:{}", user.id)),
+            serde_json::json!({}),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect_with(
+        "/sign-in/verify",
+        session::set_cookie(&token),
+    ))
+}
+
+/// The authenticator code after the password (or after a reset link).
+async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let Some(s) = ctx
+        .session
+        .clone()
+        .filter(|s| s.stage == Stage::SecondFactor)
+    else {
+        return Ok(redirect("/sign-in"));
+    };
+    let code = ctx.get("code").to_owned();
+    let db = &ctx.state.db;
+    let now = ctx.now();
+    let Some(secret) = s.user.totp_secret.clone() else {
+        return Ok(ctx.again_notice(lang.t(Msg::VerifyNoAuthenticator).to_owned()));
+    };
+    if code.trim().is_empty() {
+        return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeMissing)]));
+    }
+    let keys = [throttle::code_key(&s.user.id), throttle::ip_key(&ctx.ip)];
+    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+        return Ok(ctx.again_notice(wait_message(lang, wait)));
+    }
+    let who = Who::user(&s.user, &ctx.ip);
+    let target = Some(format!("user:{}", s.user.id));
+    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let step = totp::verify(&secret, &code, now, s.user.totp_last_step);
+    let accepted = match step {
+        Some(step) => store::accept_totp_step(&mut tx, &s.user.id, step)
+            .await
+            .map_err(db_err)?,
+        None => false,
+    };
+    if !accepted {
+        who.audit(
+            &mut tx,
+            "auth.second_factor.failed",
+            target,
+            serde_json::json!({ "factor": "totp" }),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        throttle::fail(db, &keys, now).await.map_err(db_err)?;
+        return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeWrong)]));
+    }
+    let next = finish_second_factor(&mut tx, &s, &who, "totp", now).await?;
+    tx.commit().await.map_err(db_err)?;
+    throttle::clear(db, &keys[0]).await.map_err(db_err)?;
+    Ok(next)
+}
+
+/// After a second factor: a reset goes on to the new password; a sign-in is complete.
+async fn finish_second_factor(
+    tx: &mut sqlx::AnyConnection,
+    s: &Current,
+    who: &Who,
+    factor: &str,
+    now: i64,
+) -> Result<Outcome, AppError> {
+    let target = Some(format!("user:{}", s.user.id));
+    if s.purpose == "reset" {
+        let token = session::advance(tx, &s.id_hash, Stage::Setup, now)
+            .await
+            .map_err(db_err)?;
+        return Ok(redirect_with(
+            "/account/set-up/password",
+            session::set_cookie(&token),
+        ));
+    }
+    let token = session::advance(tx, &s.id_hash, Stage::Full, now)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    who.audit(
+        tx,
+        "auth.sign_in",
+        target,
+        serde_json::json!({ "factor": factor }),
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    let to = if s.user.change_password.is_some() {
+        "/account/change-password"
+    } else {
+        "/account"
+    };
+    Ok(redirect_with(to, session::set_cookie(&token)))
+}
+
+async fn sign_out(ctx: Ctx) -> Result<Outcome, AppError> {
+    if let Some(s) = &ctx.session {
+        let now = ctx.now();
+        let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+        session::end(&mut tx, &s.id_hash, "signed_out", now)
+            .await
+            .map_err(db_err)?;
+        Who::user(&s.user, &ctx.ip)
+            .audit(
+                &mut tx,
+                "auth.sign_out",
+                Some(format!("user:{}", s.user.id)),
+                serde_json::json!({}),
+                now,
+            )
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+    }
+    Ok(redirect_with("/signed-out", session::clear_cookie()))
+}
+
+/// Confirming an activation link (POST, so mail scanners that follow links use nothing up).
+async fn activate(ctx: Ctx) -> Result<Outcome, AppError> {
+    let token = ctx.get("token").to_owned();
+    let db = &ctx.state.db;
+    let now = ctx.now();
+    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let Some(user_id) = store::consume_token(&mut tx, &token, "activate", now)
+        .await
+        .map_err(db_err)?
+    else {
+        drop(tx);
+        // The page explains why (expired, used, unknown) from the token.
+        return Ok(ctx.again(vec![]));
+    };
+    let user = sqlx::query_as::<_, store::User>(&format!(
+        "SELECT {} FROM users u WHERE u.id = $1",
+        store::USER_COLUMNS
+    ))
+    .bind(&user_id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let cookie = session::create(
+        &mut tx,
+        &user_id,
+        Stage::Setup,
+        "activate",
+        &ctx.ip,
+        &ctx.user_agent,
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    Who::user(&user, &ctx.ip)
+        .audit(
+            &mut tx,
+            "account.activation.started",
+            Some(format!("user:{user_id}")),
+            serde_json::json!({}),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect_with(
+        "/account/set-up/password",
+        session::set_cookie(&cookie),
+    ))
+}
+
+async fn set_password(ctx: Ctx) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Setup) else {
+        return Ok(redirect("/sign-in"));
+    };
+    let pw = ctx.get("password").to_owned();
+    let confirm = ctx.get("password-confirm");
+    let rules = password::Context {
+        first_name: &s.user.first_name,
+        last_name: &s.user.last_name,
+        email: &s.user.email,
+    };
+    if let Err(msg) = password::check(&pw, &rules) {
+        return Ok(ctx.again(vec![field("password", lang, msg)]));
+    }
+    if pw != confirm {
+        return Ok(ctx.again(vec![field("password-confirm", lang, Msg::PasswordMismatch)]));
+    }
+    let hash = password::hash(pw).await.map_err(AppError::internal)?;
+    let now = ctx.now();
+    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    sqlx::query("UPDATE users SET password_hash = $1, change_password = NULL WHERE id = $2")
+        .bind(&hash)
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let who = Who::user(&s.user, &ctx.ip);
+    who.audit(
+        &mut tx,
+        "account.password.set",
+        Some(format!("user:{}", s.user.id)),
+        serde_json::json!({ "via": s.purpose }),
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    let out = if s.purpose == "reset" {
+        // The second factor was passed before the new password: finish signing in, and end
+        // every other session (someone else may have had the old password).
+        session::end_all(
+            &mut tx,
+            &s.user.id,
+            Some(&s.id_hash),
+            "password_changed",
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+        let token = session::advance(&mut tx, &s.id_hash, Stage::Full, now)
+            .await
+            .map_err(db_err)?;
+        who.audit(
+            &mut tx,
+            "auth.sign_in",
+            Some(format!("user:{}", s.user.id)),
+            serde_json::json!({ "via": "reset" }),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+        redirect_with("/account?password=changed", session::set_cookie(&token))
+    } else {
+        redirect("/account/set-up/authenticator")
+    };
+    tx.commit().await.map_err(db_err)?;
+    Ok(out)
+}
+
+async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Setup) else {
+        return Ok(redirect("/sign-in"));
+    };
+    if s.user.password_hash.is_none() {
+        return Ok(redirect("/account/set-up/password"));
+    }
+    let Some(secret) = s.pending_totp.clone() else {
+        return Ok(redirect("/account/set-up/authenticator"));
+    };
+    let code = ctx.get("code");
+    if code.trim().is_empty() {
+        return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeMissing)]));
+    }
+    let now = ctx.now();
+    let Some(step) = totp::verify(&secret, code, now, None) else {
+        return Ok(ctx.again(vec![field("code", lang, Msg::SetupCodeWrong)]));
+    };
+    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    sqlx::query(
+        "UPDATE users SET totp_secret = $1, totp_last_step = $2, status = 'active', \
+         last_active_at = $3 WHERE id = $4",
+    )
+    .bind(&secret)
+    .bind(step)
+    .bind(now)
+    .bind(&s.user.id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let who = Who::user(&s.user, &ctx.ip);
+    let target = Some(format!("user:{}", s.user.id));
+    who.audit(
+        &mut tx,
+        "account.authenticator.set_up",
+        target.clone(),
+        serde_json::json!({}),
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    if s.user.status == "invited" {
+        who.audit(
+            &mut tx,
+            "account.activated",
+            target.clone(),
+            serde_json::json!({}),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    }
+    session::end_all(&mut tx, &s.user.id, Some(&s.id_hash), "factor_changed", now)
+        .await
+        .map_err(db_err)?;
+    let token = session::advance(&mut tx, &s.id_hash, Stage::Full, now)
+        .await
+        .map_err(db_err)?;
+    who.audit(
+        &mut tx,
+        "auth.sign_in",
+        target,
+        serde_json::json!({ "via": "activation" }),
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect_with(
+        "/account/set-up/done",
+        session::set_cookie(&token),
+    ))
+}
+
+async fn end_session(ctx: Ctx) -> Result<Outcome, AppError> {
+    let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Full) else {
+        return Ok(redirect("/sign-in"));
+    };
+    let handle = ctx.get("session").to_owned();
+    let now = ctx.now();
+    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let ended = session::end_by_handle(&mut tx, &s.user.id, &handle, now)
+        .await
+        .map_err(db_err)?;
+    if ended {
+        Who::user(&s.user, &ctx.ip)
+            .audit(
+                &mut tx,
+                "auth.session.ended",
+                Some(format!("session:{handle}")),
+                serde_json::json!({}),
+                now,
+            )
+            .await
+            .map_err(db_err)?;
+    }
+    tx.commit().await.map_err(db_err)?;
+    if handle == s.handle {
+        return Ok(redirect_with("/signed-out", session::clear_cookie()));
+    }
+    Ok(redirect(if ended {
+        "/account/sessions?ended=1"
+    } else {
+        "/account/sessions"
+    }))
+}

@@ -1,0 +1,617 @@
+//! The account pages (server-rendered; forms post back to the same address, see `actions`).
+
+use super::{
+    onboarding,
+    session::{self, Current},
+    store, totp,
+};
+use crate::{
+    clock::uk_date,
+    forms::{ErrorSummary, Hidden, TextInput, form_title, use_posted},
+    i18n::{Msg, use_lang},
+    state::AppState,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// The session the request carries (put there by the server's session layer).
+pub fn current_session() -> Option<Current> {
+    use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Current>().cloned())
+}
+
+fn state() -> Option<AppState> {
+    use_context::<AppState>()
+}
+
+fn query(name: &'static str) -> String {
+    use_query_map()
+        .read_untracked()
+        .get(name)
+        .unwrap_or_default()
+}
+
+/// Sign in: email and password.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {form_title(Msg::SignInTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <h1 class="govuk-heading-l">{lang.t(Msg::SignInTitle)}</h1>
+                <form method="post" action="/sign-in" novalidate>
+                    <TextInput name="email" label=lang.t(Msg::SignInEmail) kind="email" autocomplete="username" />
+                    <TextInput name="password" label=lang.t(Msg::SignInPassword) kind="password" autocomplete="current-password" />
+                    <button type="submit" class="govuk-button" data-prevent-double-click="true">
+                        {lang.t(Msg::SignInButton)}
+                    </button>
+                </form>
+                <h2 class="govuk-heading-m">{lang.t(Msg::SignInNoAccountTitle)}</h2>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/register">{lang.t(Msg::SignInRegister)}</a>
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// The second factor after the password.
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {form_title(Msg::VerifyTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <form method="post" action="/sign-in/verify" novalidate>
+                    <TextInput
+                        name="code"
+                        label=lang.t(Msg::VerifyTitle)
+                        heading=true
+                        hint=lang.t(Msg::VerifyHint)
+                        autocomplete="one-time-code"
+                        inputmode="numeric"
+                        width="govuk-input--width-10"
+                    />
+                    <button type="submit" class="govuk-button">{lang.t(Msg::VerifyButton)}</button>
+                </form>
+                <p class="govuk-body">{lang.t(Msg::VerifyLost)}</p>
+            </div>
+        </div>
+    }
+}
+
+/// The page an activation link opens: says whether the link can be used, and confirms with a
+/// button (a POST), since mail scanners follow links.
+#[component]
+pub fn ActivatePage() -> impl IntoView {
+    let lang = use_lang();
+    let token = query("token");
+    let check = {
+        let token = token.clone();
+        async move {
+            let state = state()?;
+            let now = state.clock.now_unix();
+            let row = store::find_token(&state.db, &token, "activate")
+                .await
+                .ok()?;
+            Some(match row {
+                None => Err(super::token::LinkProblem::Unknown),
+                Some(r) => super::token::check_link(r.expires_at, r.used_at, now),
+            })
+        }
+    };
+    view! {
+        <Suspense>
+            {Suspend::new({
+                let token = token.clone();
+                let check = check;
+                async move {
+                    let result = check.await.unwrap_or(Err(super::token::LinkProblem::Unknown));
+                    match result {
+                        Ok(()) => view! {
+                            {form_title(Msg::ActivateTitle)}
+                            <h1 class="govuk-heading-l">{lang.t(Msg::ActivateTitle)}</h1>
+                            <p class="govuk-body">{lang.t(Msg::ActivateIntro)}</p>
+                            <form method="post" action="/activate">
+                                <Hidden name="token" value=token />
+                                <button type="submit" class="govuk-button">{lang.t(Msg::ActivateButton)}</button>
+                            </form>
+                        }
+                        .into_any(),
+                        Err(problem) => {
+                            let (title, body) = match problem {
+                                super::token::LinkProblem::Used => (Msg::LinkUsedTitle, Msg::ActivateUsed),
+                                super::token::LinkProblem::Expired => (Msg::LinkExpiredTitle, Msg::ActivateExpired),
+                                super::token::LinkProblem::Unknown => (Msg::LinkUnknownTitle, Msg::ActivateUnknown),
+                            };
+                            view! {
+                                {crate::page_title(title)}
+                                <h1 class="govuk-heading-l">{lang.t(title)}</h1>
+                                <p class="govuk-body">{lang.t(body)}</p>
+                                <p class="govuk-body">
+                                    <a class="govuk-link" href="/sign-in">{lang.t(Msg::LinkGoSignIn)}</a>
+                                </p>
+                            }
+                            .into_any()
+                        }
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Choosing a password (after an activation or reset link).
+#[component]
+pub fn SetPasswordPage() -> impl IntoView {
+    let lang = use_lang();
+    let reset = current_session().is_some_and(|s| s.purpose == "reset");
+    view! {
+        {form_title(Msg::SetPasswordTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                {(!reset).then(|| view! { <span class="govuk-caption-l">{lang.t(Msg::SetupStep1)}</span> })}
+                <h1 class="govuk-heading-l">{lang.t(Msg::SetPasswordTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::SetPasswordIntro)}</p>
+                <ul class="govuk-list govuk-list--bullet">
+                    <li>{lang.t(Msg::SetPasswordRuleLength)}</li>
+                    <li>{lang.t(Msg::SetPasswordRuleCommon)}</li>
+                    <li>{lang.t(Msg::SetPasswordRuleName)}</li>
+                </ul>
+                <form method="post" action="/account/set-up/password" novalidate>
+                    <TextInput name="password" label=lang.t(Msg::SetPasswordNew) kind="password" autocomplete="new-password" />
+                    <TextInput name="password-confirm" label=lang.t(Msg::SetPasswordConfirm) kind="password" autocomplete="new-password" />
+                    <button type="submit" class="govuk-button">{lang.t(Msg::ContinueButton)}</button>
+                </form>
+            </div>
+        </div>
+    }
+}
+
+/// Setting up an authenticator app: the QR code, the key written out, and a code to confirm.
+#[component]
+pub fn AuthenticatorPage() -> impl IntoView {
+    let lang = use_lang();
+    let load = async move {
+        let state = state()?;
+        let s = current_session()?;
+        let secret = match s.pending_totp.clone() {
+            Some(k) => k,
+            None => {
+                let k = totp::new_secret();
+                session::set_pending_totp(&state.db, &s.id_hash, &k)
+                    .await
+                    .ok()?;
+                k
+            }
+        };
+        Some(secret)
+    };
+    view! {
+        {form_title(Msg::AuthenticatorTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <span class="govuk-caption-l">{lang.t(Msg::SetupStep2)}</span>
+                <h1 class="govuk-heading-l">{lang.t(Msg::AuthenticatorTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::AuthenticatorIntro)}</p>
+                <ol class="govuk-list govuk-list--number">
+                    <li>{lang.t(Msg::AuthenticatorStepOpen)}</li>
+                    <li>{lang.t(Msg::AuthenticatorStepScan)}</li>
+                    <li>{lang.t(Msg::AuthenticatorStepCode)}</li>
+                </ol>
+                <Suspense>
+                    {Suspend::new(async move {
+                        load.await.map(|secret| {
+                            view! {
+                                <img
+                                    class="app-qr"
+                                    src="/account/set-up/authenticator/qr.svg"
+                                    width="240"
+                                    height="240"
+                                    alt=lang.t(Msg::AuthenticatorQrAlt)
+                                />
+                                <details class="govuk-details">
+                                    <summary class="govuk-details__summary">
+                                        <span class="govuk-details__summary-text">{lang.t(Msg::AuthenticatorCantScan)}</span>
+                                    </summary>
+                                    <div class="govuk-details__text">
+                                        <p class="govuk-body">{lang.t(Msg::AuthenticatorKeyIntro)}</p>
+                                        <p class="govuk-body app-secret" id="secret-key">
+                                            <code>{totp::grouped(&secret)}</code>
+                                        </p>
+                                        <p class="govuk-body">{lang.t(Msg::AuthenticatorKeyType)}</p>
+                                    </div>
+                                </details>
+                            }
+                        })
+                    })}
+                </Suspense>
+                <form method="post" action="/account/set-up/authenticator" novalidate>
+                    <TextInput
+                        name="code"
+                        label=lang.t(Msg::AuthenticatorCodeLabel)
+                        hint=lang.t(Msg::VerifyHint)
+                        autocomplete="one-time-code"
+                        inputmode="numeric"
+                        width="govuk-input--width-10"
+                    />
+                    <button type="submit" class="govuk-button">{lang.t(Msg::ContinueButton)}</button>
+                </form>
+            </div>
+        </div>
+    }
+}
+
+/// The QR code image for the key being set up: its own `no-store` response.
+pub async fn qr_svg(db: &crate::db::Db, s: &Current) -> Option<String> {
+    let _ = db;
+    let secret = s.pending_totp.as_deref()?;
+    totp::qr_svg(&totp::otpauth_url(secret, &s.user.email)?)
+}
+
+/// The account is ready.
+#[component]
+pub fn SetupDonePage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {crate::page_title(Msg::SetupDoneTitle)}
+        <div class="govuk-panel govuk-panel--confirmation">
+            <h1 class="govuk-panel__title">{lang.t(Msg::SetupDoneTitle)}</h1>
+        </div>
+        <p class="govuk-body">{lang.t(Msg::SetupDoneBody)}</p>
+        <a class="govuk-button" href="/account" role="button" draggable="false">{lang.t(Msg::ContinueButton)}</a>
+    }
+}
+
+/// The signed-in user's account page.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let lang = use_lang();
+    let s = current_session();
+    let changed = query("password") == "changed";
+    s.map(|s| {
+        let u = s.user;
+        view! {
+            {crate::page_title(Msg::AccountTitle)}
+            {changed.then(|| view! {
+                <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
+                    <div class="govuk-notification-banner__header">
+                        <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
+                    </div>
+                    <div class="govuk-notification-banner__content">
+                        <p class="govuk-notification-banner__heading">{lang.t(Msg::PasswordChangedBanner)}</p>
+                    </div>
+                </div>
+            })}
+            <h1 class="govuk-heading-l">{lang.t(Msg::AccountTitle)}</h1>
+            <dl class="govuk-summary-list">
+                <div class="govuk-summary-list__row">
+                    <dt class="govuk-summary-list__key">{lang.t(Msg::AccountName)}</dt>
+                    <dd class="govuk-summary-list__value">{u.full_name()}</dd>
+                </div>
+                <div class="govuk-summary-list__row">
+                    <dt class="govuk-summary-list__key">{lang.t(Msg::AccountEmail)}</dt>
+                    <dd class="govuk-summary-list__value">{u.email.clone()}</dd>
+                </div>
+            </dl>
+            <ul class="govuk-list">
+                {u.is_onboarding().then(|| view! {
+                    <li><a class="govuk-link" href="/onboarding">{lang.t(Msg::OnboardingTitle)}</a></li>
+                })}
+                <li><a class="govuk-link" href="/account/sessions">{lang.t(Msg::SessionsTitle)}</a></li>
+            </ul>
+        }
+    })
+}
+
+/// The user's active sessions, each of which they can end.
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let lang = use_lang();
+    let ended = query("ended") == "1";
+    let load = async move {
+        let state = state()?;
+        let s = current_session()?;
+        let now = state.clock.now_unix();
+        let list = session::list(&state.db, &s.user.id, now).await.ok()?;
+        Some((list, s.handle))
+    };
+    view! {
+        {crate::page_title(Msg::SessionsTitle)}
+        <h1 class="govuk-heading-l">{lang.t(Msg::SessionsTitle)}</h1>
+        {ended.then(|| view! {
+            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
+                <div class="govuk-notification-banner__header">
+                    <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
+                </div>
+                <div class="govuk-notification-banner__content">
+                    <p class="govuk-notification-banner__heading">{lang.t(Msg::SessionEnded)}</p>
+                </div>
+            </div>
+        })}
+        <p class="govuk-body">{lang.t(Msg::SessionsIntro)}</p>
+        <Suspense>
+            {Suspend::new(async move {
+                load.await.map(|(list, mine)| {
+                    view! {
+                        <table class="govuk-table">
+                            <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::SessionsTitle)}</caption>
+                            <thead class="govuk-table__head">
+                                <tr class="govuk-table__row">
+                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::SessionsDevice)}</th>
+                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::SessionsAddress)}</th>
+                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::SessionsLastUsed)}</th>
+                                    <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">{lang.t(Msg::SessionsAction)}</span></th>
+                                </tr>
+                            </thead>
+                            <tbody class="govuk-table__body">
+                                {list.into_iter().map(|l| {
+                                    let this = l.handle == mine;
+                                    let device = session::describe_agent(&l.user_agent);
+                                    let when = crate::clock::uk_time(l.last_seen_at, lang);
+                                    view! {
+                                        <tr class="govuk-table__row">
+                                            <td class="govuk-table__cell">
+                                                {device.clone()}
+                                                {this.then(|| view! { " " <strong class="govuk-tag govuk-tag--blue">{lang.t(Msg::SessionsThis)}</strong> })}
+                                            </td>
+                                            <td class="govuk-table__cell">{l.client_ip.clone()}</td>
+                                            <td class="govuk-table__cell">{when}</td>
+                                            <td class="govuk-table__cell">
+                                                <form method="post" action="/account/sessions">
+                                                    <Hidden name="session" value=l.handle.clone() />
+                                                    <button type="submit" class="govuk-button govuk-button--warning govuk-!-margin-bottom-0">
+                                                        {lang.t(if this { Msg::SignOut } else { Msg::SessionsEnd })}
+                                                        <span class="govuk-visually-hidden">{format!(" – {device}, {}", l.client_ip)}</span>
+                                                    </button>
+                                                </form>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// After signing out.
+#[component]
+pub fn SignedOutPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {crate::page_title(Msg::SignedOutTitle)}
+        <h1 class="govuk-heading-l">{lang.t(Msg::SignedOutTitle)}</h1>
+        <p class="govuk-body">{lang.t(Msg::SignedOutBody)}</p>
+        <a class="govuk-button" href="/sign-in" role="button" draggable="false">{lang.t(Msg::SignInTitle)}</a>
+    }
+}
+
+/// The onboarding queue.
+#[component]
+pub fn OnboardingPage() -> impl IntoView {
+    let lang = use_lang();
+    let banner = match (query("approved").as_str(), query("rejected").as_str()) {
+        ("1", _) => Some(Msg::OnboardingApproved),
+        (_, "1") => Some(Msg::OnboardingRejected),
+        _ => None,
+    };
+    let load = async move {
+        let state = state()?;
+        onboarding::pending(&state.db).await.ok()
+    };
+    view! {
+        {crate::page_title(Msg::OnboardingTitle)}
+        {banner.map(|m| view! {
+            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
+                <div class="govuk-notification-banner__header">
+                    <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
+                </div>
+                <div class="govuk-notification-banner__content">
+                    <p class="govuk-notification-banner__heading">{lang.t(m)}</p>
+                </div>
+            </div>
+        })}
+        <h1 class="govuk-heading-l">{lang.t(Msg::OnboardingTitle)}</h1>
+        <Suspense>
+            {Suspend::new(async move {
+                let list = load.await.unwrap_or_default();
+                if list.is_empty() {
+                    return view! { <p class="govuk-body">{lang.t(Msg::OnboardingEmpty)}</p> }.into_any();
+                }
+                view! {
+                    <table class="govuk-table">
+                        <caption class="govuk-table__caption govuk-table__caption--m">{lang.t(Msg::OnboardingPending)}</caption>
+                        <thead class="govuk-table__head">
+                            <tr class="govuk-table__row">
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingOrganisation)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingSubmitted)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingUsers)}</th>
+                            </tr>
+                        </thead>
+                        <tbody class="govuk-table__body">
+                            {list.into_iter().map(|q| {
+                                let users = q.registration().map_or(0, |r| r.users.len());
+                                view! {
+                                    <tr class="govuk-table__row">
+                                        <td class="govuk-table__cell">
+                                            <a class="govuk-link" href=format!("/onboarding/registration?id={}", q.id)>{q.organisation.clone()}</a>
+                                        </td>
+                                        <td class="govuk-table__cell">{uk_date(q.submitted_at).long(lang)}</td>
+                                        <td class="govuk-table__cell">{users}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// One registration: everything submitted, and the decision.
+#[component]
+pub fn OnboardingRegistrationPage() -> impl IntoView {
+    let lang = use_lang();
+    let posted = use_posted();
+    let id = posted
+        .value("id")
+        .map(str::to_owned)
+        .unwrap_or_else(|| query("id"));
+    let load = {
+        let id = id.clone();
+        async move {
+            let state = state()?;
+            onboarding::get(&state.db, &id).await.ok().flatten()
+        }
+    };
+    view! {
+        {form_title(Msg::OnboardingReviewTitle)}
+        <Suspense>
+            {Suspend::new(async move {
+                let Some(q) = load.await else {
+                    return view! { <crate::layout::NotFound /> }.into_any();
+                };
+                let Some(r) = q.registration() else {
+                    return view! { <crate::layout::NotFound /> }.into_any();
+                };
+                let row = |k: Msg, v: String| view! {
+                    <div class="govuk-summary-list__row">
+                        <dt class="govuk-summary-list__key">{lang.t(k)}</dt>
+                        <dd class="govuk-summary-list__value app-pre-line">{v}</dd>
+                    </div>
+                };
+                let pending = q.status == "pending";
+                view! {
+                    <ErrorSummary />
+                    <span class="govuk-caption-l">{lang.t(Msg::OnboardingReviewTitle)}</span>
+                    <h1 class="govuk-heading-l">{r.organisation.clone()}</h1>
+                    <dl class="govuk-summary-list">
+                        {row(Msg::RegAddress, format!("{}\n{}", r.address, r.postcode))}
+                        {row(Msg::RegLaa, r.laa_account.clone().unwrap_or_default())}
+                        {row(Msg::RegSra, r.sra_number.clone().unwrap_or_default())}
+                        {row(Msg::RegBar, r.bar_number.clone().unwrap_or_default())}
+                        {row(Msg::RegApTitle, format!("{}\n{}\n{}", r.accountable_name, r.accountable_email, r.accountable_phone))}
+                        {row(Msg::RegTermsSigned, format!("{} – {}", r.terms_signed_name, crate::clock::uk_time(r.terms_signed_at, lang)))}
+                    </dl>
+                    <table class="govuk-table">
+                        <caption class="govuk-table__caption govuk-table__caption--m">{lang.t(Msg::RegUsersTitle)}</caption>
+                        <thead class="govuk-table__head">
+                            <tr class="govuk-table__row">
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::AccountName)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::AccountEmail)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::RegRole)}</th>
+                            </tr>
+                        </thead>
+                        <tbody class="govuk-table__body">
+                            {r.users.iter().map(|u| view! {
+                                <tr class="govuk-table__row">
+                                    <td class="govuk-table__cell">{format!("{} {}", u.first_name, u.last_name)}</td>
+                                    <td class="govuk-table__cell">{u.email.clone()}</td>
+                                    <td class="govuk-table__cell">{u.roles.iter().map(|r| lang.t(r.label())).collect::<Vec<_>>().join(", ")}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {pending.then(|| view! { <DecisionForm id=q.id.clone() /> })}
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DecisionForm(id: String) -> impl IntoView {
+    let lang = use_lang();
+    let posted = use_posted();
+    let decision_error = posted.error("decision").map(str::to_owned);
+    let reason_error = posted.error("reason").map(str::to_owned);
+    let reason = posted.value("reason").unwrap_or_default().to_owned();
+    let group = |e: &Option<String>| {
+        if e.is_some() {
+            "govuk-form-group govuk-form-group--error"
+        } else {
+            "govuk-form-group"
+        }
+    };
+    let decision_class = group(&decision_error);
+    let reason_class = group(&reason_error);
+    view! {
+        <form method="post" action="/onboarding/registration" novalidate>
+            <Hidden name="id" value=id />
+            <div class=decision_class>
+                <fieldset class="govuk-fieldset" aria-describedby=decision_error.as_ref().map(|_| "decision-error")>
+                    <legend class="govuk-fieldset__legend govuk-fieldset__legend--m">{lang.t(Msg::OnboardingDecision)}</legend>
+                    <crate::forms::FieldErrorMessage id="decision".to_owned() message=decision_error.clone() />
+                    <div class="govuk-radios" data-module="govuk-radios">
+                        <div class="govuk-radios__item">
+                            <input class="govuk-radios__input" id="decision" name="decision" type="radio" value="approve" />
+                            <label class="govuk-label govuk-radios__label" for="decision">{lang.t(Msg::OnboardingApprove)}</label>
+                        </div>
+                        <div class="govuk-radios__item">
+                            <input class="govuk-radios__input" id="decision-reject" name="decision" type="radio" value="reject" />
+                            <label class="govuk-label govuk-radios__label" for="decision-reject">{lang.t(Msg::OnboardingReject)}</label>
+                        </div>
+                    </div>
+                </fieldset>
+            </div>
+            <div class=reason_class>
+                <label class="govuk-label" for="reason">{lang.t(Msg::OnboardingReason)}</label>
+                <div id="reason-hint" class="govuk-hint">{lang.t(Msg::OnboardingReasonHint)}</div>
+                <crate::forms::FieldErrorMessage id="reason".to_owned() message=reason_error />
+                <textarea class="govuk-textarea" id="reason" name="reason" rows="4" aria-describedby="reason-hint">{reason}</textarea>
+            </div>
+            <button type="submit" class="govuk-button">{lang.t(Msg::OnboardingSave)}</button>
+        </form>
+    }
+}
+
+/// Development only (no SMTP server configured): the emails the service has written.
+#[component]
+pub fn DevEmailsPage() -> impl IntoView {
+    let lang = use_lang();
+    let load = async move {
+        let state = state()?;
+        if !state.dev_tools {
+            return None;
+        }
+        crate::email::recent(&state.db, 100).await.ok()
+    };
+    view! {
+        {crate::page_title(Msg::DevEmailsTitle)}
+        <Suspense>
+            {Suspend::new(async move {
+                let Some(list) = load.await else {
+                    return view! { <crate::layout::NotFound /> }.into_any();
+                };
+                view! {
+                    <h1 class="govuk-heading-l">{lang.t(Msg::DevEmailsTitle)}</h1>
+                    <p class="govuk-body">{lang.t(Msg::DevEmailsIntro)}</p>
+                    {list.into_iter().map(|m| {
+                        let status = match (&m.sent_at, &m.last_error) {
+                            (Some(_), _) => lang.t(Msg::DevEmailsSent).to_owned(),
+                            (None, Some(e)) => format!("{}: {e}", lang.t(Msg::DevEmailsFailed)),
+                            (None, None) => lang.t(Msg::DevEmailsQueued).to_owned(),
+                        };
+                        view! {
+                            <section class="app-email" data-kind=m.kind.clone() data-to=m.to_address.clone()>
+                                <h2 class="govuk-heading-s">{m.subject.clone()}</h2>
+                                <p class="govuk-body-s">{format!("{} · {} · {}", m.to_address, crate::clock::uk_time(m.created_at, lang), status)}</p>
+                                <pre class="app-email__text">{m.text_body.clone()}</pre>
+                            </section>
+                        }
+                    }).collect_view()}
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}

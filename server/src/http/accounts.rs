@@ -1,0 +1,210 @@
+//! Accounts on the HTTP side: the client's address, the session each request carries, the gate
+//! in front of signed-in pages, form posts, and the authenticator QR image.
+
+use app::{
+    accounts::{
+        actions::{self, Ctx, Outcome},
+        session::{self, Current, Stage},
+    },
+    i18n::Lang,
+    shell,
+    state::AppState,
+};
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use leptos::prelude::*;
+use std::net::{IpAddr, SocketAddr};
+
+/// The client's address, as the service sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// Puts [`ClientIp`] and the live [`Current`] session (if any) into the request's extensions.
+pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
+    req.extensions_mut().insert(ClientIp(ip));
+    let token = req
+        .headers()
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(session::token_from_cookie_header)
+        .map(str::to_owned);
+    if let Some(token) = token {
+        let now = state.clock.now_unix();
+        match session::lookup(&state.db, &token, now).await {
+            Ok(Some(current)) => {
+                req.extensions_mut().insert(current);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = app::error::AppError::internal(e);
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service is unavailable. Try again shortly.",
+                )
+                    .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// What a path needs.
+#[derive(Debug, PartialEq, Eq)]
+enum Need {
+    Nothing,
+    Stage(Stage),
+    Full,
+    Onboarding,
+}
+
+fn need(path: &str) -> Need {
+    if path == "/sign-in/verify" {
+        Need::Stage(Stage::SecondFactor)
+    } else if path.starts_with("/account/set-up/") && path != "/account/set-up/done" {
+        Need::Stage(Stage::Setup)
+    } else if path == "/account" || path.starts_with("/account/") {
+        Need::Full
+    } else if path == "/onboarding" || path.starts_with("/onboarding/") {
+        Need::Onboarding
+    } else {
+        Need::Nothing
+    }
+}
+
+/// Deny by default for signed-in areas: without the right session, a page sends the user to
+/// sign in (and staff pages answer "not found" to anyone else).
+pub async fn gate(req: Request, next: Next) -> Response {
+    let s = req.extensions().get::<Current>();
+    let ok = match need(req.uri().path()) {
+        Need::Nothing => true,
+        Need::Stage(stage) => s.is_some_and(|s| s.stage == stage),
+        Need::Full => s.is_some_and(|s| s.stage == Stage::Full),
+        Need::Onboarding => {
+            if s.is_some_and(|s| s.stage == Stage::Full && !s.user.is_onboarding()) {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            s.is_some_and(|s| s.stage == Stage::Full)
+        }
+    };
+    if ok {
+        next.run(req).await
+    } else {
+        Redirect::to("/sign-in").into_response()
+    }
+}
+
+/// A form post to one of [`actions::PATHS`].
+pub async fn post(
+    State((state, options)): State<(AppState, LeptosOptions)>,
+    req: Request,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, 256 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+    let ip = parts
+        .extensions
+        .get::<ClientIp>()
+        .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.to_string());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let path = parts.uri.path().to_owned();
+    let ctx = Ctx {
+        state: state.clone(),
+        lang,
+        session: parts.extensions.get::<Current>().cloned(),
+        ip,
+        user_agent,
+        form,
+    };
+    match actions::dispatch(&path, ctx).await {
+        Ok(Outcome::Redirect { to, cookie }) => {
+            let mut res = Redirect::to(&to).into_response();
+            if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                res.headers_mut().insert(header::SET_COOKIE, c);
+            }
+            res
+        }
+        Ok(Outcome::Render(posted)) => {
+            parts.method = axum::http::Method::GET;
+            let render = leptos_axum::render_app_to_stream_with_context(
+                move || {
+                    provide_context(state.clone());
+                    provide_context(posted.clone());
+                },
+                move || shell(options.clone()),
+            );
+            render(Request::from_parts(parts, Body::empty())).await
+        }
+        Err(app::error::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            let message = e.message(lang);
+            (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+        }
+    }
+}
+
+/// The QR code for the authenticator key being set up: its own `no-store` image.
+pub async fn qr(req: Request) -> Response {
+    let Some(s) = req.extensions().get::<Current>() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(svg) = s
+        .pending_totp
+        .as_deref()
+        .and_then(|k| app::accounts::totp::otpauth_url(k, &s.user.email))
+        .and_then(|url| app::accounts::totp::qr_svg(&url))
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        svg,
+    )
+        .into_response()
+}
+
+/// Development only: the service's clock, so browser tests can compute authenticator codes.
+pub async fn dev_now(State(state): State<AppState>) -> Response {
+    if !state.dev_tools {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    state.clock.now_unix().to_string().into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_in_areas_are_gated() {
+        assert_eq!(need("/"), Need::Nothing);
+        assert_eq!(need("/sign-in"), Need::Nothing);
+        assert_eq!(need("/sign-in/verify"), Need::Stage(Stage::SecondFactor));
+        assert_eq!(need("/account/set-up/password"), Need::Stage(Stage::Setup));
+        assert_eq!(need("/account/set-up/done"), Need::Full);
+        assert_eq!(need("/account"), Need::Full);
+        assert_eq!(need("/account/sessions"), Need::Full);
+        assert_eq!(need("/accounts-of-others"), Need::Nothing);
+        assert_eq!(need("/onboarding/registration"), Need::Onboarding);
+    }
+}
