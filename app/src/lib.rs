@@ -26,7 +26,10 @@ pub mod text;
 
 use i18n::{Msg, use_lang};
 use leptos::prelude::*;
-use leptos_meta::{Title, provide_meta_context};
+use leptos_meta::Title;
+#[cfg(feature = "ssr")]
+use leptos_meta::provide_meta_context;
+#[cfg(feature = "ssr")]
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},

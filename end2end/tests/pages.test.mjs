@@ -10,7 +10,10 @@ const PAGES = [
   { path: '/accessibility', name: 'accessibility', h1: { en: 'Accessibility statement', cy: 'Datganiad hygyrchedd' } },
   { path: '/cookies', name: 'cookies', h1: { en: 'Cookies', cy: 'Cwcis' } },
   { path: '/privacy', name: 'privacy', h1: { en: 'Privacy notice', cy: 'Hysbysiad preifatrwydd' } },
-  { path: '/sign-in', name: 'sign-in', h1: { en: 'Accounts open soon', cy: 'Bydd cyfrifon ar gael cyn bo hir' } },
+  { path: '/sign-in', name: 'sign-in', h1: { en: 'Sign in', cy: 'Mewngofnodi' } },
+  { path: '/register', name: 'register', h1: { en: 'Register an organisation', cy: 'Cofrestru sefydliad' } },
+  { path: '/signed-out', name: 'signed-out', h1: { en: 'You have signed out', cy: 'Rydych wedi allgofnodi' } },
+  { path: '/activate?token=not-a-real-token', name: 'activate-unknown', h1: { en: 'This link is not recognised', cy: 'Nid yw’r ddolen hon yn cael ei hadnabod' } },
   { path: '/no-such-page', name: 'not-found', status: 404, h1: { en: 'Page not found', cy: 'Heb ddod o hyd i’r dudalen' } },
 ];
 
@@ -22,7 +25,7 @@ for (const lang of ['en', 'cy']) {
   for (const [width, viewport] of [['desktop', DESKTOP], ['tablet', TABLET]]) {
     for (const p of PAGES) {
       test(`${p.name} (${lang}, ${width})`, async () => {
-        const url = `${BASE}${p.path}?lang=${lang}`;
+        const url = `${BASE}${p.path}${p.path.includes('?') ? '&' : '?'}lang=${lang}`;
         const served = await openPage(browser, { viewport, hydrate: false });
         const response = await served.goto(url);
         assert.equal(response.status(), p.status ?? 200);
