@@ -55,23 +55,3 @@ pub fn StartPage() -> impl IntoView {
         </div>
     }
 }
-
-/// Signing in and registering open with the accounts release; until then these addresses say
-/// so plainly, with what to do meanwhile, rather than "page not found".
-#[component]
-pub fn NotYetOpen() -> impl IntoView {
-    let lang = use_lang();
-    view! {
-        {crate::page_title(Msg::NotYetTitle)}
-        <div class="govuk-grid-row">
-            <div class="govuk-grid-column-two-thirds">
-                <h1 class="govuk-heading-l">{lang.t(Msg::NotYetTitle)}</h1>
-                <p class="govuk-body">{lang.t(Msg::NotYetBody)}</p>
-                <p class="govuk-body">{lang.t(Msg::NotYetMeanwhile)}</p>
-                <p class="govuk-body">
-                    <a class="govuk-link" href="/courts">{lang.t(Msg::StartCourtsButton)}</a>
-                </p>
-            </div>
-        </div>
-    }
-}

@@ -30,6 +30,22 @@ fn query(name: &'static str) -> String {
         .unwrap_or_default()
 }
 
+/// The GOV.UK success notification banner.
+#[component]
+fn SuccessBanner(message: Msg) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
+            <div class="govuk-notification-banner__header">
+                <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
+            </div>
+            <div class="govuk-notification-banner__content">
+                <p class="govuk-notification-banner__heading">{lang.t(message)}</p>
+            </div>
+        </div>
+    }
+}
+
 /// Sign in: email and password.
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -247,13 +263,6 @@ pub fn AuthenticatorPage() -> impl IntoView {
     }
 }
 
-/// The QR code image for the key being set up: its own `no-store` response.
-pub async fn qr_svg(db: &crate::db::Db, s: &Current) -> Option<String> {
-    let _ = db;
-    let secret = s.pending_totp.as_deref()?;
-    totp::qr_svg(&totp::otpauth_url(secret, &s.user.email)?)
-}
-
 /// The account is ready.
 #[component]
 pub fn SetupDonePage() -> impl IntoView {
@@ -279,14 +288,7 @@ pub fn AccountPage() -> impl IntoView {
         view! {
             {crate::page_title(Msg::AccountTitle)}
             {changed.then(|| view! {
-                <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
-                    <div class="govuk-notification-banner__header">
-                        <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
-                    </div>
-                    <div class="govuk-notification-banner__content">
-                        <p class="govuk-notification-banner__heading">{lang.t(Msg::PasswordChangedBanner)}</p>
-                    </div>
-                </div>
+                <SuccessBanner message=Msg::PasswordChangedBanner />
             })}
             <h1 class="govuk-heading-l">{lang.t(Msg::AccountTitle)}</h1>
             <dl class="govuk-summary-list">
@@ -325,14 +327,7 @@ pub fn SessionsPage() -> impl IntoView {
         {crate::page_title(Msg::SessionsTitle)}
         <h1 class="govuk-heading-l">{lang.t(Msg::SessionsTitle)}</h1>
         {ended.then(|| view! {
-            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
-                <div class="govuk-notification-banner__header">
-                    <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
-                </div>
-                <div class="govuk-notification-banner__content">
-                    <p class="govuk-notification-banner__heading">{lang.t(Msg::SessionEnded)}</p>
-                </div>
-            </div>
+            <SuccessBanner message=Msg::SessionEnded />
         })}
         <p class="govuk-body">{lang.t(Msg::SessionsIntro)}</p>
         <Suspense>
@@ -411,14 +406,7 @@ pub fn OnboardingPage() -> impl IntoView {
     view! {
         {crate::page_title(Msg::OnboardingTitle)}
         {banner.map(|m| view! {
-            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
-                <div class="govuk-notification-banner__header">
-                    <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
-                </div>
-                <div class="govuk-notification-banner__content">
-                    <p class="govuk-notification-banner__heading">{lang.t(m)}</p>
-                </div>
-            </div>
+            <SuccessBanner message=m />
         })}
         <h1 class="govuk-heading-l">{lang.t(Msg::OnboardingTitle)}</h1>
         <Suspense>

@@ -25,7 +25,17 @@ use std::net::{IpAddr, SocketAddr};
 pub struct ClientIp(pub IpAddr);
 
 /// Puts [`ClientIp`] and the live [`Current`] session (if any) into the request's extensions.
+/// Static files and health checks skip the session lookup (a signed-in browser sends the cookie
+/// with every asset request).
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/pkg/")
+        || path.starts_with("/assets/")
+        || path == "/healthz"
+        || path == "/readyz"
+    {
+        return next.run(req).await;
+    }
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
