@@ -14,7 +14,6 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn CourtsPage() -> impl IntoView {
     let lang = use_lang();
-    let courts = Resource::new(|| (), |_| list_courts());
     let q = use_query_map()
         .read_untracked()
         .get("q")
@@ -32,15 +31,14 @@ pub fn CourtsPage() -> impl IntoView {
         <Suspense fallback=move || {
             view! { <p class="govuk-body">{lang.t(Msg::Loading)}</p> }
         }>
-            {move || {
-                let q = q.clone();
-                courts
-                    .get()
-                    .map(move |result| match result {
-                        Ok(list) => view! { <CourtFinder list=list q=q /> }.into_any(),
-                        Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    })
-            }}
+            // A plain `Suspend` rather than a `Resource`: the page is server HTML, the island
+            // receives the list as its props, and nothing needs the value serialised twice.
+            {Suspend::new(async move {
+                match list_courts().await {
+                    Ok(list) => view! { <CourtFinder list=list q=q /> }.into_any(),
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                }
+            })}
         </Suspense>
     }
 }
