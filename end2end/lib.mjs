@@ -42,6 +42,8 @@ export async function openPage(browser, { viewport = DESKTOP, javaScript = true,
   page.on('requestfailed', (r) => {
     // With scripting off, Chromium refuses the bundle's modulepreload: expected, not a fault.
     if (!javaScript && r.resourceType() === 'script') return;
+    // A page left before its favicon or an image finished loading: the browser cancels it.
+    if (r.failure()?.errorText === 'net::ERR_ABORTED' && r.resourceType() !== 'document') return;
     page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   return page;

@@ -47,11 +47,39 @@ pub fn Header() -> impl IntoView {
                         <ul class="govuk-service-navigation__list">
                             <NavItem href="/" label=Msg::NavHome exact=true />
                             <NavItem href="/courts" label=Msg::NavCourts exact=false />
+                            <AccountItems />
                         </ul>
                     </nav>
                 </div>
             </div>
         </section>
+    }
+}
+
+/// Signed in: "Your account" and a sign-out button (a POST, so a prefetch or a crafted link
+/// cannot sign anyone out). Signed out: "Sign in".
+#[component]
+fn AccountItems() -> impl IntoView {
+    let lang = use_lang();
+    #[cfg(feature = "ssr")]
+    let signed_in = crate::accounts::pages::current_session()
+        .is_some_and(|s| s.stage == crate::accounts::session::Stage::Full);
+    #[cfg(not(feature = "ssr"))]
+    let signed_in = false;
+    if signed_in {
+        view! {
+            <NavItem href="/account" label=Msg::NavAccount exact=false />
+            <li class="govuk-service-navigation__item">
+                <form method="post" action="/sign-out" class="app-nav-form">
+                    <button type="submit" class="govuk-service-navigation__link app-link-button">
+                        {lang.t(Msg::SignOut)}
+                    </button>
+                </form>
+            </li>
+        }
+        .into_any()
+    } else {
+        view! { <NavItem href="/sign-in" label=Msg::SignInTitle exact=false /> }.into_any()
     }
 }
 

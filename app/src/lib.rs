@@ -118,6 +118,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/signed-out") view=accounts::pages::SignedOutPage />
                         <Route path=path!("/activate") view=accounts::pages::ActivatePage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=accounts::pages::AccountPage />
+                        <Route path=path!("/account/change-password") view=accounts::reset::ChangePasswordPage />
+                        <Route path=path!("/forgot-password") view=accounts::reset::ForgotPasswordPage />
+                        <Route path=path!("/forgot-password/sent") view=accounts::reset::ForgotSentPage />
+                        <Route path=path!("/reset-password") view=accounts::reset::ResetPasswordPage ssr=SsrMode::Async />
                         <Route path=path!("/account/sessions") view=accounts::pages::SessionsPage ssr=SsrMode::Async />
                         <Route path=path!("/account/set-up/password") view=accounts::pages::SetPasswordPage />
                         <Route path=path!("/account/set-up/authenticator") view=accounts::pages::AuthenticatorPage ssr=SsrMode::Async />

@@ -22,7 +22,12 @@ pub enum Command {
     /// Bring the database schema up to date, then exit.
     Migrate,
     /// Migrate and load the demo data (the courts list shipped with the service). Idempotent.
-    Seed,
+    Seed {
+        /// Also create demo accounts with a published password and authenticator key. For demos
+        /// and tests only: never on a live service.
+        #[arg(long)]
+        demo_accounts: bool,
+    },
     /// Manage the list of courts using the service.
     Courts {
         #[command(subcommand)]

@@ -1,4 +1,5 @@
-//! The server binary: `serve` (default), `migrate`, `seed`, `courts import`.
+//! The server binary: `serve` (default), `migrate`, `seed`, `courts import`, `staff add`,
+//! `audit verify`.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod config;
@@ -6,6 +7,7 @@ mod http;
 
 use anyhow::Context as _;
 use app::{
+    accounts::demo,
     clock::{Clock, ShiftedClock, SystemClock, parse_utc},
     courts::{import::parse_courts_csv, store::upsert_all},
     db::{Db, DbOptions},
@@ -54,15 +56,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Database is up to date.");
             Ok(())
         }
-        Command::Seed => {
+        Command::Seed { demo_accounts } => {
             let db = open_db(&config).await?;
+            let clock = clock(&config)?;
             import_courts(
                 &db,
                 BUNDLED_COURTS,
                 "the bundled courts list",
-                clock(&config)?.as_ref(),
+                clock.as_ref(),
             )
-            .await
+            .await?;
+            if demo_accounts {
+                demo::seed(&db, clock.now_unix())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("creating the demo accounts: {e}"))?;
+                println!("Demo accounts (password \"{}\"):", demo::PASSWORD);
+                for a in &demo::ACCOUNTS {
+                    println!("  {:<36} {}", a.email, a.what);
+                }
+                println!(
+                    "Authenticator key for all of them (add it to an authenticator app): {}",
+                    demo::TOTP_SECRET
+                );
+            }
+            Ok(())
         }
         Command::Audit {
             command: AuditCommand::Verify,

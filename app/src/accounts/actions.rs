@@ -24,6 +24,9 @@ pub const PATHS: &[&str] = &[
     "/account/set-up/password",
     "/account/set-up/authenticator",
     "/account/sessions",
+    "/account/change-password",
+    "/forgot-password",
+    "/reset-password",
     "/register",
     "/onboarding/registration",
 ];
@@ -71,7 +74,7 @@ impl Ctx {
         })
     }
 
-    fn again_notice(&self, msg: String) -> Outcome {
+    pub(crate) fn again_notice(&self, msg: String) -> Outcome {
         match self.again(vec![]) {
             Outcome::Render(mut p) => {
                 p.notice = Some(msg);
@@ -96,14 +99,14 @@ pub enum Outcome {
     Render(Posted),
 }
 
-fn redirect(to: &str) -> Outcome {
+pub(crate) fn redirect(to: &str) -> Outcome {
     Outcome::Redirect {
         to: to.to_owned(),
         cookie: None,
     }
 }
 
-fn redirect_with(to: &str, cookie: String) -> Outcome {
+pub(crate) fn redirect_with(to: &str, cookie: String) -> Outcome {
     Outcome::Redirect {
         to: to.to_owned(),
         cookie: Some(cookie),
@@ -124,15 +127,18 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         "/account/set-up/password" => set_password(ctx).await,
         "/account/set-up/authenticator" => confirm_authenticator(ctx).await,
         "/account/sessions" => end_session(ctx).await,
+        "/account/change-password" => super::reset::change(ctx).await,
+        "/forgot-password" => super::reset::forgot(ctx).await,
+        "/reset-password" => super::reset::confirm(ctx).await,
         "/register" => super::register::post(ctx).await,
         "/onboarding/registration" => super::onboarding::decide(ctx).await,
         _ => Err(AppError::NotFound),
     }
 }
 
-fn wait_message(lang: Lang, secs: i64) -> String {
-    let minutes = (secs + 59) / 60;
-    lang.tf(Msg::ThrottleWait, &[("minutes", &minutes.to_string())])
+pub(crate) fn wait_message(lang: Lang, secs: i64) -> String {
+    let minutes = u64::try_from((secs + 59) / 60).unwrap_or(1);
+    lang.tp(crate::i18n::PluralMsg::ThrottleWait, minutes)
 }
 
 /// Email and password. The answer is the same for an unknown email and a wrong password, and
@@ -164,10 +170,9 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
         .map_err(AppError::internal)?;
     let Some(user) = user.filter(|_| ok) else {
         throttle::fail(db, &keys, now).await.map_err(db_err)?;
-        let mut tx = db.pool.begin().await.map_err(db_err)?;
         Who::anonymous(&ctx.ip)
-            .audit(
-                &mut tx,
+            .audit_alone(
+                db,
                 "auth.sign_in.failed",
                 None,
                 serde_json::json!({ "reason": "password" }),
@@ -175,7 +180,6 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             )
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
         return Ok(ctx.again_notice(lang.t(Msg::SignInWrong).to_owned()));
     };
     throttle::clear(db, &keys[0]).await.map_err(db_err)?;
@@ -185,10 +189,9 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             "invited" => Msg::SignInNotActivated,
             _ => Msg::SignInLocked,
         };
-        let mut tx = db.pool.begin().await.map_err(db_err)?;
         Who::user(&user, &ctx.ip)
-            .audit(
-                &mut tx,
+            .audit_alone(
+                db,
                 "auth.sign_in.refused",
                 Some(format!("user:{}", user.id)),
                 serde_json::json!({ "status": user.status }),
@@ -196,7 +199,6 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             )
             .await
             .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
         return Ok(ctx.again_notice(lang.t(msg).to_owned()));
     }
     let mut tx = db.pool.begin().await.map_err(db_err)?;
@@ -478,7 +480,7 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
     let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Setup) else {
         return Ok(redirect("/sign-in"));
     };
-    if s.user.password_hash.is_none() {
+    if s.user.password_hash.is_none() || s.purpose == "reset" {
         return Ok(redirect("/account/set-up/password"));
     }
     let Some(secret) = s.pending_totp.clone() else {

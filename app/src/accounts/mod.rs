@@ -7,6 +7,8 @@
 #[cfg(feature = "ssr")]
 pub mod actions;
 #[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
 pub mod onboarding;
 #[cfg(feature = "ssr")]
 pub mod pages;
@@ -16,6 +18,8 @@ pub mod password;
 pub mod register;
 #[cfg(feature = "ssr")]
 pub mod register_page;
+#[cfg(feature = "ssr")]
+pub mod reset;
 #[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]

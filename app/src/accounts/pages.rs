@@ -19,11 +19,11 @@ pub fn current_session() -> Option<Current> {
     use_context::<axum::http::request::Parts>().and_then(|p| p.extensions.get::<Current>().cloned())
 }
 
-fn state() -> Option<AppState> {
+pub(crate) fn state() -> Option<AppState> {
     use_context::<AppState>()
 }
 
-fn query(name: &'static str) -> String {
+pub(crate) fn query(name: &'static str) -> String {
     use_query_map()
         .read_untracked()
         .get(name)
@@ -63,6 +63,9 @@ pub fn SignInPage() -> impl IntoView {
                         {lang.t(Msg::SignInButton)}
                     </button>
                 </form>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/forgot-password">{lang.t(Msg::SignInForgot)}</a>
+                </p>
                 <h2 class="govuk-heading-m">{lang.t(Msg::SignInNoAccountTitle)}</h2>
                 <p class="govuk-body">
                     <a class="govuk-link" href="/register">{lang.t(Msg::SignInRegister)}</a>
@@ -305,6 +308,7 @@ pub fn AccountPage() -> impl IntoView {
                 {u.is_onboarding().then(|| view! {
                     <li><a class="govuk-link" href="/onboarding">{lang.t(Msg::OnboardingTitle)}</a></li>
                 })}
+                <li><a class="govuk-link" href="/account/change-password">{lang.t(Msg::ChangePasswordTitle)}</a></li>
                 <li><a class="govuk-link" href="/account/sessions">{lang.t(Msg::SessionsTitle)}</a></li>
             </ul>
         }

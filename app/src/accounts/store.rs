@@ -262,6 +262,21 @@ impl Who {
         }
     }
 
+    /// Records an audit event in a transaction of its own (for events that change nothing
+    /// else, such as a failed attempt).
+    pub async fn audit_alone(
+        &self,
+        db: &Db,
+        action: &str,
+        target: Option<String>,
+        details: serde_json::Value,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = db.pool.begin().await?;
+        self.audit(&mut tx, action, target, details, now).await?;
+        tx.commit().await
+    }
+
     /// Records an audit event in the caller's transaction. `details` must hold no secret.
     pub async fn audit(
         &self,

@@ -4,17 +4,29 @@
 
 use crate::db::Db;
 
-/// Failures allowed before the first block.
+/// Failures allowed before the first block, for an email address or an account.
 pub const FREE_FAILURES: i64 = 5;
+/// Failures allowed from one client address before it is blocked: a firm's whole office, or a
+/// court building's Wi-Fi, may share one address, so it gets a larger allowance.
+pub const FREE_FAILURES_PER_ADDRESS: i64 = 50;
 /// Failures are forgotten after a quiet day.
 pub const FORGET_AFTER: i64 = 24 * 3600;
 
-/// How long to block after `failures` failures in a row.
-pub fn block_secs(failures: i64) -> i64 {
-    if failures < FREE_FAILURES {
+/// Failures allowed on `key` before the first block.
+pub fn allowance(key: &str) -> i64 {
+    if key.starts_with("ip:") || key.starts_with("reset-ip:") {
+        FREE_FAILURES_PER_ADDRESS
+    } else {
+        FREE_FAILURES
+    }
+}
+
+/// How long to block after `failures` failures in a row, with `free` allowed.
+pub fn block_secs(failures: i64, free: i64) -> i64 {
+    if failures < free {
         0
     } else {
-        let exp = (failures - FREE_FAILURES).min(7);
+        let exp = (failures - free).min(7);
         (30_i64 << exp).min(3600)
     }
 }
@@ -34,6 +46,17 @@ pub fn code_key(user_id: &str) -> String {
     format!("code:{user_id}")
 }
 
+/// The key for password-reset requests for an email address (kept apart from sign-in, so
+/// asking for links never locks anyone out of signing in).
+pub fn reset_key(email: &str) -> String {
+    format!("reset:{}", email.trim().to_lowercase())
+}
+
+/// The key for password-reset requests from a client address.
+pub fn reset_ip_key(ip: &str) -> String {
+    format!("reset-ip:{ip}")
+}
+
 /// If any key is blocked at `now`, the seconds left.
 pub async fn blocked(db: &Db, keys: &[String], now: i64) -> Result<Option<i64>, sqlx::Error> {
     let mut longest = 0;
@@ -50,29 +73,30 @@ pub async fn blocked(db: &Db, keys: &[String], now: i64) -> Result<Option<i64>, 
     Ok((longest > 0).then_some(longest))
 }
 
-/// Records a failure against each key.
+/// Records a failure against each key (one statement per key, so concurrent failures are all
+/// counted).
 pub async fn fail(db: &Db, keys: &[String], now: i64) -> Result<(), sqlx::Error> {
     for key in keys {
-        let row: Option<(i64, i64)> =
-            sqlx::query_as("SELECT failures, last_failure FROM throttle WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&db.pool)
-                .await?;
-        let failures = match row {
-            Some((n, last)) if now - last < FORGET_AFTER => n + 1,
-            _ => 1,
-        };
-        let until = now + block_secs(failures);
-        sqlx::query(
-            "INSERT INTO throttle (key, failures, last_failure, blocked_until) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure = $3, blocked_until = $4",
+        let (failures,): (i64,) = sqlx::query_as(
+            "INSERT INTO throttle (key, failures, last_failure, blocked_until) VALUES ($1, 1, $2, 0) \
+             ON CONFLICT (key) DO UPDATE SET \
+               failures = CASE WHEN $2 - throttle.last_failure < $3 THEN throttle.failures + 1 ELSE 1 END, \
+               last_failure = $2 \
+             RETURNING failures",
         )
         .bind(key)
-        .bind(failures)
         .bind(now)
-        .bind(until)
-        .execute(&db.pool)
+        .bind(FORGET_AFTER)
+        .fetch_one(&db.pool)
         .await?;
+        let wait = block_secs(failures, allowance(key));
+        if wait > 0 {
+            sqlx::query("UPDATE throttle SET blocked_until = $1 WHERE key = $2")
+                .bind(now + wait)
+                .bind(key)
+                .execute(&db.pool)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -92,20 +116,42 @@ mod tests {
     use crate::db::testing;
 
     #[test]
-    fn delay_grows_after_five_failures() {
-        assert_eq!((1..5).map(block_secs).collect::<Vec<_>>(), vec![0, 0, 0, 0]);
-        assert_eq!(block_secs(5), 30);
-        assert_eq!(block_secs(6), 60);
-        assert_eq!(block_secs(7), 120);
-        assert_eq!(block_secs(12), 3600);
-        assert_eq!(block_secs(100), 3600);
+    fn delay_grows_after_the_allowance() {
+        let f = |n| block_secs(n, FREE_FAILURES);
+        assert_eq!((1..5).map(f).collect::<Vec<_>>(), vec![0, 0, 0, 0]);
+        assert_eq!(f(5), 30);
+        assert_eq!(f(6), 60);
+        assert_eq!(f(7), 120);
+        assert_eq!(f(12), 3600);
+        assert_eq!(f(100), 3600);
+        assert_eq!(allowance(&email_key("a@b.example")), FREE_FAILURES);
+        assert_eq!(allowance(&code_key("u1")), FREE_FAILURES);
+        assert_eq!(allowance(&ip_key("192.0.2.1")), FREE_FAILURES_PER_ADDRESS);
+        assert_eq!(
+            allowance(&reset_ip_key("192.0.2.1")),
+            FREE_FAILURES_PER_ADDRESS
+        );
+    }
+
+    #[tokio::test]
+    async fn an_address_gets_a_larger_allowance_than_an_email() {
+        for (db, _guard) in testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let ip = vec![ip_key("192.0.2.9")];
+            for _ in 0..FREE_FAILURES_PER_ADDRESS - 1 {
+                fail(&db, &ip, 1000).await.unwrap();
+            }
+            assert_eq!(blocked(&db, &ip, 1000).await.unwrap(), None, "{name}");
+            fail(&db, &ip, 1000).await.unwrap();
+            assert_eq!(blocked(&db, &ip, 1000).await.unwrap(), Some(30), "{name}");
+        }
     }
 
     #[tokio::test]
     async fn blocks_and_clears_on_both_engines() {
         for (db, _guard) in testing::all().await {
             let name = format!("{:?}", db.backend);
-            let keys = vec![email_key("A@b.example"), ip_key("192.0.2.1")];
+            let keys = vec![email_key("A@b.example"), code_key("user-1")];
             for _ in 0..4 {
                 fail(&db, &keys, 1000).await.unwrap();
             }
@@ -124,7 +170,7 @@ mod tests {
             assert_eq!(
                 blocked(&db, &keys, 1031).await.unwrap(),
                 Some(60),
-                "the address stays blocked ({name})"
+                "the other key stays blocked ({name})"
             );
             // A quiet day forgets earlier failures.
             fail(&db, &keys[1..], 1031 + FORGET_AFTER).await.unwrap();

@@ -105,7 +105,13 @@ pub async fn gate(req: Request, next: Next) -> Response {
             s.is_some_and(|s| s.stage == Stage::Full)
         }
     };
-    if ok {
+    // A password known to be compromised is changed before anything else is reached.
+    let forced = matches!(need(req.uri().path()), Need::Full | Need::Onboarding)
+        && req.uri().path() != "/account/change-password"
+        && s.is_some_and(|s| s.user.change_password.is_some());
+    if ok && forced {
+        Redirect::to("/account/change-password").into_response()
+    } else if ok {
         next.run(req).await
     } else {
         Redirect::to("/sign-in").into_response()

@@ -1,0 +1,376 @@
+//! Forgotten passwords (an emailed link, then the second factor, then a new password) and
+//! changing a password when signed in (needed only on evidence of compromise, never on a timer).
+
+use super::{
+    actions::{Ctx, Outcome, redirect, redirect_with},
+    pages::{current_session, query, state},
+    password,
+    session::{self, Stage},
+    store::{self, Who},
+    throttle,
+    token::{self, LinkProblem, lifetime},
+    validate,
+};
+use crate::{
+    email::{self, templates},
+    error::AppError,
+    forms::{ErrorSummary, Hidden, TextInput, field, form_title},
+    i18n::{Msg, use_lang},
+};
+use leptos::prelude::*;
+
+fn db_err(e: sqlx::Error) -> AppError {
+    AppError::internal(e)
+}
+
+/// `POST /forgot-password`: the answer is the same whether or not the email has an account.
+pub async fn forgot(ctx: Ctx) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let email = ctx.get("email").trim().to_lowercase();
+    if email.is_empty() {
+        return Ok(ctx.again(vec![field("email", lang, Msg::SignInEmailMissing)]));
+    }
+    if validate::email(&email).is_none() {
+        return Ok(ctx.again(vec![field("email", lang, Msg::ForgotEmailInvalid)]));
+    }
+    let db = &ctx.state.db;
+    let now = ctx.state.clock.now_unix();
+    // Every request counts against the address and the email, so the form cannot be used to
+    // flood someone's inbox; past the allowance the same "check your email" page is shown.
+    let keys = [throttle::reset_key(&email), throttle::reset_ip_key(&ctx.ip)];
+    let blocked = throttle::blocked(db, &keys, now).await.map_err(db_err)?;
+    throttle::fail(db, &keys, now).await.map_err(db_err)?;
+    let user = store::user_by_email(db, &email).await.map_err(db_err)?;
+    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    match user {
+        Some(u) if blocked.is_none() && u.status == "active" => {
+            let link = store::issue_token(&mut tx, &u.id, "reset", now, lifetime::RESET_SECS)
+                .await
+                .map_err(db_err)?;
+            let mail = templates::reset(&ctx.state.mail, &u.id, &u.email, &u.first_name, &link);
+            let outbox = email::enqueue(&mut tx, &ctx.state.mail, &mail, now)
+                .await
+                .map_err(db_err)?;
+            Who::anonymous(&ctx.ip)
+                .audit(
+                    &mut tx,
+                    "account.password.reset_requested",
+                    Some(format!("user:{}", u.id)),
+                    serde_json::json!({ "email": outbox }),
+                    now,
+                )
+                .await
+                .map_err(db_err)?;
+        }
+        _ => {
+            let reason = if blocked.is_some() {
+                "throttled"
+            } else {
+                "no_active_account"
+            };
+            Who::anonymous(&ctx.ip)
+                .audit(
+                    &mut tx,
+                    "account.password.reset_refused",
+                    None,
+                    serde_json::json!({ "reason": reason }),
+                    now,
+                )
+                .await
+                .map_err(db_err)?;
+        }
+    }
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect("/forgot-password/sent"))
+}
+
+/// `POST /reset-password`: uses the link and asks for the second factor before the password.
+pub async fn confirm(ctx: Ctx) -> Result<Outcome, AppError> {
+    let link = ctx.get("token").to_owned();
+    let db = &ctx.state.db;
+    let now = ctx.state.clock.now_unix();
+    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let Some(user_id) = store::consume_token(&mut tx, &link, "reset", now)
+        .await
+        .map_err(db_err)?
+    else {
+        drop(tx);
+        return Ok(ctx.again(vec![]));
+    };
+    let user = sqlx::query_as::<_, store::User>(&format!(
+        "SELECT {} FROM users u WHERE u.id = $1",
+        store::USER_COLUMNS
+    ))
+    .bind(&user_id)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    if user.status != "active" {
+        drop(tx);
+        return Ok(redirect("/sign-in"));
+    }
+    let cookie = session::create(
+        &mut tx,
+        &user_id,
+        Stage::SecondFactor,
+        "reset",
+        &ctx.ip,
+        &ctx.user_agent,
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    Who::user(&user, &ctx.ip)
+        .audit(
+            &mut tx,
+            "account.password.reset_started",
+            Some(format!("user:{user_id}")),
+            serde_json::json!({}),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect_with(
+        "/sign-in/verify",
+        session::set_cookie(&cookie),
+    ))
+}
+
+/// `POST /account/change-password`: the current password, then a new one.
+pub async fn change(ctx: Ctx) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Full) else {
+        return Ok(redirect("/sign-in"));
+    };
+    let current = ctx.get("current-password").to_owned();
+    let new = ctx.get("password").to_owned();
+    let confirm = ctx.get("password-confirm").to_owned();
+    let db = &ctx.state.db;
+    let now = ctx.state.clock.now_unix();
+    if current.is_empty() {
+        return Ok(ctx.again(vec![field(
+            "current-password",
+            lang,
+            Msg::ChangePasswordCurrentMissing,
+        )]));
+    }
+    let keys = [
+        throttle::email_key(&s.user.email),
+        throttle::ip_key(&ctx.ip),
+    ];
+    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+        return Ok(ctx.again_notice(super::actions::wait_message(lang, wait)));
+    }
+    let ok = password::verify(current.clone(), s.user.password_hash.clone())
+        .await
+        .map_err(AppError::internal)?;
+    let who = Who::user(&s.user, &ctx.ip);
+    let target = Some(format!("user:{}", s.user.id));
+    if !ok {
+        throttle::fail(db, &keys, now).await.map_err(db_err)?;
+        who.audit_alone(
+            db,
+            "account.password.change_failed",
+            target,
+            serde_json::json!({}),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+        return Ok(ctx.again(vec![field(
+            "current-password",
+            lang,
+            Msg::ChangePasswordCurrentWrong,
+        )]));
+    }
+    let rules = password::Context {
+        first_name: &s.user.first_name,
+        last_name: &s.user.last_name,
+        email: &s.user.email,
+    };
+    if let Err(msg) = password::check(&new, &rules) {
+        return Ok(ctx.again(vec![field("password", lang, msg)]));
+    }
+    if new == current {
+        return Ok(ctx.again(vec![field("password", lang, Msg::ChangePasswordSame)]));
+    }
+    if new != confirm {
+        return Ok(ctx.again(vec![field("password-confirm", lang, Msg::PasswordMismatch)]));
+    }
+    throttle::clear(db, &keys[0]).await.map_err(db_err)?;
+    let hash = password::hash(new).await.map_err(AppError::internal)?;
+    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    sqlx::query("UPDATE users SET password_hash = $1, change_password = NULL WHERE id = $2")
+        .bind(&hash)
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    // Whoever else knew the old password is signed out everywhere; this session is rotated.
+    session::end_all(
+        &mut tx,
+        &s.user.id,
+        Some(&s.id_hash),
+        "password_changed",
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    let token = session::advance(&mut tx, &s.id_hash, Stage::Full, now)
+        .await
+        .map_err(db_err)?;
+    who.audit(
+        &mut tx,
+        "account.password.changed",
+        target,
+        serde_json::json!({ "prompted_by": s.user.change_password }),
+        now,
+    )
+    .await
+    .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect_with(
+        "/account?password=changed",
+        session::set_cookie(&token),
+    ))
+}
+
+/// `/forgot-password`: the email address to send a link to.
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {form_title(Msg::ForgotTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <h1 class="govuk-heading-l">{lang.t(Msg::ForgotTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::ForgotIntro)}</p>
+                <form method="post" action="/forgot-password" novalidate>
+                    <TextInput name="email" label=lang.t(Msg::SignInEmail) kind="email" autocomplete="username" />
+                    <button type="submit" class="govuk-button" data-prevent-double-click="true">
+                        {lang.t(Msg::ForgotButton)}
+                    </button>
+                </form>
+            </div>
+        </div>
+    }
+}
+
+/// `/forgot-password/sent`: the same for every address typed.
+#[component]
+pub fn ForgotSentPage() -> impl IntoView {
+    let lang = use_lang();
+    let sender = state()
+        .map(|s| s.mail.from_address.clone())
+        .unwrap_or_default();
+    view! {
+        {crate::page_title(Msg::ForgotSentTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <h1 class="govuk-heading-l">{lang.t(Msg::ForgotSentTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::ForgotSentBody)}</p>
+                <p class="govuk-body">{lang.tf(Msg::ForgotSentSender, &[("address", &sender)])}</p>
+                <p class="govuk-body">{lang.t(Msg::ForgotSentNoEmail)}</p>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/forgot-password">{lang.t(Msg::ForgotSendAgain)}</a>
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// `/reset-password?token=`: says whether the link can be used and confirms with a POST.
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let lang = use_lang();
+    let link = query("token");
+    let check = {
+        let link = link.clone();
+        async move {
+            let state = state()?;
+            let now = state.clock.now_unix();
+            let row = store::find_token(&state.db, &link, "reset").await.ok()?;
+            Some(match row {
+                None => Err(LinkProblem::Unknown),
+                Some(r) => token::check_link(r.expires_at, r.used_at, now),
+            })
+        }
+    };
+    view! {
+        <Suspense>
+            {Suspend::new(async move {
+                match check.await.unwrap_or(Err(LinkProblem::Unknown)) {
+                    Ok(()) => view! {
+                        {form_title(Msg::ResetTitle)}
+                        <div class="govuk-grid-row">
+                            <div class="govuk-grid-column-two-thirds">
+                                <h1 class="govuk-heading-l">{lang.t(Msg::ResetTitle)}</h1>
+                                <p class="govuk-body">{lang.t(Msg::ResetIntro)}</p>
+                                <form method="post" action="/reset-password">
+                                    <Hidden name="token" value=link />
+                                    <button type="submit" class="govuk-button">{lang.t(Msg::ContinueButton)}</button>
+                                </form>
+                            </div>
+                        </div>
+                    }
+                    .into_any(),
+                    Err(problem) => {
+                        let (title, body) = match problem {
+                            LinkProblem::Used => (Msg::LinkUsedTitle, Msg::ResetUsed),
+                            LinkProblem::Expired => (Msg::LinkExpiredTitle, Msg::ResetExpired),
+                            LinkProblem::Unknown => (Msg::LinkUnknownTitle, Msg::ResetUnknown),
+                        };
+                        view! {
+                            {crate::page_title(title)}
+                            <h1 class="govuk-heading-l">{lang.t(title)}</h1>
+                            <p class="govuk-body">{lang.t(body)}</p>
+                            <a class="govuk-button" href="/forgot-password" role="button" draggable="false">
+                                {lang.t(Msg::ResetRequestNew)}
+                            </a>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/account/change-password`. When the service asks for a change (the password is on the
+/// common list, an administrator reset it, or the user reported it known), it says why.
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let lang = use_lang();
+    let reason = current_session().and_then(|s| s.user.change_password);
+    let why = reason.map(|r| match r.as_str() {
+        "common" => Msg::ChangePasswordWhyCommon,
+        "admin" => Msg::ChangePasswordWhyAdmin,
+        _ => Msg::ChangePasswordWhyReported,
+    });
+    view! {
+        {form_title(Msg::ChangePasswordTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <h1 class="govuk-heading-l">{lang.t(Msg::ChangePasswordTitle)}</h1>
+                {why.map(|m| view! {
+                    <div class="govuk-inset-text" id="change-password-reason">{lang.t(m)}</div>
+                })}
+                <form method="post" action="/account/change-password" novalidate>
+                    <TextInput name="current-password" label=lang.t(Msg::ChangePasswordCurrent) kind="password" autocomplete="current-password" />
+                    <p class="govuk-body">{lang.t(Msg::SetPasswordIntro)}</p>
+                    <ul class="govuk-list govuk-list--bullet">
+                        <li>{lang.t(Msg::SetPasswordRuleLength)}</li>
+                        <li>{lang.t(Msg::SetPasswordRuleCommon)}</li>
+                        <li>{lang.t(Msg::SetPasswordRuleName)}</li>
+                    </ul>
+                    <TextInput name="password" label=lang.t(Msg::SetPasswordNew) kind="password" autocomplete="new-password" />
+                    <TextInput name="password-confirm" label=lang.t(Msg::SetPasswordConfirm) kind="password" autocomplete="new-password" />
+                    <button type="submit" class="govuk-button">{lang.t(Msg::ChangePasswordButton)}</button>
+                </form>
+            </div>
+        </div>
+    }
+}

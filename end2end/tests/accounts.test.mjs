@@ -1,0 +1,354 @@
+// Accounts end to end, as a firm and HMCTS would use them: register a firm, onboarding approves
+// it, the administrator activates from the emailed link, chooses a password, sets up an
+// authenticator app (codes computed here from the key the page shows), signs out and in again;
+// a forgotten password; a compromised password changed when prompted; a deregistered user
+// refused; throttling; Welsh. axe-core checks every page on the way.
+//
+// The server runs with the demo accounts (`seed --demo-accounts`), no SMTP server (so emails are
+// read from /dev/emails) and a clock that starts at FIXED_NOW (read from /dev/now for codes).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { BASE, launch, openPage, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
+
+const DEMO_PASSWORD = 'harbour ledger winter 42';
+const DEMO_KEY = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+const STAFF = 'onboarding@hmcts.example';
+const run = Date.now().toString(36);
+const FIRM = `Price Defence ${run}`;
+const ADMIN = `ada.${run}@price-defence.example`;
+const CLERK = `cai.${run}@price-defence.example`;
+const PASSWORD = 'copper kettle morning tide';
+const NEW_PASSWORD = 'violet canal thunder 7';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+// ---- one-time codes (RFC 6238, SHA-1, 6 digits, 30 s) ----
+
+function base32(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of s.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+function totp(key, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const h = createHmac('sha1', base32(key)).update(counter).digest();
+  const o = h[19] & 0xf;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+const lastStep = new Map();
+/// A code the server will accept: each time step works once per account, so this moves to the
+/// next step (which the server allows) or waits for a fresh one.
+async function code(key) {
+  for (;;) {
+    const now = Number(await (await fetch(`${BASE}/dev/now`)).text());
+    const step = Math.floor(now / 30);
+    const used = lastStep.get(key) ?? -1;
+    for (const s of [step, step + 1]) {
+      if (s > used) { lastStep.set(key, s); return totp(key, s); }
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+}
+
+// ---- helpers ----
+
+async function submit(page, selector = 'main button[type=submit]') {
+  await Promise.all([page.waitForLoadState('load'), page.waitForNavigation(), page.click(selector)]);
+}
+
+async function signIn(page, email, password, key) {
+  await page.goto(`${BASE}/sign-in`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/sign-in/verify', await page.locator('main').textContent());
+  await page.fill('#code', await code(key));
+  await submit(page);
+}
+
+async function signOut(page) {
+  await submit(page, 'header + .govuk-service-navigation button, .govuk-service-navigation button');
+  assert.equal(new URL(page.url()).pathname, '/signed-out');
+}
+
+/// The newest email to `to` of `kind`, as the plain-text part.
+async function email(page, to, kind) {
+  await page.goto(`${BASE}/dev/emails`);
+  const section = page.locator(`section.app-email[data-to="${to}"][data-kind="${kind}"]`).first();
+  return section.locator('pre').textContent();
+}
+
+function linkIn(text, path) {
+  const m = text.match(new RegExp(`https?://\\S+${path}\\?token=[A-Za-z0-9_-]+`));
+  assert.ok(m, `no ${path} link in:\n${text}`);
+  return m[0];
+}
+
+async function errorSummary(page) {
+  const summary = page.locator('.govuk-error-summary');
+  await summary.waitFor();
+  assert.match(await page.title(), /^(Error|Gwall): /);
+  return summary.textContent();
+}
+
+// ---- the journey ----
+
+test('a firm registers; the form keeps what was typed and lists every error', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${BASE}/register`);
+  await page.fill('#organisation', FIRM);
+  await page.fill('#laa', 'not-a-number');
+  await submit(page, 'main button.govuk-button:not(.govuk-button--secondary)');
+  const summary = await errorSummary(page);
+  assert.match(summary, /LAA account number/i);
+  assert.equal(await page.inputValue('#organisation'), FIRM, 'typed values are kept');
+  await checkAccessibility(page, 'register-errors');
+
+  await page.fill('#address', '2 Castle Street\nSwansea');
+  await page.fill('#postcode', 'SA1 1DP');
+  await page.fill('#laa', '2B345C');
+  await page.fill('#sra', '654321');
+  await page.fill('#ap_name', 'Ada Price');
+  await page.fill('#ap_email', ADMIN);
+  await page.fill('#ap_phone', '01792 000000');
+  await page.fill('#user1_first', 'Ada');
+  await page.fill('#user1_last', 'Price');
+  await page.fill('#user1_email', ADMIN);
+  await page.selectOption('#user1_role', 'administrator');
+  await submit(page, 'button[name=add_user]');
+  await page.fill('#user2_first', 'Cai');
+  await page.fill('#user2_last', 'Rees');
+  await page.fill('#user2_email', CLERK);
+  await page.selectOption('#user2_role', 'user');
+  await page.fill('#terms_name', 'Ada Price');
+  await submit(page, 'main button.govuk-button:not(.govuk-button--secondary)');
+  assert.equal(new URL(page.url()).pathname, '/register/submitted', await page.locator('main').textContent());
+  await checkAccessibility(page, 'register-submitted');
+  assert.match(await email(page, ADMIN, 'registration_received'), new RegExp(FIRM));
+  expectNoProblems(page);
+});
+
+test('HMCTS onboarding approves the registration and each user is sent an activation email', async () => {
+  const page = await openPage(browser);
+  await signIn(page, STAFF, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(`${BASE}/onboarding`);
+  await checkAccessibility(page, 'onboarding-queue');
+  await submit(page, `a:text("${FIRM}")`);
+  assert.match(await page.locator('main').textContent(), /Ada Price/);
+  // Saving without a decision is an error, not a silent no-op.
+  await submit(page, 'main form button[type=submit]');
+  await errorSummary(page);
+  await checkAccessibility(page, 'onboarding-registration-errors');
+  await page.check('#decision');
+  await submit(page, 'main form button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/onboarding');
+  await page.locator('.govuk-notification-banner--success').waitFor();
+  assert.equal(await page.locator(`a:text("${FIRM}")`).count(), 0, 'no longer pending');
+  for (const to of [ADMIN, CLERK]) {
+    assert.match(await email(page, to, 'activation'), /\/activate\?token=/);
+  }
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+let adminKey;
+
+test('the administrator activates: password rules, authenticator set-up, then the account', async () => {
+  const page = await openPage(browser);
+  const link = linkIn(await email(page, ADMIN, 'activation'), '/activate');
+  await page.goto(link);
+  await checkAccessibility(page, 'activate-confirm');
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account/set-up/password');
+
+  await page.fill('#password', 'password1');
+  await page.fill('#password-confirm', 'password1');
+  await submit(page);
+  assert.match(await errorSummary(page), /common/i);
+  assert.equal(await page.inputValue('#password'), '', 'passwords are never sent back');
+  await checkAccessibility(page, 'set-password-errors');
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password-confirm', PASSWORD);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account/set-up/authenticator');
+
+  const qr = await page.request.get(`${BASE}/account/set-up/authenticator/qr.svg`);
+  assert.equal(qr.status(), 200);
+  assert.match(qr.headers()['cache-control'], /no-store/);
+  await page.click('summary:has-text("scan")');
+  adminKey = (await page.locator('#secret-key code').textContent()).replace(/\s/g, '');
+  assert.match(adminKey, /^[A-Z2-7]{32}$/);
+  await checkAccessibility(page, 'authenticator-setup');
+  await page.fill('#code', '000000');
+  await submit(page);
+  await errorSummary(page);
+  await page.fill('#code', await code(adminKey));
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account/set-up/done');
+  await checkAccessibility(page, 'setup-done');
+  await page.goto(`${BASE}/account`);
+  assert.match(await page.locator('main').textContent(), new RegExp(ADMIN.replace(/\./g, '\\.')));
+  await checkAccessibility(page, 'account');
+  // The link worked once.
+  await page.goto(link);
+  assert.match(await page.locator('h1').textContent(), /already been used/i);
+  await checkAccessibility(page, 'activate-used');
+  await page.goto(`${BASE}/account`);
+  await signOut(page);
+  await checkAccessibility(page, 'signed-out-after-sign-out');
+  // Signed out means signed out: the account page now sends the browser to sign in.
+  await page.goto(`${BASE}/account`);
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  expectNoProblems(page);
+});
+
+test('signing in needs the password and a fresh code; a used code is refused', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${BASE}/sign-in`);
+  await page.fill('#email', ADMIN);
+  await page.fill('#password', PASSWORD);
+  await submit(page);
+  await checkAccessibility(page, 'verify');
+  const used = totp(adminKey, lastStep.get(adminKey));
+  await page.fill('#code', used);
+  await submit(page);
+  assert.match(await errorSummary(page), /already been used|not right/);
+  await page.fill('#code', await code(adminKey));
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  await page.goto(`${BASE}/account/sessions`);
+  assert.equal(await page.locator('tbody tr').count(), 1);
+  await checkAccessibility(page, 'sessions');
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+test('a forgotten password: link by email, the authenticator code, then a new password', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${BASE}/sign-in`);
+  await submit(page, 'a:text("Forgotten your password?")');
+  await checkAccessibility(page, 'forgot-password');
+  await page.fill('#email', 'not an email');
+  await submit(page);
+  await errorSummary(page);
+  assert.equal(await page.inputValue('#email'), 'not an email');
+  await page.fill('#email', ADMIN);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/forgot-password/sent');
+  await checkAccessibility(page, 'forgot-password-sent');
+
+  // An unknown address gets exactly the same answer (and no email).
+  const other = await openPage(browser);
+  await other.goto(`${BASE}/forgot-password`);
+  await other.fill('#email', `nobody.${run}@example.com`);
+  await submit(other);
+  assert.equal(new URL(other.url()).pathname, '/forgot-password/sent');
+  assert.equal(await other.locator('main').textContent(), await page.locator('main').textContent());
+
+  const link = linkIn(await email(page, ADMIN, 'password_reset'), '/reset-password');
+  await page.goto(link);
+  await checkAccessibility(page, 'reset-confirm');
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/sign-in/verify', 'the second factor comes first');
+  await page.fill('#code', await code(adminKey));
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account/set-up/password');
+  await page.fill('#password', NEW_PASSWORD);
+  await page.fill('#password-confirm', NEW_PASSWORD);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  await page.locator('.govuk-notification-banner--success').waitFor();
+  await signOut(page);
+
+  await page.goto(link);
+  assert.match(await page.locator('h1').textContent(), /already been used/i);
+  await signIn(page, ADMIN, NEW_PASSWORD, adminKey);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+test('the change-password page needs the current password and checks the new one', async () => {
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, NEW_PASSWORD, adminKey);
+  await submit(page, 'a:text("Change your password")');
+  await page.fill('#current-password', 'wrong password here');
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password-confirm', PASSWORD);
+  await submit(page);
+  assert.match(await errorSummary(page), /current password is not right/);
+  await checkAccessibility(page, 'change-password-errors');
+  await page.fill('#current-password', NEW_PASSWORD);
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password-confirm', PASSWORD);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+test('a deregistered user cannot sign in, and is told why and what to do', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${BASE}/sign-in`);
+  await page.fill('#email', 'dormant@smith-solicitors.example');
+  await page.fill('#password', DEMO_PASSWORD);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/sign-in');
+  assert.match(await page.locator('main').textContent(), /not used for 90 days.*administrator/);
+  await checkAccessibility(page, 'sign-in-deregistered');
+  expectNoProblems(page);
+});
+
+test('repeated wrong passwords for one email are throttled, whoever the email belongs to', async () => {
+  const page = await openPage(browser);
+  for (const target of [CLERK, `nobody.${run}@example.com`]) {
+    let text = '';
+    for (let i = 0; i < 6; i++) {
+      await page.goto(`${BASE}/sign-in`);
+      await page.fill('#email', target);
+      await page.fill('#password', `wrong guess ${i}`);
+      await submit(page);
+      text = await page.locator('main').textContent();
+    }
+    assert.match(text, /Too many attempts|wait/i, `throttled for ${target}`);
+  }
+  await checkAccessibility(page, 'sign-in-throttled');
+  // Another account from the same address still signs in (offices share one address).
+  await signIn(page, ADMIN, PASSWORD, adminKey);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+test('Welsh: signing in, the code and a forgotten password, on a tablet', async () => {
+  const page = await openPage(browser, { viewport: TABLET, locale: 'cy-GB', hasTouch: true });
+  await page.goto(`${BASE}/sign-in?lang=cy`);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'cy');
+  await submit(page);
+  const summary = await errorSummary(page);
+  assert.match(summary, /Rhowch eich cyfeiriad e-bost/);
+  await checkAccessibility(page, 'sign-in-errors-cy');
+  await page.fill('#email', ADMIN);
+  await page.fill('#password', PASSWORD);
+  await submit(page);
+  await checkAccessibility(page, 'verify-cy');
+  await page.fill('#code', await code(adminKey));
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.match(await page.locator('h1').textContent(), /cyfrif/i);
+  await checkAccessibility(page, 'account-cy');
+  await signOut(page);
+  await page.goto(`${BASE}/forgot-password`);
+  assert.match(await page.locator('h1').textContent(), /Ailosod eich cyfrinair/);
+  await checkAccessibility(page, 'forgot-password-cy');
+  expectNoProblems(page);
+});
