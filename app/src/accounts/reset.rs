@@ -346,7 +346,7 @@ pub fn ChangePasswordPage() -> impl IntoView {
     let reason = current_session().and_then(|s| s.user.change_password);
     let why = reason.map(|r| match r.as_str() {
         "common" => Msg::ChangePasswordWhyCommon,
-        "admin" => Msg::ChangePasswordWhyAdmin,
+        "admin_reset" => Msg::ChangePasswordWhyAdmin,
         _ => Msg::ChangePasswordWhyReported,
     });
     view! {

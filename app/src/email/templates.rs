@@ -219,3 +219,48 @@ mod tests {
         assert!(!e.html.contains("<img"), "no tracking pixels");
     }
 }
+
+/// Warns that an unused account will be deregistered on `on` (a Unix time) unless the user
+/// signs in before then.
+pub fn inactivity_warning(
+    settings: &MailSettings,
+    user_id: &str,
+    to: &str,
+    first_name: &str,
+    on: i64,
+) -> Email {
+    let sign_in = format!("{}/sign-in", settings.public_url);
+    compose(
+        "inactivity_warning",
+        to,
+        Some(user_id),
+        Msg::EmailInactivitySubject,
+        |lang| {
+            let date = crate::clock::uk_date(on).long(lang);
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
+                Part::Para(lang.tf(Msg::EmailInactivityBody, &[("date", &date)])),
+                Part::Link(sign_in.clone()),
+                Part::Para(lang.t(Msg::EmailInactivityNoLonger).to_owned()),
+            ]
+        },
+        settings,
+    )
+}
+
+/// Tells a user their account was deregistered after 90 days unused.
+pub fn deregistered(settings: &MailSettings, user_id: &str, to: &str, first_name: &str) -> Email {
+    compose(
+        "deregistered",
+        to,
+        Some(user_id),
+        Msg::EmailDeregisteredSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
+                Part::Para(lang.t(Msg::EmailDeregisteredBody).to_owned()),
+            ]
+        },
+        settings,
+    )
+}

@@ -181,6 +181,11 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
         mail: mail.clone(),
         dev_tools: config.dev_tools(),
     };
+    tokio::spawn(app::accounts::inactivity::every_hour(
+        db.clone(),
+        mail.clone(),
+        clock.clone(),
+    ));
     tokio::spawn(
         app::email::sender::Sender {
             db,
