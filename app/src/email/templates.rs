@@ -178,48 +178,6 @@ pub fn reset(
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings() -> MailSettings {
-        MailSettings {
-            from_address: "no-reply@defence.example".into(),
-            from_name: "Defence access".into(),
-            public_url: "https://defence.example".into(),
-        }
-    }
-
-    #[test]
-    fn activation_has_both_languages_the_full_link_and_the_sender() {
-        let e = activation(
-            &settings(),
-            "u1",
-            "a@b.example",
-            "Ann <b>",
-            "Firm & Co",
-            "TOKEN",
-            "28 November 2026",
-        );
-        assert!(
-            e.text
-                .contains("https://defence.example/activate?token=TOKEN")
-        );
-        assert!(
-            e.html
-                .contains("href=\"https://defence.example/activate?token=TOKEN\"")
-        );
-        assert!(e.text.contains("no-reply@defence.example"));
-        assert!(
-            e.html.contains("Ann &lt;b&gt;"),
-            "names are escaped in HTML"
-        );
-        assert!(e.html.contains("lang=\"cy\""));
-        assert!(e.subject.contains(" / "));
-        assert!(!e.html.contains("<img"), "no tracking pixels");
-    }
-}
-
 /// Warns that an unused account will be deregistered on `on` (a Unix time) unless the user
 /// signs in before then.
 pub fn inactivity_warning(
@@ -263,4 +221,46 @@ pub fn deregistered(settings: &MailSettings, user_id: &str, to: &str, first_name
         },
         settings,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> MailSettings {
+        MailSettings {
+            from_address: "no-reply@defence.example".into(),
+            from_name: "Defence access".into(),
+            public_url: "https://defence.example".into(),
+        }
+    }
+
+    #[test]
+    fn activation_has_both_languages_the_full_link_and_the_sender() {
+        let e = activation(
+            &settings(),
+            "u1",
+            "a@b.example",
+            "Ann <b>",
+            "Firm & Co",
+            "TOKEN",
+            "28 November 2026",
+        );
+        assert!(
+            e.text
+                .contains("https://defence.example/activate?token=TOKEN")
+        );
+        assert!(
+            e.html
+                .contains("href=\"https://defence.example/activate?token=TOKEN\"")
+        );
+        assert!(e.text.contains("no-reply@defence.example"));
+        assert!(
+            e.html.contains("Ann &lt;b&gt;"),
+            "names are escaped in HTML"
+        );
+        assert!(e.html.contains("lang=\"cy\""));
+        assert!(e.subject.contains(" / "));
+        assert!(!e.html.contains("<img"), "no tracking pixels");
+    }
 }
