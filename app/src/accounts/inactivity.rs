@@ -6,10 +6,7 @@
 //! (and so its delivery status). Deregistration is a conditional update on the same
 //! `last_active_at`, so a sign-in racing the job wins.
 
-use super::{
-    session,
-    store::{self, Who},
-};
+use super::{session, store::Who};
 use crate::{
     db::Db,
     email::{self, MailSettings, templates},
@@ -198,7 +195,7 @@ pub async fn every_hour(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::testing;
+    use crate::{accounts::store, db::testing};
 
     const T0: i64 = 1_795_251_600; // 21 November 2026, 09:00 UTC
 
