@@ -16,7 +16,10 @@ export const TABLET = { width: 768, height: 1024 };
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    // The service is addressed as localhost (passkeys need a domain name, not an address); the
+    // server listens on IPv4 loopback.
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--host-resolver-rules=MAP localhost 127.0.0.1',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }

@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { BASE, launch, openPage, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
+import { BASE, launch, openPage, hydrated, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
 
 const DEMO_PASSWORD = 'harbour ledger winter 42';
 const DEMO_KEY = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -49,7 +49,7 @@ const lastStep = new Map();
 /// next step (which the server allows) or waits for a fresh one.
 async function code(key) {
   for (;;) {
-    const now = Number(await (await fetch(`${BASE}/dev/now`)).text());
+    const now = Number(await (await fetch(`${BASE.replace('//localhost', '//127.0.0.1')}/dev/now`)).text());
     const step = Math.floor(now / 30);
     const used = lastStep.get(key) ?? -1;
     for (const s of [step, step + 1]) {
@@ -181,9 +181,11 @@ test('the administrator activates: password rules, authenticator set-up, then th
   await submit(page);
   assert.equal(new URL(page.url()).pathname, '/account/set-up/authenticator');
 
-  const qr = await page.request.get(`${BASE}/account/set-up/authenticator/qr.svg`);
-  assert.equal(qr.status(), 200);
-  assert.match(qr.headers()['cache-control'], /no-store/);
+  const qr = await page.evaluate(async () => {
+    const r = await fetch('/account/set-up/authenticator/qr.svg');
+    return { status: r.status, cache: r.headers.get('cache-control'), type: r.headers.get('content-type') };
+  });
+  assert.deepEqual(qr, { status: 200, cache: 'no-store', type: 'image/svg+xml' });
   await page.click('summary:has-text("scan")');
   adminKey = (await page.locator('#secret-key code').textContent()).replace(/\s/g, '');
   assert.match(adminKey, /^[A-Z2-7]{32}$/);
@@ -306,6 +308,67 @@ test('a deregistered user cannot sign in, and is told why and what to do', async
   assert.match(await page.locator('main').textContent(), /not used for 90 days.*administrator/);
   await checkAccessibility(page, 'sign-in-deregistered');
   expectNoProblems(page);
+});
+
+/// A virtual platform authenticator (fingerprint-style: verifies the user) for this page.
+async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  return cdp;
+}
+
+test('passkeys: set up at activation, sign in with the passkey alone, add one later, use one as the second factor', async () => {
+  const page = await openPage(browser);
+  await virtualAuthenticator(page);
+  // Cai activates with a passkey instead of an authenticator app.
+  await page.goto(linkIn(await email(page, CLERK, 'activation'), '/activate'));
+  await submit(page);
+  await page.fill('#password', PASSWORD);
+  await page.fill('#password-confirm', PASSWORD);
+  await submit(page);
+  assert.equal(new URL(page.url()).pathname, '/account/set-up/authenticator');
+  await hydrated(page);
+  await page.fill('#passkey-name', 'Work phone');
+  await Promise.all([page.waitForURL(/\/account\/set-up\/done$/), page.click('#passkey-register')]);
+  await page.goto(`${BASE}/account`);
+  assert.match(await page.locator('#passkeys').textContent(), /Work phone/);
+  await checkAccessibility(page, 'account-with-passkey');
+  await signOut(page);
+
+  // The passkey alone signs in: no email, password or code.
+  await page.goto(`${BASE}/sign-in`);
+  await hydrated(page);
+  await checkAccessibility(page, 'sign-in-hydrated');
+  await Promise.all([page.waitForURL(/\/account$/), page.click('#passkey-sign-in')]);
+  assert.match(await page.locator('main').textContent(), new RegExp(CLERK.replace(/\./g, '\\.')));
+  await signOut(page);
+  expectNoProblems(page);
+
+  // Ada adds a passkey from her account page, then uses it after her password.
+  const ada = await openPage(browser, { viewport: TABLET, hasTouch: true });
+  await virtualAuthenticator(ada);
+  await signIn(ada, ADMIN, PASSWORD, adminKey);
+  await hydrated(ada);
+  await ada.fill('#passkey-name', 'Tablet');
+  await Promise.all([ada.waitForURL(/passkey=added/), ada.click('#passkey-register')]);
+  await ada.locator('.govuk-notification-banner--success').waitFor();
+  assert.match(await ada.locator('#passkeys').textContent(), /Tablet/);
+  await signOut(ada);
+  await ada.goto(`${BASE}/sign-in`);
+  await ada.fill('#email', ADMIN);
+  await ada.fill('#password', PASSWORD);
+  await submit(ada);
+  await hydrated(ada);
+  await checkAccessibility(ada, 'verify-with-passkey');
+  await Promise.all([ada.waitForURL(/\/account$/), ada.click('#passkey-verify')]);
+  await signOut(ada);
+  expectNoProblems(ada);
 });
 
 test('repeated wrong passwords for one email are throttled, whoever the email belongs to', async () => {

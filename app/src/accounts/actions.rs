@@ -291,7 +291,7 @@ async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
 }
 
 /// After a second factor: a reset goes on to the new password; a sign-in is complete.
-async fn finish_second_factor(
+pub(crate) async fn finish_second_factor(
     tx: &mut sqlx::AnyConnection,
     s: &Current,
     who: &Who,

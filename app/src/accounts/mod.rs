@@ -17,6 +17,9 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod passkey;
 #[cfg(feature = "ssr")]
+pub mod passkey_api;
+pub mod passkey_button;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod register;

@@ -1,7 +1,8 @@
 //! The account pages (server-rendered; forms post back to the same address, see `actions`).
 
 use super::{
-    onboarding,
+    onboarding, passkey,
+    passkey_button::PasskeyButton,
     session::{self, Current},
     store, totp,
 };
@@ -66,6 +67,9 @@ pub fn SignInPage() -> impl IntoView {
                 <p class="govuk-body">
                     <a class="govuk-link" href="/forgot-password">{lang.t(Msg::SignInForgot)}</a>
                 </p>
+                <h2 class="govuk-heading-m">{lang.t(Msg::PasskeySignInButton)}</h2>
+                <p class="govuk-body">{lang.t(Msg::PasskeySignInIntro)}</p>
+                <PasskeyButton mode="sign-in".to_owned() />
                 <h2 class="govuk-heading-m">{lang.t(Msg::SignInNoAccountTitle)}</h2>
                 <p class="govuk-body">
                     <a class="govuk-link" href="/register">{lang.t(Msg::SignInRegister)}</a>
@@ -96,6 +100,18 @@ pub fn VerifyPage() -> impl IntoView {
                     />
                     <button type="submit" class="govuk-button">{lang.t(Msg::VerifyButton)}</button>
                 </form>
+                <Suspense>
+                    {Suspend::new(async move {
+                        let has = async {
+                            let state = state()?;
+                            let s = current_session()?;
+                            passkey::list(&state.db, &s.user.id).await.ok()
+                        }
+                        .await
+                        .is_some_and(|l| !l.is_empty());
+                        has.then(|| view! { <PasskeyButton mode="verify".to_owned() /> })
+                    })}
+                </Suspense>
                 <p class="govuk-body">{lang.t(Msg::VerifyLost)}</p>
             </div>
         </div>
@@ -195,6 +211,7 @@ pub fn SetPasswordPage() -> impl IntoView {
 #[component]
 pub fn AuthenticatorPage() -> impl IntoView {
     let lang = use_lang();
+    let activating = current_session().is_some_and(|s| s.purpose == "activate");
     let load = async move {
         let state = state()?;
         let s = current_session()?;
@@ -261,6 +278,11 @@ pub fn AuthenticatorPage() -> impl IntoView {
                     />
                     <button type="submit" class="govuk-button">{lang.t(Msg::ContinueButton)}</button>
                 </form>
+                {activating.then(|| view! {
+                    <h2 class="govuk-heading-m">{lang.t(Msg::PasskeySetupTitle)}</h2>
+                    <p class="govuk-body">{lang.t(Msg::PasskeySetupIntro)}</p>
+                    <PasskeyButton mode="register".to_owned() />
+                })}
             </div>
         </div>
     }
@@ -285,13 +307,24 @@ pub fn SetupDonePage() -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let lang = use_lang();
     let s = current_session();
-    let changed = query("password") == "changed";
+    let banner = if query("password") == "changed" {
+        Some(Msg::PasswordChangedBanner)
+    } else if query("passkey") == "added" {
+        Some(Msg::PasskeyAddedBanner)
+    } else {
+        None
+    };
     s.map(|s| {
         let u = s.user;
+        let user_id = u.id.clone();
+        let keys = async move {
+            let state = state()?;
+            passkey::list(&state.db, &user_id).await.ok()
+        };
         view! {
             {crate::page_title(Msg::AccountTitle)}
-            {changed.then(|| view! {
-                <SuccessBanner message=Msg::PasswordChangedBanner />
+            {banner.map(|m| view! {
+                <SuccessBanner message=m />
             })}
             <h1 class="govuk-heading-l">{lang.t(Msg::AccountTitle)}</h1>
             <dl class="govuk-summary-list">
@@ -311,6 +344,40 @@ pub fn AccountPage() -> impl IntoView {
                 <li><a class="govuk-link" href="/account/change-password">{lang.t(Msg::ChangePasswordTitle)}</a></li>
                 <li><a class="govuk-link" href="/account/sessions">{lang.t(Msg::SessionsTitle)}</a></li>
             </ul>
+            <h2 class="govuk-heading-m">{lang.t(Msg::PasskeysTitle)}</h2>
+            <Suspense>
+                {Suspend::new(async move {
+                    let keys = keys.await.unwrap_or_default();
+                    if keys.is_empty() {
+                        return view! { <p class="govuk-body">{lang.t(Msg::PasskeysNone)}</p> }.into_any();
+                    }
+                    view! {
+                        <table class="govuk-table" id="passkeys">
+                            <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::PasskeysTitle)}</caption>
+                            <thead class="govuk-table__head">
+                                <tr class="govuk-table__row">
+                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeyNameLabel)}</th>
+                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeysAdded)}</th>
+                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeysLastUsed)}</th>
+                                </tr>
+                            </thead>
+                            <tbody class="govuk-table__body">
+                                {keys.into_iter().map(|k| view! {
+                                    <tr class="govuk-table__row">
+                                        <td class="govuk-table__cell">{k.name}</td>
+                                        <td class="govuk-table__cell">{crate::clock::uk_time(k.created_at, lang)}</td>
+                                        <td class="govuk-table__cell">
+                                            {k.last_used_at.map_or_else(|| lang.t(Msg::PasskeysNever).to_owned(), |t| crate::clock::uk_time(t, lang))}
+                                        </td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                    .into_any()
+                })}
+            </Suspense>
+            <PasskeyButton mode="register".to_owned() />
         }
     })
 }

@@ -421,14 +421,13 @@ mod tests {
                 type_: "public-key".into(),
                 id: base64::engine::general_purpose::URL_SAFE_NO_PAD
                     .decode(credential)
-                    .unwrap()
-                    .into(),
+                    .unwrap(),
                 transports: None,
             });
         }
         let mut response = auth.do_authentication(origin(), options).unwrap();
         response.response.user_handle =
-            Some(Uuid::parse_str(&owner.id).unwrap().as_bytes().to_vec().into());
+            Some(Uuid::parse_str(&owner.id).unwrap().as_bytes().to_vec());
         (state, serde_json::to_value(&response).unwrap())
     }
 
@@ -457,7 +456,10 @@ mod tests {
             assert_eq!(list(&db, &ann.id).await.unwrap().len(), 1, "{name}");
             // The same registration response again: its state is gone.
             let again = finish(&rp, &db, &ann, &state, &response).await;
-            assert!(matches!(again, Err(PasskeyError::StateGone)), "{name}: {again:?}");
+            assert!(
+                matches!(again, Err(PasskeyError::StateGone)),
+                "{name}: {again:?}"
+            );
 
             let (state, assertion) =
                 browser_signs_in(&rp, &db, None, &mut phone, &credential, &ann).await;
@@ -465,20 +467,31 @@ mod tests {
             assert_eq!(who.id, ann.id, "{name}");
             let stored = &list(&db, &ann.id).await.unwrap()[0];
             assert_eq!(stored.last_used_at, Some(NOW), "{name}");
-            assert!(stored.passkey.contains("\"counter\":1"), "counter saved ({name})");
+            assert!(
+                stored.passkey.contains("\"counter\":1"),
+                "counter saved ({name})"
+            );
 
             // A replayed assertion is refused: against its own state (gone) ...
             let replay = sign_in(&rp, &db, None, &state, &assertion).await;
-            assert!(matches!(replay, Err(PasskeyError::StateGone)), "{name}: {replay:?}");
+            assert!(
+                matches!(replay, Err(PasskeyError::StateGone)),
+                "{name}: {replay:?}"
+            );
             // ... and against a fresh one (the challenge differs).
             let (fresh, _) = start_sign_in(&rp, &db, None, NOW).await.unwrap();
             let replay = sign_in(&rp, &db, None, &fresh, &assertion).await;
-            assert!(matches!(replay, Err(PasskeyError::Rejected(_))), "{name}: {replay:?}");
+            assert!(
+                matches!(replay, Err(PasskeyError::Rejected(_))),
+                "{name}: {replay:?}"
+            );
 
             // As the second factor after a password: only the account's own passkeys.
             let (state, assertion) =
                 browser_signs_in(&rp, &db, Some(&ann), &mut phone, &credential, &ann).await;
-            let who = sign_in(&rp, &db, Some(&ann), &state, &assertion).await.unwrap();
+            let who = sign_in(&rp, &db, Some(&ann), &state, &assertion)
+                .await
+                .unwrap();
             assert_eq!(who.id, ann.id, "{name}");
             let bob = user(&db, "bob@example.com").await;
             let none = start_sign_in(&rp, &db, Some(&bob), NOW).await;
@@ -508,7 +521,10 @@ mod tests {
             .await
             .unwrap();
             let r = finish(&rp, &db, &bob, &state, &response).await;
-            assert!(matches!(r, Err(PasskeyError::AlreadyRegistered)), "{name}: {r:?}");
+            assert!(
+                matches!(r, Err(PasskeyError::AlreadyRegistered)),
+                "{name}: {r:?}"
+            );
             assert!(list(&db, &bob.id).await.unwrap().is_empty(), "{name}");
 
             // Registering the same authenticator twice on one account: the browser is told to
@@ -524,14 +540,16 @@ mod tests {
                 "{name}"
             );
             assert_eq!(
-                options["publicKey"]["authenticatorSelection"]["residentKey"],
-                "preferred",
+                options["publicKey"]["authenticatorSelection"]["residentKey"], "preferred",
                 "{name}"
             );
             // Someone else's state cannot be used.
             let (_, response) = browser_registers(&rp, &db, &bob, &mut laptop).await;
             let stolen = finish(&rp, &db, &ann, &state, &response).await;
-            assert!(matches!(stolen, Err(PasskeyError::StateGone)), "{name}: {stolen:?}");
+            assert!(
+                matches!(stolen, Err(PasskeyError::StateGone)),
+                "{name}: {stolen:?}"
+            );
         }
     }
 

@@ -176,6 +176,58 @@ pub async fn post(
     }
 }
 
+/// A call from the passkey button (JSON in, JSON out).
+pub async fn passkey(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let json_body = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => serde_json::from_slice::<serde_json::Value>(&b).unwrap_or_default(),
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+    let ctx = Ctx {
+        state,
+        lang,
+        session: parts.extensions.get::<Current>().cloned(),
+        ip: parts
+            .extensions
+            .get::<ClientIp>()
+            .map_or_else(|| "127.0.0.1".to_owned(), |c| c.0.to_string()),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        form: vec![],
+    };
+    match app::accounts::passkey_api::handle(parts.uri.path(), ctx, json_body).await {
+        Ok(reply) => {
+            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut res = json_response(status, &reply.body);
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Some(c) = reply.cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+                res.headers_mut().insert(header::SET_COOKIE, c);
+            }
+            res
+        }
+        Err(app::error::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &serde_json::json!({ "error": e.message(lang) }),
+        ),
+    }
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 /// The QR code for the authenticator key being set up: its own `no-store` image.
 pub async fn qr(req: Request) -> Response {
     let Some(s) = req.extensions().get::<Current>() else {

@@ -109,6 +109,9 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     let css = format!("/pkg/{}", state.assets.css);
     let pages = Arc::new(page_cache::PageCache::new(state.clock.clone()));
     let mut forms = Router::new();
+    for path in app::accounts::passkey_api::PATHS {
+        forms = forms.route(path, post(accounts::passkey).with_state(state.clone()));
+    }
     for path in app::accounts::actions::PATHS {
         forms = forms.route(path, post(accounts::post));
     }
