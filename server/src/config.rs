@@ -168,6 +168,20 @@ pub struct Config {
     /// written as `.eml` files under DATA_DIR/outbox and listed at /dev/emails.
     #[arg(long, env = "SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
+
+    /// A folder holding a country database in MaxMind's GeoLite2-Country CSV format
+    /// (`GeoLite2-Country-Blocks-IPv4.csv`, `-Blocks-IPv6.csv`, `-Locations-en.csv`). When set,
+    /// only addresses in ALLOWED_COUNTRIES (or TRUSTED_NETWORKS, or loopback) may use the service.
+    #[arg(long, env = "GEOIP_DIR", global = true)]
+    pub geoip_dir: Option<PathBuf>,
+
+    /// ISO country codes allowed when GEOIP_DIR is set (default: the UK and the EEA).
+    #[arg(long, env = "ALLOWED_COUNTRIES", value_delimiter = ',', global = true)]
+    pub allowed_countries: Vec<String>,
+
+    /// Networks that always pass the country check, e.g. `10.0.0.0/8,2001:db8::/32`.
+    #[arg(long, env = "TRUSTED_NETWORKS", value_delimiter = ',', global = true)]
+    pub trusted_networks: Vec<String>,
 }
 
 impl Config {

@@ -1,6 +1,7 @@
 //! The HTTP side: router, middleware, static files, health checks, graceful shutdown.
 
 mod accounts;
+mod geo;
 mod health;
 mod lang;
 mod page_cache;
@@ -37,6 +38,8 @@ pub struct HttpSettings {
     pub https: bool,
     /// The public origin (scheme://host[:port]) that state-changing requests must come from.
     pub public_origin: String,
+    /// The country check, when a country database is configured.
+    pub geo: Option<Arc<geo::Geo>>,
 }
 
 impl HttpSettings {
@@ -51,8 +54,35 @@ impl HttpSettings {
         HttpSettings {
             https: config.is_https(),
             public_origin: origin,
+            geo: None,
         }
     }
+}
+
+/// Loads the country database named by the configuration, if any.
+fn load_geo(config: &Config) -> anyhow::Result<Option<Arc<geo::Geo>>> {
+    let Some(dir) = &config.geoip_dir else {
+        tracing::warn!("GEOIP_DIR is not set: requests are not checked against the UK and EEA");
+        return Ok(None);
+    };
+    let allowed: Vec<String> = if config.allowed_countries.is_empty() {
+        geo::UK_AND_EEA.iter().map(|c| (*c).to_owned()).collect()
+    } else {
+        config.allowed_countries.clone()
+    };
+    let trusted = config
+        .trusted_networks
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| geo::Network::parse(n).map_err(|e| anyhow::anyhow!("TRUSTED_NETWORKS: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let g = geo::Geo::load(dir, &allowed, trusted).context("loading the country database")?;
+    tracing::info!(
+        networks = g.len(),
+        countries = allowed.len(),
+        "country check on"
+    );
+    Ok(Some(Arc::new(g)))
 }
 
 /// Reads the build's asset manifest from the site root.
@@ -135,6 +165,12 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
             state.clone(),
             accounts::load,
         ))
+        .layer(tower::util::option_layer(
+            settings
+                .geo
+                .clone()
+                .map(|g| middleware::from_fn_with_state(g, geo::restrict)),
+        ))
         .layer(middleware::from_fn(lang::negotiate))
         // Pages are compressed as they are sent: a fast level, as they are small and many.
         .layer(
@@ -198,7 +234,11 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
         }
         .run(),
     );
-    let app = router(state, &config.site_root, HttpSettings::from_config(&config))
+    let settings = HttpSettings {
+        geo: load_geo(&config)?,
+        ..HttpSettings::from_config(&config)
+    };
+    let app = router(state, &config.site_root, settings)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
@@ -246,6 +286,10 @@ mod tests {
     use tower::ServiceExt;
 
     async fn app() -> (Router, tempfile::TempDir) {
+        app_with(None).await
+    }
+
+    async fn app_with(geo: Option<Arc<geo::Geo>>) -> (Router, tempfile::TempDir) {
         let _ = any_spawner::Executor::init_tokio();
         let dir = tempfile::tempdir().unwrap();
         let site = dir.path().join("site");
@@ -282,6 +326,7 @@ mod tests {
         let settings = HttpSettings {
             https: false,
             public_origin: "http://localhost:3000".into(),
+            geo,
         };
         (router(state, &site, settings), dir)
     }
@@ -299,6 +344,43 @@ mod tests {
 
     fn get(uri: &str) -> Request<Body> {
         Request::get(uri).body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn only_the_uk_and_eea_get_in_with_a_country_database() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/geo");
+        let allowed: Vec<String> = geo::UK_AND_EEA.iter().map(|c| (*c).to_owned()).collect();
+        let g = geo::Geo::load(&fixture, &allowed, vec![]).unwrap();
+        let (app, _dir) = app_with(Some(Arc::new(g))).await;
+        let from = |ip: &str, uri: &str| {
+            let mut req = get(uri);
+            let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+            req
+        };
+        assert_eq!(send(&app, from("192.0.2.10", "/")).await.0, StatusCode::OK);
+        assert_eq!(send(&app, from("127.0.0.1", "/")).await.0, StatusCode::OK);
+        let (status, headers, body) = send(&app, from("203.0.113.5", "/courts")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        assert!(
+            body.contains("only available in the UK and the EEA"),
+            "{body}"
+        );
+        let (status, _, body) = send(&app, from("203.0.113.5", "/sign-in?lang=cy")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body.contains("lang=\"cy\""), "{body}");
+        assert_eq!(
+            send(&app, from("100.64.0.1", "/")).await.0,
+            StatusCode::FORBIDDEN,
+            "an address in no listed network is refused"
+        );
+        assert_eq!(
+            send(&app, from("203.0.113.5", "/healthz")).await.0,
+            StatusCode::OK,
+            "load balancers' health checks pass"
+        );
     }
 
     #[tokio::test]

@@ -101,6 +101,7 @@ mod tests {
         HttpSettings {
             https: false,
             public_origin: "http://localhost:3000".into(),
+            geo: None,
         }
     }
 
