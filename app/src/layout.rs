@@ -83,6 +83,22 @@ fn AccountItems() -> impl IntoView {
     }
 }
 
+/// The time-out warning on signed-in pages, told how long the session has left (less the
+/// server's touch interval, as the stored last use may be that much older).
+#[cfg(feature = "ssr")]
+#[component]
+pub fn SessionTimeout() -> impl IntoView {
+    use crate::accounts::session::{Stage, TOUCH_SECS};
+    let s = crate::accounts::pages::current_session().filter(|s| s.stage == Stage::Full);
+    let now = use_context::<crate::state::AppState>().map(|st| st.clock.now_unix());
+    match (s, now) {
+        (Some(s), Some(now)) => Some(view! {
+            <crate::accounts::timeout::TimeoutWarning expires_in=s.expires_at() - now - TOUCH_SECS />
+        }),
+        _ => None,
+    }
+}
+
 #[component]
 fn NavItem(href: &'static str, label: Msg, exact: bool) -> impl IntoView {
     let lang = use_lang();

@@ -135,6 +135,7 @@ pub fn App() -> impl IntoView {
                 </main>
             </div>
             <layout::Footer />
+            <layout::SessionTimeout />
         </Router>
     }
 }

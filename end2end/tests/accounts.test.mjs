@@ -392,6 +392,36 @@ test('repeated wrong passwords for one email are throttled, whoever the email be
   expectNoProblems(page);
 });
 
+test('the time-out warning: a dialog two minutes before, "stay signed in" keeps what was typed', async () => {
+  const page = await openPage(browser);
+  await page.clock.install();
+  await signIn(page, ADMIN, PASSWORD, adminKey);
+  await hydrated(page);
+  await page.fill('#passkey-name', 'Typed before the warning');
+  const dialog = page.locator('dialog.app-timeout');
+  assert.equal(await dialog.isVisible(), false);
+  await page.clock.fastForward('28:00');
+  await dialog.waitFor({ state: 'visible' });
+  assert.match(await dialog.textContent(), /about to be signed out.*2 minutes/s);
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('dialog') !== null), true, 'focus moves into the dialog');
+  await checkAccessibility(page, 'timeout-warning');
+  await page.click('#timeout-stay');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await page.inputValue('#passkey-name'), 'Typed before the warning', 'nothing typed is lost');
+  // Escape also means "stay signed in".
+  await page.clock.fastForward('28:00');
+  await dialog.waitFor({ state: 'visible' });
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  // Nobody answers: signed out, and told why.
+  await page.clock.fastForward('31:00');
+  await page.waitForURL(/\/signed-out\?reason=timeout$/);
+  assert.match(await page.locator('main').textContent(), /had not used the service for 30 minutes/);
+  await page.goto(`${BASE}/account`);
+  assert.equal(new URL(page.url()).pathname, '/sign-in', 'the session ended on the server too');
+  expectNoProblems(page);
+});
+
 test('Welsh: signing in, the code and a forgotten password, on a tablet', async () => {
   const page = await openPage(browser, { viewport: TABLET, locale: 'cy-GB', hasTouch: true });
   await page.goto(`${BASE}/sign-in?lang=cy`);

@@ -33,6 +33,7 @@ pub mod session;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod throttle;
+pub mod timeout;
 #[cfg(feature = "ssr")]
 pub mod token;
 #[cfg(feature = "ssr")]

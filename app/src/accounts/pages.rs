@@ -456,6 +456,9 @@ pub fn SignedOutPage() -> impl IntoView {
     view! {
         {crate::page_title(Msg::SignedOutTitle)}
         <h1 class="govuk-heading-l">{lang.t(Msg::SignedOutTitle)}</h1>
+        {(query("reason") == "timeout").then(|| view! {
+            <div class="govuk-inset-text">{lang.t(Msg::SignedOutTimeout)}</div>
+        })}
         <p class="govuk-body">{lang.t(Msg::SignedOutBody)}</p>
         <a class="govuk-button" href="/sign-in" role="button" draggable="false">{lang.t(Msg::SignInTitle)}</a>
     }

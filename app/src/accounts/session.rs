@@ -18,7 +18,7 @@ pub const ABSOLUTE_SECS: i64 = 12 * 3600;
 /// A half-finished sign-in (password given, second factor not yet) or set-up lasts this long.
 pub const PENDING_SECS: i64 = 15 * 60;
 /// `last_seen_at` is written at most this often.
-const TOUCH_SECS: i64 = 30;
+pub const TOUCH_SECS: i64 = 30;
 
 /// How far a session has got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,6 +192,16 @@ pub async fn lookup(db: &Db, token: &str, now: i64) -> Result<Option<Current>, s
         },
         ..current
     }))
+}
+
+/// Marks a signed-in session used now ("stay signed in"); returns the seconds it has left.
+pub async fn touch(db: &Db, current: &Current, now: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
+        .bind(now)
+        .bind(&current.id_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok((now + IDLE_SECS).min(current.created_at + ABSOLUTE_SECS) - now)
 }
 
 /// Moves a session on a stage under a new id (so an id seen before sign-in is useless after);

@@ -108,6 +108,7 @@ pub async fn gate(req: Request, next: Next) -> Response {
     // A password known to be compromised is changed before anything else is reached.
     let forced = matches!(need(req.uri().path()), Need::Full | Need::Onboarding)
         && req.uri().path() != "/account/change-password"
+        && req.uri().path() != "/account/keep-alive"
         && s.is_some_and(|s| s.user.change_password.is_some());
     if ok && forced {
         Redirect::to("/account/change-password").into_response()
@@ -172,6 +173,29 @@ pub async fn post(
         Err(e) => {
             let message = e.message(lang);
             (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+        }
+    }
+}
+
+/// "Stay signed in" from the time-out warning: extends the session without leaving the page.
+pub async fn keep_alive(State(state): State<AppState>, req: Request) -> Response {
+    let Some(s) = req
+        .extensions()
+        .get::<Current>()
+        .filter(|s| s.stage == Stage::Full)
+    else {
+        return json_response(StatusCode::UNAUTHORIZED, &serde_json::json!({}));
+    };
+    match session::touch(&state.db, s, state.clock.now_unix()).await {
+        Ok(left) => {
+            let mut res = json_response(StatusCode::OK, &serde_json::json!({ "expires_in": left }));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => {
+            let _ = app::error::AppError::internal(e);
+            json_response(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({}))
         }
     }
 }

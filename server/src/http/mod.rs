@@ -150,6 +150,10 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
         .route("/account/set-up/authenticator/qr.svg", get(accounts::qr))
+        .route(
+            "/account/keep-alive",
+            post(accounts::keep_alive).with_state(state.clone()),
+        )
         .route("/dev/now", get(accounts::dev_now).with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, provide, move || {
             shell(shell_options.clone())
