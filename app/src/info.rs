@@ -1,4 +1,5 @@
-//! Information pages linked from the footer: accessibility statement, cookies, privacy.
+//! Information pages: the accessibility statement, cookies and privacy (linked from the
+//! footer), and help with setting up an authenticator app.
 
 use crate::i18n::{Msg, use_lang};
 use leptos::prelude::*;
@@ -8,6 +9,7 @@ enum Block {
     Heading(Msg),
     Para(Msg),
     Bullets(&'static [Msg]),
+    Steps(&'static [Msg]),
 }
 
 fn render(title: Msg, blocks: &'static [Block]) -> impl IntoView {
@@ -21,6 +23,12 @@ fn render(title: Msg, blocks: &'static [Block]) -> impl IntoView {
                 <ul class="govuk-list govuk-list--bullet">
                     {items.iter().map(|m| view! { <li>{lang.t(*m)}</li> }).collect_view()}
                 </ul>
+            }
+            .into_any(),
+            Block::Steps(items) => view! {
+                <ol class="govuk-list govuk-list--number">
+                    {items.iter().map(|m| view! { <li>{lang.t(*m)}</li> }).collect_view()}
+                </ol>
             }
             .into_any(),
         })
@@ -107,4 +115,44 @@ pub fn PrivacyPage() -> impl IntoView {
         Para(Msg::PrivacyComplain),
     ];
     render(Msg::PrivacyTitle, &BLOCKS)
+}
+
+/// Help with authenticator apps: which work, step by step, and what to do on a new phone
+/// (where users of the old platform most often got stuck).
+#[component]
+pub fn AuthenticatorHelpPage() -> impl IntoView {
+    use Block::*;
+    static BLOCKS: [Block; 15] = [
+        Para(Msg::HelpAppIntro),
+        Heading(Msg::HelpAppWhichTitle),
+        Para(Msg::HelpAppWhich),
+        Bullets(&[
+            Msg::HelpAppGoogle,
+            Msg::HelpAppMicrosoft,
+            Msg::HelpAppApple,
+            Msg::HelpAppManagers,
+        ]),
+        Para(Msg::HelpAppNoSms),
+        Heading(Msg::HelpAppStepsTitle),
+        Steps(&[
+            Msg::HelpAppStep1,
+            Msg::HelpAppStep2,
+            Msg::HelpAppStep3,
+            Msg::HelpAppStep4,
+            Msg::HelpAppStep5,
+        ]),
+        Heading(Msg::HelpAppCodeTitle),
+        Bullets(&[
+            Msg::HelpAppCodeTime,
+            Msg::HelpAppCodeFresh,
+            Msg::HelpAppCodeAccount,
+        ]),
+        Heading(Msg::HelpAppPhoneTitle),
+        Para(Msg::HelpAppPhoneBefore),
+        Para(Msg::HelpAppPhoneLost),
+        Heading(Msg::HelpAppPasskeyTitle),
+        Para(Msg::HelpAppPasskey),
+        Para(Msg::HelpAppContact),
+    ];
+    render(Msg::HelpAppTitle, &BLOCKS)
 }

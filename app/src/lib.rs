@@ -113,6 +113,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/accessibility") view=info::AccessibilityPage />
                         <Route path=path!("/cookies") view=info::CookiesPage />
                         <Route path=path!("/privacy") view=info::PrivacyPage />
+                        <Route path=path!("/help/authenticator-app") view=info::AuthenticatorHelpPage />
                         <Route path=path!("/sign-in") view=accounts::pages::SignInPage />
                         <Route path=path!("/sign-in/verify") view=accounts::pages::VerifyPage />
                         <Route path=path!("/signed-out") view=accounts::pages::SignedOutPage />

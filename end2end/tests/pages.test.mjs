@@ -12,6 +12,8 @@ const PAGES = [
   { path: '/privacy', name: 'privacy', h1: { en: 'Privacy notice', cy: 'Hysbysiad preifatrwydd' } },
   { path: '/sign-in', name: 'sign-in', h1: { en: 'Sign in', cy: 'Mewngofnodi' } },
   { path: '/register', name: 'register', h1: { en: 'Register an organisation', cy: 'Cofrestru sefydliad' } },
+  { path: '/forgot-password', name: 'forgot-password', h1: { en: 'Reset your password', cy: 'Ailosod eich cyfrinair' } },
+  { path: '/help/authenticator-app', name: 'help-authenticator', h1: { en: 'Help with authenticator apps', cy: 'Help gydag apiau dilysu' } },
   { path: '/signed-out', name: 'signed-out', h1: { en: 'You have signed out', cy: 'Rydych wedi allgofnodi' } },
   { path: '/activate?token=not-a-real-token', name: 'activate-unknown', h1: { en: 'This link is not recognised', cy: 'Nid yw’r ddolen hon yn cael ei hadnabod' } },
   { path: '/no-such-page', name: 'not-found', status: 404, h1: { en: 'Page not found', cy: 'Heb ddod o hyd i’r dudalen' } },

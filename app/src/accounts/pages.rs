@@ -113,6 +113,9 @@ pub fn VerifyPage() -> impl IntoView {
                     })}
                 </Suspense>
                 <p class="govuk-body">{lang.t(Msg::VerifyLost)}</p>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/help/authenticator-app">{lang.t(Msg::HelpAppTitle)}</a>
+                </p>
             </div>
         </div>
     }
@@ -235,6 +238,9 @@ pub fn AuthenticatorPage() -> impl IntoView {
                 <span class="govuk-caption-l">{lang.t(Msg::SetupStep2)}</span>
                 <h1 class="govuk-heading-l">{lang.t(Msg::AuthenticatorTitle)}</h1>
                 <p class="govuk-body">{lang.t(Msg::AuthenticatorIntro)}</p>
+                <p class="govuk-body">
+                    <a class="govuk-link" href="/help/authenticator-app" target="_blank" rel="noopener">{lang.t(Msg::HelpAppLink)}</a>
+                </p>
                 <ol class="govuk-list govuk-list--number">
                     <li>{lang.t(Msg::AuthenticatorStepOpen)}</li>
                     <li>{lang.t(Msg::AuthenticatorStepScan)}</li>
