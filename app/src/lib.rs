@@ -128,6 +128,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account/set-up/authenticator") view=accounts::pages::AuthenticatorPage ssr=SsrMode::Async />
                         <Route path=path!("/account/set-up/done") view=accounts::pages::SetupDonePage />
                         <Route path=path!("/register") view=accounts::register_page::RegisterPage />
+                        <Route path=path!("/register/barrister") view=accounts::register_page::RegisterBarristerPage />
                         <Route path=path!("/register/submitted") view=accounts::register_page::RegisterSubmittedPage />
                         <Route path=path!("/onboarding") view=accounts::pages::OnboardingPage ssr=SsrMode::Async />
                         <Route path=path!("/onboarding/registration") view=accounts::pages::OnboardingRegistrationPage ssr=SsrMode::Async />

@@ -137,6 +137,31 @@ test('a firm registers; the form keeps what was typed and lists every error', as
   expectNoProblems(page);
 });
 
+test('a self-employed barrister registers an organisation of one with the short form', async () => {
+  const page = await openPage(browser, { viewport: TABLET, hasTouch: true });
+  await page.goto(`${BASE}/register`);
+  await submit(page, 'a:text("Register on your own with the short form")');
+  assert.equal(new URL(page.url()).pathname, '/register/barrister');
+  await page.fill('#first', 'Rhian');
+  await page.fill('#bar', '12');
+  await submit(page, 'main button[type=submit]');
+  const summary = await errorSummary(page);
+  assert.match(summary, /Enter a last name/);
+  assert.match(summary, /Bar number like/);
+  assert.equal(await page.inputValue('#first'), 'Rhian');
+  await checkAccessibility(page, 'register-barrister-errors');
+  await page.fill('#last', 'Owen');
+  await page.fill('#email', `rhian.${run}@chambers.example`);
+  await page.fill('#phone', '029 2000 1111');
+  await page.fill('#bar', '654321');
+  await page.fill('#address', '9 Park Place\nCardiff');
+  await page.fill('#postcode', 'CF10 3DQ');
+  await page.fill('#terms_name', 'Rhian Owen');
+  await submit(page, 'main button[type=submit]');
+  assert.equal(new URL(page.url()).pathname, '/register/submitted');
+  expectNoProblems(page);
+});
+
 test('HMCTS onboarding approves the registration and each user is sent an activation email', async () => {
   const page = await openPage(browser);
   await signIn(page, STAFF, DEMO_PASSWORD, DEMO_KEY);

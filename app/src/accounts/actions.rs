@@ -28,6 +28,7 @@ pub const PATHS: &[&str] = &[
     "/forgot-password",
     "/reset-password",
     "/register",
+    "/register/barrister",
     "/onboarding/registration",
 ];
 
@@ -131,6 +132,7 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         "/forgot-password" => super::reset::forgot(ctx).await,
         "/reset-password" => super::reset::confirm(ctx).await,
         "/register" => super::register::post(ctx).await,
+        "/register/barrister" => super::register::post_barrister(ctx).await,
         "/onboarding/registration" => super::onboarding::decide(ctx).await,
         _ => Err(AppError::NotFound),
     }

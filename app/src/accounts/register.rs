@@ -267,6 +267,136 @@ pub fn parse(
     })
 }
 
+/// Checks the self-employed barrister's short form: one person who is the organisation, its
+/// accountable person, its administrator and an advocate.
+pub fn parse_barrister(
+    values: &[(String, String)],
+    lang: Lang,
+    now: i64,
+) -> Result<Registration, Vec<FieldError>> {
+    let mut c = Checker {
+        errors: vec![],
+        lang,
+    };
+    let first_name = c.need(
+        validate::name(get(values, "first")),
+        "first",
+        get(values, "first"),
+        Msg::RegFirstMissing,
+        Msg::RegNameBad,
+    );
+    let last_name = c.need(
+        validate::name(get(values, "last")),
+        "last",
+        get(values, "last"),
+        Msg::RegLastMissing,
+        Msg::RegNameBad,
+    );
+    let email = c.need(
+        validate::email(get(values, "email")),
+        "email",
+        get(values, "email"),
+        Msg::RegEmailMissing,
+        Msg::RegEmailBad,
+    );
+    let phone = c.need(
+        validate::phone(get(values, "phone")),
+        "phone",
+        get(values, "phone"),
+        Msg::RegPhoneMissing,
+        Msg::RegPhoneBad,
+    );
+    let bar = get(values, "bar");
+    let bar_number = c.need(
+        validate::bar_number(bar),
+        "bar",
+        bar,
+        Msg::RegBarMissing,
+        Msg::RegBarBad,
+    );
+    let chambers = validate::tidy(get(values, "chambers"));
+    if chambers.chars().count() > 200 {
+        c.push("chambers", Msg::RegOrgTooLong);
+    }
+    let address_raw = get(values, "address");
+    let address: String = address_raw
+        .lines()
+        .map(validate::tidy)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let address = c.need(
+        (!address.is_empty() && address.chars().count() <= 500).then_some(address),
+        "address",
+        address_raw,
+        Msg::RegAddressMissing,
+        Msg::RegAddressTooLong,
+    );
+    let pc = get(values, "postcode");
+    let postcode = c.need(
+        validate::postcode(pc),
+        "postcode",
+        pc,
+        Msg::RegPostcodeMissing,
+        Msg::RegPostcodeBad,
+    );
+    let name = format!("{first_name} {last_name}");
+    let signed = validate::tidy(get(values, "terms_name"));
+    if signed.is_empty() {
+        c.push("terms_name", Msg::RegTermsMissing);
+    } else if !first_name.is_empty()
+        && !last_name.is_empty()
+        && signed.to_lowercase() != name.to_lowercase()
+    {
+        c.push("terms_name", Msg::RegTermsMismatchBarrister);
+    }
+    if !c.errors.is_empty() {
+        return Err(c.errors);
+    }
+    let organisation = if chambers.is_empty() {
+        name.clone()
+    } else {
+        format!("{name}, {chambers}")
+    };
+    Ok(Registration {
+        organisation,
+        address,
+        postcode,
+        laa_account: None,
+        sra_number: None,
+        bar_number: Some(bar_number),
+        accountable_name: name,
+        accountable_email: email.clone(),
+        accountable_phone: phone,
+        users: vec![Person {
+            first_name,
+            last_name,
+            email,
+            roles: vec![Role::Administrator, Role::Advocate],
+        }],
+        terms_signed_name: signed,
+        terms_signed_at: now,
+        terms_version: TERMS_VERSION.to_owned(),
+    })
+}
+
+/// The barrister form's post.
+pub async fn post_barrister(ctx: Ctx) -> Result<Outcome, AppError> {
+    let now = ctx.state.clock.now_unix();
+    match parse_barrister(&ctx.form, ctx.lang, now) {
+        Err(errors) => Ok(ctx.again(errors)),
+        Ok(reg) => {
+            save(&ctx.state, &reg, "web", &Who::anonymous(&ctx.ip), now)
+                .await
+                .map_err(AppError::internal)?;
+            Ok(Outcome::Redirect {
+                to: "/register/submitted".into(),
+                cookie: None,
+            })
+        }
+    }
+}
+
 /// Saves a registration for onboarding, with the "received" email, in one transaction.
 pub async fn save(
     state: &crate::state::AppState,
@@ -339,6 +469,47 @@ pub async fn post(ctx: Ctx) -> Result<Outcome, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_barrister_registers_an_organisation_of_one() {
+        let f = form(&[
+            ("first", "Rhian"),
+            ("last", "Owen"),
+            ("email", "Rhian.Owen@Chambers.example"),
+            ("phone", "029 2000 1111"),
+            ("bar", "123456"),
+            ("chambers", "Angel Chambers"),
+            ("address", "9 Park Place\nCardiff"),
+            ("postcode", "cf10 3dq"),
+            ("terms_name", "rhian owen"),
+        ]);
+        let reg = parse_barrister(&f, Lang::En, 100).unwrap();
+        assert_eq!(reg.organisation, "Rhian Owen, Angel Chambers");
+        assert_eq!(reg.bar_number.as_deref(), Some("123456"));
+        assert_eq!(reg.accountable_email, "rhian.owen@chambers.example");
+        assert_eq!(reg.users.len(), 1);
+        assert_eq!(
+            reg.users[0].roles,
+            vec![Role::Administrator, Role::Advocate]
+        );
+        assert_eq!(reg.terms_signed_at, 100);
+
+        let errors =
+            parse_barrister(&form(&[("bar", "12"), ("terms_name", "x")]), Lang::En, 1).unwrap_err();
+        let ids: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "first", "last", "email", "phone", "bar", "address", "postcode"
+            ],
+            "every problem, in page order (the signature is checked once the name is known)"
+        );
+        let mut wrong = f.clone();
+        wrong.retain(|(k, _)| k != "terms_name");
+        wrong.push(("terms_name".into(), "Someone Else".into()));
+        let errors = parse_barrister(&wrong, Lang::En, 1).unwrap_err();
+        assert_eq!(errors[0].field, "terms_name");
+    }
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

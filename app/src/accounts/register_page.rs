@@ -15,16 +15,6 @@ pub fn RegisterPage() -> impl IntoView {
     let rows = user_rows(&posted.values).max(if posted.values.is_empty() { 2 } else { 1 });
     let address = posted.value("address").unwrap_or_default().to_owned();
     let address_error = posted.error("address").map(str::to_owned);
-    let terms = [
-        Msg::TermsItem1,
-        Msg::TermsItem2,
-        Msg::TermsItem3,
-        Msg::TermsItem4,
-        Msg::TermsItem5,
-        Msg::TermsItem6,
-        Msg::TermsItem7,
-        Msg::TermsItem8,
-    ];
     view! {
         {form_title(Msg::RegTitle)}
         <div class="govuk-grid-row">
@@ -32,6 +22,10 @@ pub fn RegisterPage() -> impl IntoView {
                 <ErrorSummary />
                 <h1 class="govuk-heading-l">{lang.t(Msg::RegTitle)}</h1>
                 <p class="govuk-body">{lang.t(Msg::RegIntro)}</p>
+                <div class="govuk-inset-text">
+                    {lang.t(Msg::RegBarristerPrompt)}" "
+                    <a class="govuk-link" href="/register/barrister">{lang.t(Msg::RegBarristerLink)}</a>
+                </div>
                 <form method="post" action="/register" novalidate>
                     <h2 class="govuk-heading-m">{lang.t(Msg::RegOrgTitle)}</h2>
                     <TextInput name="organisation" label=lang.t(Msg::RegOrgName) autocomplete="organization" />
@@ -65,12 +59,7 @@ pub fn RegisterPage() -> impl IntoView {
                             {lang.t(Msg::RegAddUser)}
                         </button>
                     })}
-                    <h2 class="govuk-heading-m" id="terms">{lang.t(Msg::TermsTitle)}</h2>
-                    <div class="app-terms" tabindex="0" role="region" aria-labelledby="terms">
-                        <ol class="govuk-list govuk-list--number">
-                            {terms.into_iter().map(|t| view! { <li>{lang.t(t)}</li> }).collect_view()}
-                        </ol>
-                    </div>
+                    <Terms />
                     <TextInput name="terms_name" label=lang.t(Msg::RegTermsSign) hint=lang.t(Msg::RegTermsSignHint) autocomplete="name" />
                     <p class="govuk-body">{lang.t(Msg::RegSenderNote)}</p>
                     <button type="submit" class="govuk-button" data-prevent-double-click="true">{lang.t(Msg::RegSubmit)}</button>
@@ -122,5 +111,73 @@ pub fn RegisterSubmittedPage() -> impl IntoView {
         <h2 class="govuk-heading-m">{lang.t(Msg::RegDoneNextTitle)}</h2>
         <p class="govuk-body">{lang.t(Msg::RegDoneNext)}</p>
         <p class="govuk-body">{lang.tf(Msg::RegDoneSender, &[("from", &from)])}</p>
+    }
+}
+
+/// The terms of use, in full, in a scrollable region.
+#[component]
+fn Terms() -> impl IntoView {
+    let lang = use_lang();
+    let terms = [
+        Msg::TermsItem1,
+        Msg::TermsItem2,
+        Msg::TermsItem3,
+        Msg::TermsItem4,
+        Msg::TermsItem5,
+        Msg::TermsItem6,
+        Msg::TermsItem7,
+        Msg::TermsItem8,
+    ];
+    view! {
+        <h2 class="govuk-heading-m" id="terms">{lang.t(Msg::TermsTitle)}</h2>
+        <div class="app-terms" tabindex="0" role="region" aria-labelledby="terms">
+            <ol class="govuk-list govuk-list--number">
+                {terms.into_iter().map(|t| view! { <li>{lang.t(t)}</li> }).collect_view()}
+            </ol>
+        </div>
+    }
+}
+
+/// The self-employed barrister's short form: an organisation of one.
+#[component]
+pub fn RegisterBarristerPage() -> impl IntoView {
+    let lang = use_lang();
+    let posted = use_posted();
+    let address = posted.value("address").unwrap_or_default().to_owned();
+    let address_error = posted.error("address").map(str::to_owned);
+    view! {
+        {form_title(Msg::RegBarristerTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <h1 class="govuk-heading-l">{lang.t(Msg::RegBarristerTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::RegBarristerIntro)}</p>
+                <form method="post" action="/register/barrister" novalidate>
+                    <h2 class="govuk-heading-m">{lang.t(Msg::RegBarristerYou)}</h2>
+                    <TextInput name="first" label=lang.t(Msg::RegFirstName) autocomplete="given-name" />
+                    <TextInput name="last" label=lang.t(Msg::RegLastName) autocomplete="family-name" />
+                    <TextInput name="email" label=lang.t(Msg::RegEmail) kind="email" autocomplete="email" />
+                    <TextInput name="phone" label=lang.t(Msg::RegPhone) kind="tel" autocomplete="tel" width="govuk-input--width-20" />
+                    <TextInput name="bar" label=lang.t(Msg::RegBar) hint=lang.t(Msg::RegBarHint) width="govuk-input--width-10" />
+                    <h2 class="govuk-heading-m">{lang.t(Msg::RegBarristerWhere)}</h2>
+                    <TextInput name="chambers" label=lang.t(Msg::RegBarristerChambers) autocomplete="organization" />
+                    <div class=if address_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
+                        <label class="govuk-label" for="address">{lang.t(Msg::RegAddress)}</label>
+                        <div id="address-hint" class="govuk-hint">{lang.t(Msg::RegAddressHint)}</div>
+                        <FieldErrorMessage id="address".to_owned() message=address_error.clone() />
+                        <textarea
+                            class=if address_error.is_some() { "govuk-textarea govuk-textarea--error" } else { "govuk-textarea" }
+                            id="address" name="address" rows="3" autocomplete="street-address"
+                            aria-describedby=if address_error.is_some() { "address-hint address-error" } else { "address-hint" }
+                        >{address}</textarea>
+                    </div>
+                    <TextInput name="postcode" label=lang.t(Msg::RegPostcode) autocomplete="postal-code" width="govuk-input--width-10" />
+                    <Terms />
+                    <TextInput name="terms_name" label=lang.t(Msg::RegTermsSign) hint=lang.t(Msg::RegBarristerSignHint) autocomplete="name" />
+                    <p class="govuk-body">{lang.t(Msg::RegSenderNote)}</p>
+                    <button type="submit" class="govuk-button" data-prevent-double-click="true">{lang.t(Msg::RegSubmit)}</button>
+                </form>
+            </div>
+        </div>
     }
 }
