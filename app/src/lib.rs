@@ -131,6 +131,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/register/barrister") view=accounts::register_page::RegisterBarristerPage />
                         <Route path=path!("/register/submitted") view=accounts::register_page::RegisterSubmittedPage />
                         <Route path=path!("/onboarding") view=accounts::pages::OnboardingPage ssr=SsrMode::Async />
+                        <Route path=path!("/onboarding/import") view=accounts::pages::OnboardingImportPage />
                         <Route path=path!("/onboarding/registration") view=accounts::pages::OnboardingRegistrationPage ssr=SsrMode::Async />
                         <Route path=path!("/dev/emails") view=accounts::pages::DevEmailsPage ssr=SsrMode::Async />
                     </Routes>

@@ -185,6 +185,41 @@ test('HMCTS onboarding approves the registration and each user is sent an activa
   expectNoProblems(page);
 });
 
+test('onboarding imports the registration spreadsheet: a preview lists every problem, then all or nothing', async () => {
+  const header = 'organisation,address,postcode,laa_account,sra_number,bar_number,accountable_name,accountable_email,accountable_phone,terms_signed_name,user_first_name,user_last_name,user_email,user_roles\n';
+  const good = header +
+    `Evans Law ${run},3 Quay Street | Carmarthen,SA31 3JT,3C456D,,,Eira Evans,eira.${run}@evans.example,01267 000000,Eira Evans,Eira,Evans,eira.${run}@evans.example,administrator;advocate\n` +
+    `Evans Law ${run},,,,,,,,,,Gwyn,Davies,gwyn.${run}@evans.example,user\n` +
+    `Hughes Chambers ${run},4 Castle Street | Swansea,SA1 1DP,,,A54321,Huw Hughes,huw.${run}@hughes.example,01792 111111,Huw Hughes,Huw,Hughes,huw.${run}@hughes.example,administrator+advocate\n`;
+  const bad = good.replace('SA31 3JT', 'NOT A POSTCODE').replace(',user\n', ',boss\n');
+  const page = await openPage(browser);
+  await signIn(page, STAFF, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(`${BASE}/onboarding`);
+  await submit(page, 'a:text("Import registrations from a spreadsheet")');
+  await checkAccessibility(page, 'import');
+  // No file chosen.
+  await submit(page, 'main form[enctype] button[type=submit]');
+  assert.match(await errorSummary(page), /Choose a CSV file/);
+  await page.setInputFiles('#csv', { name: 'registrations.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await submit(page, 'main form[enctype] button[type=submit]');
+  await errorSummary(page);
+  const problems = await page.locator('#import-problems').textContent();
+  assert.match(problems, /2\s*postcode/);
+  assert.match(problems, /3\s*user_roles/);
+  await checkAccessibility(page, 'import-problems');
+  await page.setInputFiles('#csv', { name: 'registrations.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+  await submit(page, 'main form[enctype] button[type=submit]');
+  assert.equal(await page.locator('#import-preview tbody tr').count(), 2);
+  await checkAccessibility(page, 'import-preview');
+  await submit(page, 'button:text("Import 2 registrations")');
+  assert.equal(new URL(page.url()).pathname, '/onboarding');
+  await page.locator('.govuk-notification-banner--success').waitFor();
+  assert.equal(await page.locator(`a:text("Evans Law ${run}")`).count(), 1);
+  assert.equal(await page.locator(`a:text("Hughes Chambers ${run}")`).count(), 1);
+  await signOut(page);
+  expectNoProblems(page);
+});
+
 let adminKey;
 
 test('the administrator activates: password rules, authenticator set-up, then the account', async () => {

@@ -30,6 +30,7 @@ pub const PATHS: &[&str] = &[
     "/register",
     "/register/barrister",
     "/onboarding/registration",
+    "/onboarding/import",
 ];
 
 /// One form post.
@@ -134,6 +135,7 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         "/register" => super::register::post(ctx).await,
         "/register/barrister" => super::register::post_barrister(ctx).await,
         "/onboarding/registration" => super::onboarding::decide(ctx).await,
+        "/onboarding/import" => super::import::post(ctx).await,
         _ => Err(AppError::NotFound),
     }
 }

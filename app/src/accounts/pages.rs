@@ -474,9 +474,14 @@ pub fn SignedOutPage() -> impl IntoView {
 #[component]
 pub fn OnboardingPage() -> impl IntoView {
     let lang = use_lang();
-    let banner = match (query("approved").as_str(), query("rejected").as_str()) {
-        ("1", _) => Some(Msg::OnboardingApproved),
-        (_, "1") => Some(Msg::OnboardingRejected),
+    let banner = match (
+        query("approved").as_str(),
+        query("rejected").as_str(),
+        query("imported").is_empty(),
+    ) {
+        ("1", _, _) => Some(Msg::OnboardingApproved),
+        (_, "1", _) => Some(Msg::OnboardingRejected),
+        (_, _, false) => Some(Msg::ImportDone),
         _ => None,
     };
     let load = async move {
@@ -489,6 +494,9 @@ pub fn OnboardingPage() -> impl IntoView {
             <SuccessBanner message=m />
         })}
         <h1 class="govuk-heading-l">{lang.t(Msg::OnboardingTitle)}</h1>
+        <p class="govuk-body">
+            <a class="govuk-link" href="/onboarding/import">{lang.t(Msg::ImportTitle)}</a>
+        </p>
         <Suspense>
             {Suspend::new(async move {
                 let list = load.await.unwrap_or_default();
@@ -681,5 +689,105 @@ pub fn DevEmailsPage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// Importing the registration spreadsheet: upload, preview (every problem by line), import.
+#[component]
+pub fn OnboardingImportPage() -> impl IntoView {
+    use super::import;
+    let lang = use_lang();
+    let posted = use_posted();
+    let text = posted.value("csv").unwrap_or_default().to_owned();
+    let now = state().map_or(0, |s| s.clock.now_unix());
+    let result = (!text.trim().is_empty()).then(|| import::parse(&text, lang, now));
+    let file_error = posted.error("csv").map(str::to_owned);
+    let preview = match result {
+        Some(Err(errors)) => view! {
+            <h2 class="govuk-heading-m">{lang.t(Msg::ImportProblemsTitle)}</h2>
+            <table class="govuk-table" id="import-problems">
+                <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::ImportProblemsTitle)}</caption>
+                <thead class="govuk-table__head">
+                    <tr class="govuk-table__row">
+                        <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportLine)}</th>
+                        <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportProblem)}</th>
+                    </tr>
+                </thead>
+                <tbody class="govuk-table__body">
+                    {errors.into_iter().map(|e| view! {
+                        <tr class="govuk-table__row">
+                            <td class="govuk-table__cell">{e.line}</td>
+                            <td class="govuk-table__cell">{e.message}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p class="govuk-body">{lang.t(Msg::ImportNothingSaved)}</p>
+        }
+        .into_any(),
+        Some(Ok(list)) => {
+            let n = list.len();
+            view! {
+                <h2 class="govuk-heading-m">{lang.t(Msg::ImportPreviewTitle)}</h2>
+                <table class="govuk-table" id="import-preview">
+                    <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::ImportPreviewTitle)}</caption>
+                    <thead class="govuk-table__head">
+                        <tr class="govuk-table__row">
+                            <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingOrganisation)}</th>
+                            <th scope="col" class="govuk-table__header">{lang.t(Msg::RegApTitle)}</th>
+                            <th scope="col" class="govuk-table__header govuk-table__header--numeric">{lang.t(Msg::RegUsersTitle)}</th>
+                        </tr>
+                    </thead>
+                    <tbody class="govuk-table__body">
+                        {list.into_iter().map(|p| view! {
+                            <tr class="govuk-table__row">
+                                <td class="govuk-table__cell">{p.registration.organisation.clone()}</td>
+                                <td class="govuk-table__cell">{format!("{} ({})", p.registration.accountable_name, p.registration.accountable_email)}</td>
+                                <td class="govuk-table__cell govuk-table__cell--numeric">{p.registration.users.len()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <form method="post" action="/onboarding/import">
+                    <Hidden name="csv" value=text.clone() />
+                    <Hidden name="step" value="import".to_owned() />
+                    <button type="submit" class="govuk-button" data-prevent-double-click="true">
+                        {lang.tp(crate::i18n::PluralMsg::ImportButton, n as u64)}
+                    </button>
+                </form>
+            }
+            .into_any()
+        }
+        None => ().into_any(),
+    };
+    let group = if file_error.is_some() {
+        "govuk-form-group govuk-form-group--error"
+    } else {
+        "govuk-form-group"
+    };
+    view! {
+        {form_title(Msg::ImportTitle)}
+        <ErrorSummary />
+        <h1 class="govuk-heading-l">{lang.t(Msg::ImportTitle)}</h1>
+        {preview}
+        <form method="post" action="/onboarding/import" enctype="multipart/form-data" novalidate>
+            <Hidden name="step" value="preview".to_owned() />
+            <div class=group>
+                <label class="govuk-label govuk-label--m" for="csv">{lang.t(Msg::ImportFileLabel)}</label>
+                <div id="csv-hint" class="govuk-hint">{lang.t(Msg::ImportFileHint)}</div>
+                <crate::forms::FieldErrorMessage id="csv".to_owned() message=file_error.clone() />
+                <input class="govuk-file-upload" id="csv" name="csv" type="file" accept=".csv,text/csv" aria-describedby="csv-hint" />
+            </div>
+            <button type="submit" class="govuk-button govuk-button--secondary">{lang.t(Msg::ImportPreviewButton)}</button>
+        </form>
+        <details class="govuk-details">
+            <summary class="govuk-details__summary">
+                <span class="govuk-details__summary-text">{lang.t(Msg::ImportColumnsTitle)}</span>
+            </summary>
+            <div class="govuk-details__text">
+                <p class="govuk-body">{lang.t(Msg::ImportColumnsIntro)}</p>
+                <p class="govuk-body"><code>{super::import::COLUMNS.join(",")}</code></p>
+            </div>
+        </details>
     }
 }

@@ -405,9 +405,23 @@ pub async fn save(
     who: &Who,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    let mut tx = state.db.pool.begin().await?;
+    let id = save_in(&mut tx, &state.mail, reg, source, who, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Saves a registration in the caller's transaction (an import saves many in one).
+pub async fn save_in(
+    tx: &mut sqlx::AnyConnection,
+    mail: &crate::email::MailSettings,
+    reg: &Registration,
+    source: &str,
+    who: &Who,
+    now: i64,
+) -> Result<String, sqlx::Error> {
     let id = super::token::new_id();
     let data = serde_json::to_string(reg).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let mut tx = state.db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO registrations (id, status, source, organisation, data, submitted_at) \
          VALUES ($1, 'pending', $2, $3, $4, $5)",
@@ -419,22 +433,21 @@ pub async fn save(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let mail = templates::registration_received(
-        &state.mail,
+    let message = templates::registration_received(
+        mail,
         &reg.accountable_email,
         &reg.accountable_name,
         &reg.organisation,
     );
-    email::enqueue(&mut tx, &state.mail, &mail, now).await?;
+    email::enqueue(tx, mail, &message, now).await?;
     who.audit(
-        &mut tx,
+        tx,
         "registration.submitted",
         Some(format!("registration:{id}")),
         serde_json::json!({ "organisation": reg.organisation, "users": reg.users.len(), "source": source }),
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

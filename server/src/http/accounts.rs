@@ -125,11 +125,24 @@ pub async fn post(
     req: Request,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, 256 * 1024).await {
+    let boundary = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    let limit = if boundary.is_some() {
+        4 << 20
+    } else {
+        256 << 10
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let form: Vec<(String, String)> = match boundary {
+        Some(boundary) => multipart_fields(bytes, boundary).await,
+        None => serde_urlencoded::from_bytes(&bytes).unwrap_or_default(),
+    };
     let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
     let ip = parts
         .extensions
@@ -175,6 +188,21 @@ pub async fn post(
             (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
         }
     }
+}
+
+/// The fields of a `multipart/form-data` body, files as (lossy) UTF-8 text.
+async fn multipart_fields(bytes: axum::body::Bytes, boundary: String) -> Vec<(String, String)> {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let mut out = vec![];
+    while let Ok(Some(field)) = parts.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.bytes().await {
+            Ok(b) => out.push((name, String::from_utf8_lossy(&b).into_owned())),
+            Err(_) => break,
+        }
+    }
+    out
 }
 
 /// "Stay signed in" from the time-out warning: extends the session without leaving the page.
