@@ -30,6 +30,9 @@ pub const COLUMNS: [&str; 14] = [
 /// The most rows one file may have.
 pub const MAX_ROWS: usize = 2000;
 
+/// A row of the file: its line number and its cells in [`COLUMNS`] order.
+type Row = (usize, Vec<String>);
+
 /// A problem on a line of the file (line 1 is the header).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LineError {
@@ -110,7 +113,7 @@ pub fn parse(text: &str, lang: Lang, now: i64) -> Result<Vec<Parsed>, Vec<LineEr
 
     // Group the rows by organisation name, keeping file order.
     let mut errors = vec![];
-    let mut groups: Vec<(String, Vec<(usize, Vec<String>)>)> = vec![];
+    let mut groups: Vec<(String, Vec<Row>)> = vec![];
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
         if line > MAX_ROWS + 1 {
