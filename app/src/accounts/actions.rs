@@ -586,3 +586,120 @@ async fn end_session(ctx: Ctx) -> Result<Outcome, AppError> {
         "/account/sessions"
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{accounts::store, clock::FixedClock, db::testing, state::Assets};
+    use std::{sync::Arc, time::Instant};
+
+    async fn state() -> (AppState, tempfile::TempDir) {
+        let (db, dir) = testing::sqlite().await;
+        let state = AppState {
+            db,
+            clock: Arc::new(FixedClock(1_795_251_600)),
+            assets: Arc::new(Assets {
+                js: "a.js".into(),
+                wasm: "a.wasm".into(),
+                css: "a.css".into(),
+            }),
+            courts: Arc::default(),
+            mail: Arc::new(crate::email::MailSettings {
+                from_address: "no-reply@test.example".into(),
+                from_name: "Test".into(),
+                public_url: "http://localhost:3000".into(),
+            }),
+            dev_tools: false,
+        };
+        (state, dir)
+    }
+
+    fn ctx(state: &AppState, email: &str, pw: &str) -> Ctx {
+        Ctx {
+            state: state.clone(),
+            lang: Lang::En,
+            session: None,
+            ip: "192.0.2.1".into(),
+            user_agent: "test".into(),
+            form: vec![
+                ("email".into(), email.into()),
+                ("password".into(), pw.into()),
+            ],
+        }
+    }
+
+    fn median(mut v: Vec<f64>) -> f64 {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    }
+
+    /// A wrong password for a registered email and any password for an unknown email get the
+    /// same answer, in about the same time (the unknown one is checked against a dummy hash).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sign_in_does_not_reveal_whether_an_email_is_registered() {
+        let (state, _dir) = state().await;
+        let hash = password::hash("correct horse battery staple".into())
+            .await
+            .unwrap();
+        const N: usize = 9;
+        for i in 0..N {
+            let mut tx = state.db.pool.begin().await.unwrap();
+            store::insert_user(
+                &mut tx,
+                &store::NewUser {
+                    organisation_id: None,
+                    staff_role: None,
+                    email: &format!("known{i}@example.com"),
+                    first_name: "Kim",
+                    last_name: "Known",
+                    roles: "user",
+                    status: "active",
+                    password_hash: Some(&hash),
+                },
+                0,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+        }
+        // Warm up (the dummy hash and the database).
+        dispatch("/sign-in", ctx(&state, "warm@example.com", "x"))
+            .await
+            .unwrap();
+        let (mut known, mut unknown) = (vec![], vec![]);
+        let mut answers = vec![];
+        for i in 0..N {
+            for (email, times) in [
+                (format!("known{i}@example.com"), &mut known),
+                (format!("nobody{i}@example.com"), &mut unknown),
+            ] {
+                let start = Instant::now();
+                let out = dispatch("/sign-in", ctx(&state, &email, "wrong password 1"))
+                    .await
+                    .unwrap();
+                times.push(start.elapsed().as_secs_f64());
+                let Outcome::Render(posted) = out else {
+                    panic!("expected the page again for {email}");
+                };
+                answers.push((posted.notice, posted.errors, posted.values));
+            }
+        }
+        for pair in answers.chunks(2) {
+            let (k, u) = (&pair[0], &pair[1]);
+            assert_eq!(k.0, u.0, "same message");
+            assert_eq!(k.1, u.1, "same field errors");
+            assert_eq!(k.2.len(), u.2.len(), "same fields kept");
+        }
+        assert_eq!(
+            answers[0].0.as_deref(),
+            Some(Lang::En.t(Msg::SignInWrong)),
+            "the message names neither case"
+        );
+        let (k, u) = (median(known), median(unknown));
+        let ratio = k / u;
+        assert!(
+            (0.67..=1.5).contains(&ratio),
+            "median sign-in time known {k:.4}s vs unknown {u:.4}s (ratio {ratio:.2})"
+        );
+    }
+}
