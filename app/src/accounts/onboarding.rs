@@ -9,12 +9,11 @@ use super::{
     token::lifetime,
 };
 use crate::{
-    clock::uk_date,
     db::Db,
     email::{self, templates},
     error::AppError,
     forms::field,
-    i18n::{Lang, Msg},
+    i18n::Msg,
     state::AppState,
 };
 
@@ -146,7 +145,7 @@ pub async fn approve(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let expires = uk_date(now + lifetime::ACTIVATE_SECS).long(Lang::En);
+    let expires = now + lifetime::ACTIVATE_SECS;
     for u in &reg.users {
         let roles = u
             .roles
@@ -178,7 +177,7 @@ pub async fn approve(
             &u.first_name,
             &reg.organisation,
             &token,
-            &expires,
+            expires,
         );
         let outbox_id = email::enqueue(&mut tx, &state.mail, &mail, now).await?;
         who.audit(

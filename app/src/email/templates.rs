@@ -84,7 +84,7 @@ pub fn activation(
     first_name: &str,
     organisation: &str,
     token: &str,
-    expires: &str,
+    expires: i64,
 ) -> Email {
     let link = format!("{}/activate?token={token}", settings.public_url);
     compose(
@@ -97,7 +97,10 @@ pub fn activation(
                 Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
                 Part::Para(lang.tf(Msg::EmailActivationBody, &[("organisation", organisation)])),
                 Part::Link(link.clone()),
-                Part::Para(lang.tf(Msg::EmailActivationExpires, &[("date", expires)])),
+                Part::Para(lang.tf(
+                    Msg::EmailActivationExpires,
+                    &[("date", &crate::clock::uk_date(expires).long(lang))],
+                )),
                 Part::Para(lang.t(Msg::EmailActivationNext).to_owned()),
             ]
         },
@@ -244,8 +247,10 @@ mod tests {
             "Ann <b>",
             "Firm & Co",
             "TOKEN",
-            "28 November 2026",
+            1_795_860_000, // 28 November 2026
         );
+        assert!(e.text.contains("28 November 2026"), "the English date");
+        assert!(e.text.contains("28 Tachwedd 2026"), "the Welsh date");
         assert!(
             e.text
                 .contains("https://defence.example/activate?token=TOKEN")
