@@ -229,6 +229,17 @@ pub fn build(settings: &MailSettings, row: &OutboxRow, now: i64) -> Result<Messa
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        clock::ManualClock,
+        db::testing,
+        email::{Email, enqueue},
+    };
+    use std::{
+        net::{Ipv4Addr, TcpListener, TcpStream},
+        path::Path,
+        process::{Child, Command, Stdio},
+        time::Instant,
+    };
 
     #[test]
     fn backoff_doubles_to_an_hour() {
@@ -238,5 +249,203 @@ mod tests {
         assert_eq!(backoff(7), 1920);
         assert_eq!(backoff(8), 3600);
         assert_eq!(backoff(50), 3600);
+    }
+
+    const T0: i64 = 1_795_251_600; // 21 November 2026, 09:00 UTC
+
+    /// A Python interpreter that can import `aiosmtpd` (Debian's `python3-aiosmtpd`), if any.
+    /// `/usr/bin/python3` is tried too, in case another `python3` (pyenv, a venv) comes first.
+    fn python_with_aiosmtpd() -> Option<&'static str> {
+        ["python3", "/usr/bin/python3"].into_iter().find(|py| {
+            Command::new(py)
+                .args(["-c", "import aiosmtpd"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    }
+
+    /// A port nothing listens on (just now).
+    fn free_port() -> u16 {
+        let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a free port");
+        l.local_addr().expect("local address").port()
+    }
+
+    /// A real SMTP server on loopback, storing what it receives in a maildir; killed on drop,
+    /// so also when an assertion fails.
+    struct SmtpServer(Child);
+
+    impl SmtpServer {
+        fn start(python: &str, port: u16, maildir: &Path) -> SmtpServer {
+            let child = Command::new(python)
+                .args(["-m", "aiosmtpd", "-n", "-l"])
+                .arg(format!("127.0.0.1:{port}"))
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(maildir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start aiosmtpd");
+            let mut server = SmtpServer(child);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+                if let Ok(Some(status)) = server.0.try_wait() {
+                    panic!("aiosmtpd exited before listening on port {port}: {status}");
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "aiosmtpd did not listen on port {port} within 10 s"
+                );
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            server
+        }
+    }
+
+    impl Drop for SmtpServer {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// The messages delivered to a maildir, as raw text.
+    fn mailbox(maildir: &Path) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
+            return Vec::new();
+        };
+        entries
+            .map(|e| std::fs::read_to_string(e.expect("maildir entry").path()).expect("read"))
+            .collect()
+    }
+
+    /// A header's value (unfolded), by case-insensitive name.
+    fn header(message: &str, name: &str) -> Option<String> {
+        let head = message.replace("\r\n", "\n");
+        let head = head
+            .split("\n\n")
+            .next()
+            .unwrap_or_default()
+            .replace("\n ", " ");
+        let head = head.replace("\n\t", " ");
+        head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    }
+
+    async fn next_attempt_at(db: &Db, id: &str) -> i64 {
+        sqlx::query_as::<_, (i64,)>("SELECT next_attempt_at FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+            .0
+    }
+
+    #[tokio::test]
+    async fn no_email_is_lost_while_the_smtp_server_is_down() {
+        let Some(python) = python_with_aiosmtpd() else {
+            assert!(
+                std::env::var_os("REQUIRE_SMTP_TEST").is_none(),
+                "REQUIRE_SMTP_TEST is set but python3 cannot import aiosmtpd: \
+                 install python3-aiosmtpd (scripts/setup --test does)"
+            );
+            eprintln!("python3-aiosmtpd not installed: SMTP delivery test skipped");
+            return;
+        };
+        let (db, dir) = testing::sqlite().await;
+        let maildir = dir.path().join("maildir");
+        let port = free_port();
+        let clock = Arc::new(ManualClock::new(T0));
+        let settings = Arc::new(MailSettings {
+            from_address: "no-reply@test.example".into(),
+            from_name: "Test".into(),
+            public_url: "https://caseaccess.test".into(),
+        });
+        let transport = Transport::new(
+            Some(&format!("smtp://127.0.0.1:{port}")),
+            dir.path().join("unused"),
+        )
+        .expect("SMTP transport");
+        let sender = Sender {
+            db: db.clone(),
+            clock: clock.clone(),
+            settings: settings.clone(),
+            transport,
+        };
+        let mut tx = db.pool.begin().await.unwrap();
+        let id = enqueue(
+            &mut tx,
+            &settings,
+            &Email {
+                kind: "activation",
+                to: "ann.example@example.com".into(),
+                user_id: None,
+                subject: "Activate your account".into(),
+                text: "Follow the link.".into(),
+                html: "<p>Follow the link.</p>".into(),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        // 1. The server is down: the attempt fails and the message stays, due again later.
+        assert_eq!(sender.deliver_due().await.unwrap(), 0);
+        let row = super::super::get(&db, &id)
+            .await
+            .unwrap()
+            .expect("row kept");
+        assert_eq!(row.attempts, 1);
+        assert_eq!(row.sent_at, None);
+        assert_eq!(row.delivered_via, None);
+        assert!(row.last_error.is_some(), "the failure is recorded");
+        let retry_at = next_attempt_at(&db, &id).await;
+        assert_eq!(retry_at, T0 + backoff(1), "retried after the backoff");
+        assert!(retry_at > clock.now_unix());
+        // Not due yet: another pass leaves it alone.
+        clock.advance(backoff(1) - 1);
+        assert_eq!(sender.deliver_due().await.unwrap(), 0);
+        assert_eq!(
+            super::super::get(&db, &id).await.unwrap().unwrap().attempts,
+            1
+        );
+        assert!(mailbox(&maildir).is_empty());
+
+        // 2. The server is back and the backoff has passed: delivered, once.
+        let _server = SmtpServer::start(python, port, &maildir);
+        clock.advance(1);
+        assert_eq!(sender.deliver_due().await.unwrap(), 1);
+        let row = super::super::get(&db, &id).await.unwrap().unwrap();
+        assert_eq!(row.sent_at, Some(T0 + backoff(1)));
+        assert_eq!(row.delivered_via.as_deref(), Some("smtp"));
+        assert_eq!(row.attempts, 2);
+        assert_eq!(row.last_error, None);
+        let received = mailbox(&maildir);
+        assert_eq!(received.len(), 1, "exactly one message: {received:?}");
+        let m = &received[0];
+        assert_eq!(header(m, "To").as_deref(), Some("ann.example@example.com"));
+        assert_eq!(
+            header(m, "Subject").as_deref(),
+            Some("Activate your account")
+        );
+        assert_eq!(header(m, "Message-ID"), Some(row.message_id.clone()));
+        assert!(row.message_id.ends_with("@test.example>"));
+        assert!(m.contains("Follow the link."));
+
+        // 3. Later passes do not send it again.
+        clock.advance(3600);
+        assert_eq!(sender.deliver_due().await.unwrap(), 0);
+        clock.advance(86_400);
+        assert_eq!(sender.deliver_due().await.unwrap(), 0);
+        assert_eq!(mailbox(&maildir).len(), 1, "sent once");
+        assert_eq!(
+            super::super::get(&db, &id).await.unwrap().unwrap().attempts,
+            2
+        );
     }
 }
