@@ -374,14 +374,7 @@ async fn activate(ctx: Ctx) -> Result<Outcome, AppError> {
         // The page explains why (expired, used, unknown) from the token.
         return Ok(ctx.again(vec![]));
     };
-    let user = sqlx::query_as::<_, store::User>(&format!(
-        "SELECT {} FROM users u WHERE u.id = $1",
-        store::USER_COLUMNS
-    ))
-    .bind(&user_id)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_err)?;
+    let user = store::user_in(&mut tx, &user_id).await.map_err(db_err)?;
     let cookie = session::create(
         &mut tx,
         &user_id,

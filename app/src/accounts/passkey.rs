@@ -277,13 +277,7 @@ pub async fn finish_sign_in(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(PasskeyError::Unknown)?;
-    let owner = sqlx::query_as::<_, User>(&format!(
-        "SELECT {} FROM users u WHERE u.id = $1",
-        store::USER_COLUMNS
-    ))
-    .bind(&stored.user_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let owner = store::user_in(conn, &stored.user_id).await?;
     if user.is_some_and(|u| u.id != owner.id) {
         return Err(PasskeyError::Unknown);
     }

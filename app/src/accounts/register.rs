@@ -97,6 +97,33 @@ impl Checker {
         })
     }
 
+    /// The address (lines tidied) and postcode fields.
+    fn address(&mut self, values: &[(String, String)]) -> (String, String) {
+        let raw = get(values, "address");
+        let address: String = raw
+            .lines()
+            .map(validate::tidy)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let address = self.need(
+            (!address.is_empty() && address.chars().count() <= 500).then_some(address),
+            "address",
+            raw,
+            Msg::RegAddressMissing,
+            Msg::RegAddressTooLong,
+        );
+        let pc = get(values, "postcode");
+        let postcode = self.need(
+            validate::postcode(pc),
+            "postcode",
+            pc,
+            Msg::RegPostcodeMissing,
+            Msg::RegPostcodeBad,
+        );
+        (address, postcode)
+    }
+
     fn optional(
         &mut self,
         values: &[(String, String)],
@@ -135,28 +162,7 @@ pub fn parse(
         Msg::RegOrgMissing,
         Msg::RegOrgTooLong,
     );
-    let address_raw = get(values, "address");
-    let address: String = address_raw
-        .lines()
-        .map(validate::tidy)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let address = c.need(
-        (!address.is_empty() && address.chars().count() <= 500).then_some(address),
-        "address",
-        address_raw,
-        Msg::RegAddressMissing,
-        Msg::RegAddressTooLong,
-    );
-    let pc = get(values, "postcode");
-    let postcode = c.need(
-        validate::postcode(pc),
-        "postcode",
-        pc,
-        Msg::RegPostcodeMissing,
-        Msg::RegPostcodeBad,
-    );
+    let (address, postcode) = c.address(values);
     let laa_account = c.optional(values, "laa", validate::laa_account, Msg::RegLaaBad);
     let sra_number = c.optional(values, "sra", validate::sra_number, Msg::RegSraBad);
     let bar_number = c.optional(values, "bar", validate::bar_number, Msg::RegBarBad);
@@ -318,28 +324,7 @@ pub fn parse_barrister(
     if chambers.chars().count() > 200 {
         c.push("chambers", Msg::RegOrgTooLong);
     }
-    let address_raw = get(values, "address");
-    let address: String = address_raw
-        .lines()
-        .map(validate::tidy)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let address = c.need(
-        (!address.is_empty() && address.chars().count() <= 500).then_some(address),
-        "address",
-        address_raw,
-        Msg::RegAddressMissing,
-        Msg::RegAddressTooLong,
-    );
-    let pc = get(values, "postcode");
-    let postcode = c.need(
-        validate::postcode(pc),
-        "postcode",
-        pc,
-        Msg::RegPostcodeMissing,
-        Msg::RegPostcodeBad,
-    );
+    let (address, postcode) = c.address(values);
     let name = format!("{first_name} {last_name}");
     let signed = validate::tidy(get(values, "terms_name"));
     if signed.is_empty() {

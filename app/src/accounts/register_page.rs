@@ -13,8 +13,6 @@ pub fn RegisterPage() -> impl IntoView {
     let lang = use_lang();
     let posted = use_posted();
     let rows = user_rows(&posted.values).max(if posted.values.is_empty() { 2 } else { 1 });
-    let address = posted.value("address").unwrap_or_default().to_owned();
-    let address_error = posted.error("address").map(str::to_owned);
     view! {
         {form_title(Msg::RegTitle)}
         <div class="govuk-grid-row">
@@ -29,16 +27,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <form method="post" action="/register" novalidate>
                     <h2 class="govuk-heading-m">{lang.t(Msg::RegOrgTitle)}</h2>
                     <TextInput name="organisation" label=lang.t(Msg::RegOrgName) autocomplete="organization" />
-                    <div class=if address_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
-                        <label class="govuk-label" for="address">{lang.t(Msg::RegAddress)}</label>
-                        <div id="address-hint" class="govuk-hint">{lang.t(Msg::RegAddressHint)}</div>
-                        <FieldErrorMessage id="address".to_owned() message=address_error.clone() />
-                        <textarea
-                            class=if address_error.is_some() { "govuk-textarea govuk-textarea--error" } else { "govuk-textarea" }
-                            id="address" name="address" rows="3" autocomplete="street-address"
-                            aria-describedby=if address_error.is_some() { "address-hint address-error" } else { "address-hint" }
-                        >{address}</textarea>
-                    </div>
+                    <AddressInput />
                     <TextInput name="postcode" label=lang.t(Msg::RegPostcode) autocomplete="postal-code" width="govuk-input--width-10" />
                     <h2 class="govuk-heading-m">{lang.t(Msg::RegNumbersTitle)}</h2>
                     <p class="govuk-body">{lang.t(Msg::RegNumbersIntro)}</p>
@@ -142,9 +131,6 @@ fn Terms() -> impl IntoView {
 #[component]
 pub fn RegisterBarristerPage() -> impl IntoView {
     let lang = use_lang();
-    let posted = use_posted();
-    let address = posted.value("address").unwrap_or_default().to_owned();
-    let address_error = posted.error("address").map(str::to_owned);
     view! {
         {form_title(Msg::RegBarristerTitle)}
         <div class="govuk-grid-row">
@@ -161,16 +147,7 @@ pub fn RegisterBarristerPage() -> impl IntoView {
                     <TextInput name="bar" label=lang.t(Msg::RegBar) hint=lang.t(Msg::RegBarHint) width="govuk-input--width-10" />
                     <h2 class="govuk-heading-m">{lang.t(Msg::RegBarristerWhere)}</h2>
                     <TextInput name="chambers" label=lang.t(Msg::RegBarristerChambers) autocomplete="organization" />
-                    <div class=if address_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
-                        <label class="govuk-label" for="address">{lang.t(Msg::RegAddress)}</label>
-                        <div id="address-hint" class="govuk-hint">{lang.t(Msg::RegAddressHint)}</div>
-                        <FieldErrorMessage id="address".to_owned() message=address_error.clone() />
-                        <textarea
-                            class=if address_error.is_some() { "govuk-textarea govuk-textarea--error" } else { "govuk-textarea" }
-                            id="address" name="address" rows="3" autocomplete="street-address"
-                            aria-describedby=if address_error.is_some() { "address-hint address-error" } else { "address-hint" }
-                        >{address}</textarea>
-                    </div>
+                    <AddressInput />
                     <TextInput name="postcode" label=lang.t(Msg::RegPostcode) autocomplete="postal-code" width="govuk-input--width-10" />
                     <Terms />
                     <TextInput name="terms_name" label=lang.t(Msg::RegTermsSign) hint=lang.t(Msg::RegBarristerSignHint) autocomplete="name" />
@@ -178,6 +155,27 @@ pub fn RegisterBarristerPage() -> impl IntoView {
                     <button type="submit" class="govuk-button" data-prevent-double-click="true">{lang.t(Msg::RegSubmit)}</button>
                 </form>
             </div>
+        </div>
+    }
+}
+
+/// The address textarea, keeping what was posted and showing its error.
+#[component]
+fn AddressInput() -> impl IntoView {
+    let lang = use_lang();
+    let posted = use_posted();
+    let address = posted.value("address").unwrap_or_default().to_owned();
+    let address_error = posted.error("address").map(str::to_owned);
+    view! {
+        <div class=if address_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
+            <label class="govuk-label" for="address">{lang.t(Msg::RegAddress)}</label>
+            <div id="address-hint" class="govuk-hint">{lang.t(Msg::RegAddressHint)}</div>
+            <FieldErrorMessage id="address".to_owned() message=address_error.clone() />
+            <textarea
+                class=if address_error.is_some() { "govuk-textarea govuk-textarea--error" } else { "govuk-textarea" }
+                id="address" name="address" rows="3" autocomplete="street-address"
+                aria-describedby=if address_error.is_some() { "address-hint address-error" } else { "address-hint" }
+            >{address}</textarea>
         </div>
     }
 }

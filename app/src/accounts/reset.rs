@@ -97,14 +97,7 @@ pub async fn confirm(ctx: Ctx) -> Result<Outcome, AppError> {
         drop(tx);
         return Ok(ctx.again(vec![]));
     };
-    let user = sqlx::query_as::<_, store::User>(&format!(
-        "SELECT {} FROM users u WHERE u.id = $1",
-        store::USER_COLUMNS
-    ))
-    .bind(&user_id)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(db_err)?;
+    let user = store::user_in(&mut tx, &user_id).await.map_err(db_err)?;
     if user.status != "active" {
         drop(tx);
         return Ok(redirect("/sign-in"));

@@ -94,6 +94,16 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
 }
 
+/// A user, read inside the caller's transaction.
+pub async fn user_in(conn: &mut AnyConnection, id: &str) -> Result<User, sqlx::Error> {
+    sqlx::query_as::<_, User>(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await
+}
+
 /// Inserts a user; returns the id. Fails (unique constraint) if the email is taken.
 pub async fn insert_user(
     conn: &mut AnyConnection,
