@@ -62,12 +62,16 @@ pub fn Header() -> impl IntoView {
 fn AccountItems() -> impl IntoView {
     let lang = use_lang();
     #[cfg(feature = "ssr")]
-    let signed_in = crate::accounts::pages::current_session()
-        .is_some_and(|s| s.stage == crate::accounts::session::Stage::Full);
+    let (signed_in, admin) = crate::accounts::pages::current_session()
+        .filter(|s| s.stage == crate::accounts::session::Stage::Full)
+        .map_or((false, false), |s| {
+            (true, s.user.is_admin() && s.user.status == "active")
+        });
     #[cfg(not(feature = "ssr"))]
-    let signed_in = false;
+    let (signed_in, admin) = (false, false);
     if signed_in {
         view! {
+            {admin.then(|| view! { <NavItem href="/organisation" label=Msg::NavOrganisation exact=false /> })}
             <NavItem href="/account" label=Msg::NavAccount exact=false />
             <li class="govuk-service-navigation__item">
                 <form method="post" action="/sign-out" class="app-nav-form">

@@ -19,6 +19,7 @@ pub mod forms;
 pub mod i18n;
 pub mod info;
 pub mod layout;
+pub mod organisation;
 pub mod start;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -133,6 +134,16 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/onboarding") view=accounts::pages::OnboardingPage ssr=SsrMode::Async />
                         <Route path=path!("/onboarding/import") view=accounts::pages::OnboardingImportPage />
                         <Route path=path!("/onboarding/registration") view=accounts::pages::OnboardingRegistrationPage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation") view=organisation::pages::OrganisationPage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation/details") view=organisation::pages::DetailsPage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation/users") view=organisation::pages::UsersPage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation/users/add") view=organisation::pages::AddUserPage />
+                        <Route path=path!("/organisation/user") view=organisation::pages::UserPage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation/user/confirm") view=organisation::pages::ConfirmPage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation/accountable") view=organisation::pages::AccountablePage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation/audit") view=organisation::audit::AuditPage ssr=SsrMode::Async />
+                        <Route path=path!("/organisation/tell-hmcts") view=organisation::pages::TellHmctsPage />
+                        <Route path=path!("/account/accountable") view=organisation::pages::ConfirmAccountablePage ssr=SsrMode::Async />
                         <Route path=path!("/dev/emails") view=accounts::pages::DevEmailsPage ssr=SsrMode::Async />
                     </Routes>
                 </main>

@@ -8,11 +8,11 @@
 // read from /dev/emails) and a clock that starts at FIXED_NOW (read from /dev/now for codes).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { BASE, launch, openPage, hydrated, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
+import {
+  DEMO_PASSWORD, DEMO_KEY, totp, code, lastStep, submit, signIn, signOut, email, linkIn, errorSummary, virtualAuthenticator,
+} from '../journeys.mjs';
 
-const DEMO_PASSWORD = 'harbour ledger winter 42';
-const DEMO_KEY = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 const STAFF = 'onboarding@hmcts.example';
 const run = Date.now().toString(36);
 const FIRM = `Price Defence ${run}`;
@@ -24,81 +24,6 @@ const NEW_PASSWORD = 'violet canal thunder 7';
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-// ---- one-time codes (RFC 6238, SHA-1, 6 digits, 30 s) ----
-
-function base32(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of s.replace(/[\s=]/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-function totp(key, step) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const h = createHmac('sha1', base32(key)).update(counter).digest();
-  const o = h[19] & 0xf;
-  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
-
-const lastStep = new Map();
-/// A code the server will accept: each time step works once per account, so this moves to the
-/// next step (which the server allows) or waits for a fresh one.
-async function code(key) {
-  for (;;) {
-    const now = Number(await (await fetch(`${BASE.replace('//localhost', '//127.0.0.1')}/dev/now`)).text());
-    const step = Math.floor(now / 30);
-    const used = lastStep.get(key) ?? -1;
-    for (const s of [step, step + 1]) {
-      if (s > used) { lastStep.set(key, s); return totp(key, s); }
-    }
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-}
-
-// ---- helpers ----
-
-async function submit(page, selector = 'main button[type=submit]') {
-  await Promise.all([page.waitForLoadState('load'), page.waitForNavigation(), page.click(selector)]);
-}
-
-async function signIn(page, email, password, key) {
-  await page.goto(`${BASE}/sign-in`);
-  await page.fill('#email', email);
-  await page.fill('#password', password);
-  await submit(page);
-  assert.equal(new URL(page.url()).pathname, '/sign-in/verify', await page.locator('main').textContent());
-  await page.fill('#code', await code(key));
-  await submit(page);
-}
-
-async function signOut(page) {
-  await submit(page, 'header + .govuk-service-navigation button, .govuk-service-navigation button');
-  assert.equal(new URL(page.url()).pathname, '/signed-out');
-}
-
-/// The newest email to `to` of `kind`, as the plain-text part.
-async function email(page, to, kind) {
-  await page.goto(`${BASE}/dev/emails`);
-  const section = page.locator(`section.app-email[data-to="${to}"][data-kind="${kind}"]`).first();
-  return section.locator('pre').textContent();
-}
-
-function linkIn(text, path) {
-  const m = text.match(new RegExp(`https?://\\S+${path}\\?token=[A-Za-z0-9_-]+`));
-  assert.ok(m, `no ${path} link in:\n${text}`);
-  return m[0];
-}
-
-async function errorSummary(page) {
-  const summary = page.locator('.govuk-error-summary');
-  await summary.waitFor();
-  assert.match(await page.title(), /^(Error|Gwall): /);
-  return summary.textContent();
-}
 
 // ---- the journey ----
 
@@ -371,18 +296,6 @@ test('a deregistered user cannot sign in, and is told why and what to do', async
 });
 
 /// A virtual platform authenticator (fingerprint-style: verifies the user) for this page.
-async function virtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
-      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
-    },
-  });
-  return cdp;
-}
-
 test('passkeys: set up at activation, sign in with the passkey alone, add one later, use one as the second factor', async () => {
   const page = await openPage(browser);
   await virtualAuthenticator(page);

@@ -136,6 +136,9 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         "/register/barrister" => super::register::post_barrister(ctx).await,
         "/onboarding/registration" => super::onboarding::decide(ctx).await,
         "/onboarding/import" => super::import::post(ctx).await,
+        p if crate::organisation::forms::PATHS.contains(&p) => {
+            crate::organisation::forms::dispatch(p, ctx).await
+        }
         _ => Err(AppError::NotFound),
     }
 }
@@ -191,6 +194,7 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
         let msg = match user.status.as_str() {
             "deregistered" => Msg::SignInDeregistered,
             "invited" => Msg::SignInNotActivated,
+            "removed" => Msg::SignInRemoved,
             _ => Msg::SignInLocked,
         };
         Who::user(&user, &ctx.ip)
@@ -213,11 +217,19 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             .await
             .map_err(db_err)?;
     }
+    // After an administrator reset the user's second factors, the password leads straight to
+    // setting one up again (the user was told by email).
+    let reset = user.factor_reset_at.is_some();
+    let (stage, purpose, next) = if reset {
+        (Stage::Setup, "activate", "/account/set-up/authenticator")
+    } else {
+        (Stage::SecondFactor, "sign_in", "/sign-in/verify")
+    };
     let token = session::create(
         &mut tx,
         &user.id,
-        Stage::SecondFactor,
-        "sign_in",
+        stage,
+        purpose,
         &ctx.ip,
         &ctx.user_agent,
         now,
@@ -229,16 +241,13 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             &mut tx,
             "auth.password.accepted",
             Some(format!("user:{}", user.id)),
-            serde_json::json!({}),
+            serde_json::json!({ "factor_reset": reset }),
             now,
         )
         .await
         .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
-    Ok(redirect_with(
-        "/sign-in/verify",
-        session::set_cookie(&token),
-    ))
+    Ok(redirect_with(next, session::set_cookie(&token)))
 }
 
 /// The authenticator code after the password (or after a reset link).
@@ -315,7 +324,7 @@ pub(crate) async fn finish_second_factor(
     let token = session::advance(tx, &s.id_hash, Stage::Full, now)
         .await
         .map_err(db_err)?;
-    sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
+    sqlx::query("UPDATE users SET last_active_at = $1, last_sign_in_at = $1 WHERE id = $2")
         .bind(now)
         .bind(&s.user.id)
         .execute(&mut *tx)
@@ -494,7 +503,7 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
     let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
     sqlx::query(
         "UPDATE users SET totp_secret = $1, totp_last_step = $2, status = 'active', \
-         last_active_at = $3 WHERE id = $4",
+         last_active_at = $3, last_sign_in_at = $3, factor_reset_at = NULL WHERE id = $4",
     )
     .bind(&secret)
     .bind(step)

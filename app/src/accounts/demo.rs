@@ -1,6 +1,7 @@
-//! Demo accounts for the server's `seed --demo-accounts` (used by `scripts/run` and the browser tests): an
-//! HMCTS onboarding officer, a firm's administrator, and a deregistered user, all with one
-//! published password and authenticator key. Never run this against a live service.
+//! Demo accounts for the server's `seed --demo-accounts` (used by `scripts/run` and the browser
+//! tests): an HMCTS onboarding officer, a firm's administrator, one of its users and a
+//! deregistered user, and a chambers' administrator, all with one published password and
+//! authenticator key. Never run this against a live service.
 
 use super::{TERMS_VERSION, password, store};
 use crate::db::Db;
@@ -19,48 +20,111 @@ pub struct Account {
 }
 
 /// The demo accounts.
-pub const ACCOUNTS: [Account; 3] = [
+pub const ACCOUNTS: [Account; 5] = [
     Account {
         email: "onboarding@hmcts.example",
         what: "HMCTS onboarding officer: approves registrations at /onboarding",
     },
     Account {
         email: "admin@smith-solicitors.example",
-        what: "administrator and advocate at Smith & Co Solicitors",
+        what: "administrator, advocate and accountable person at Smith & Co Solicitors",
     },
     Account {
         email: "dormant@smith-solicitors.example",
-        what: "deregistered after 90 days unused (cannot sign in)",
+        what: "deregistered after 90 days unused (cannot sign in; its administrator can reinstate it)",
+    },
+    Account {
+        email: "caseworker@smith-solicitors.example",
+        what: "a user (not an administrator) at Smith & Co Solicitors",
+    },
+    Account {
+        email: "clerk@jones-chambers.example",
+        what: "administrator at Jones Chambers (another organisation)",
     },
 ];
 
-/// Creates the demo organisation and accounts if they are not there yet.
+/// A demo organisation: name, address, postcode, LAA account, SRA number, Bar number,
+/// accountable person's name, email and phone.
+type DemoOrg = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// A demo person: email, organisation (index), staff role, first name, last name, roles, status.
+type DemoPerson = (
+    &'static str,
+    Option<usize>,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const ORGANISATIONS: [DemoOrg; 2] = [
+    (
+        "Smith & Co Solicitors",
+        "1 High Street\nCardiff",
+        "CF10 1AA",
+        Some("1A234B"),
+        Some("612345"),
+        None,
+        "Sam Smith",
+        "admin@smith-solicitors.example",
+        "029 2000 0000",
+    ),
+    (
+        "Jones Chambers",
+        "4 Temple Row\nBirmingham",
+        "B2 5HG",
+        None,
+        None,
+        Some("123456"),
+        "Gwen Jones",
+        "clerk@jones-chambers.example",
+        "0121 400 0000",
+    ),
+];
+
+/// Creates the demo organisations and accounts if they are not there yet.
 pub async fn seed(db: &Db, now: i64) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     if store::user_by_email(db, ACCOUNTS[0].email).await?.is_some() {
         return Ok(());
     }
     let hash = password::hash(PASSWORD.to_owned()).await?;
-    let org = super::token::new_id();
     let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO organisations (id, name, address, postcode, laa_account, sra_number, bar_number, \
-         accountable_name, accountable_email, accountable_phone, terms_version, terms_signed_name, \
-         terms_signed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $9, $10, $7, $11, $11)",
-    )
-    .bind(&org)
-    .bind("Smith & Co Solicitors")
-    .bind("1 High Street\nCardiff")
-    .bind("CF10 1AA")
-    .bind("1A234B")
-    .bind("612345")
-    .bind("Sam Smith")
-    .bind(ACCOUNTS[1].email)
-    .bind("029 2000 0000")
-    .bind(TERMS_VERSION)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let people = [
+    let mut orgs = vec![];
+    for (name, address, postcode, laa, sra, bar, ap_name, ap_email, ap_phone) in ORGANISATIONS {
+        let org = super::token::new_id();
+        sqlx::query(
+            "INSERT INTO organisations (id, name, address, postcode, laa_account, sra_number, bar_number, \
+             accountable_name, accountable_email, accountable_phone, terms_version, terms_signed_name, \
+             terms_signed_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $8, $12, $12)",
+        )
+        .bind(&org)
+        .bind(name)
+        .bind(address)
+        .bind(postcode)
+        .bind(laa)
+        .bind(sra)
+        .bind(bar)
+        .bind(ap_name)
+        .bind(ap_email)
+        .bind(ap_phone)
+        .bind(TERMS_VERSION)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        orgs.push(org);
+    }
+    let people: [DemoPerson; 5] = [
         (
             ACCOUNTS[0].email,
             None,
@@ -72,7 +136,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<(), Box<dyn std::error::Error + S
         ),
         (
             ACCOUNTS[1].email,
-            Some(org.as_str()),
+            Some(0),
             None,
             "Sam",
             "Smith",
@@ -81,15 +145,34 @@ pub async fn seed(db: &Db, now: i64) -> Result<(), Box<dyn std::error::Error + S
         ),
         (
             ACCOUNTS[2].email,
-            Some(org.as_str()),
+            Some(0),
             None,
             "Dafydd",
             "Morgan",
             "user",
             "deregistered",
         ),
+        (
+            ACCOUNTS[3].email,
+            Some(0),
+            None,
+            "Priya",
+            "Patel",
+            "user",
+            "active",
+        ),
+        (
+            ACCOUNTS[4].email,
+            Some(1),
+            None,
+            "Gwen",
+            "Jones",
+            "administrator,advocate",
+            "active",
+        ),
     ];
-    for (email, organisation_id, staff_role, first, last, roles, status) in people {
+    for (email, org, staff_role, first, last, roles, status) in people {
+        let organisation_id = org.and_then(|i| orgs.get(i)).map(String::as_str);
         let id = store::insert_user(
             &mut tx,
             &store::NewUser {
@@ -124,6 +207,9 @@ pub async fn seed(db: &Db, now: i64) -> Result<(), Box<dyn std::error::Error + S
             now,
         )
         .await?;
+    }
+    for org in &orgs {
+        crate::organisation::store::link_accountable(&mut tx, org).await?;
     }
     tx.commit().await?;
     Ok(())

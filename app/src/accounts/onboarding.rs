@@ -189,6 +189,7 @@ pub async fn approve(
         )
         .await?;
     }
+    crate::organisation::store::link_accountable(&mut tx, &org_id).await?;
     who.audit(
         &mut tx,
         "registration.approved",

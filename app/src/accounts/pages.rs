@@ -33,7 +33,7 @@ pub(crate) fn query(name: &'static str) -> String {
 
 /// The GOV.UK success notification banner.
 #[component]
-fn SuccessBanner(message: Msg) -> impl IntoView {
+pub(crate) fn SuccessBanner(message: Msg) -> impl IntoView {
     let lang = use_lang();
     view! {
         <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">

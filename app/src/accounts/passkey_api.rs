@@ -158,7 +158,8 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             .map_err(db_err)?;
             let reply = if s.stage == Stage::Setup {
                 sqlx::query(
-                    "UPDATE users SET status = 'active', last_active_at = $1 WHERE id = $2",
+                    "UPDATE users SET status = 'active', last_active_at = $1, last_sign_in_at = $1, \
+                     factor_reset_at = NULL WHERE id = $2",
                 )
                 .bind(now)
                 .bind(&s.user.id)
@@ -261,6 +262,7 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                 let msg = match owner.status.as_str() {
                     "deregistered" => Msg::SignInDeregistered,
                     "invited" => Msg::SignInNotActivated,
+                    "removed" => Msg::SignInRemoved,
                     _ => Msg::SignInLocked,
                 };
                 return Ok(problem(403, lang, msg));
@@ -277,7 +279,7 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             )
             .await
             .map_err(db_err)?;
-            sqlx::query("UPDATE users SET last_active_at = $1 WHERE id = $2")
+            sqlx::query("UPDATE users SET last_active_at = $1, last_sign_in_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(&owner.id)
                 .execute(&mut *tx)

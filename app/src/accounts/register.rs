@@ -79,18 +79,25 @@ fn get<'a>(values: &'a [(String, String)], name: &str) -> &'a str {
         .map_or("", |(_, v)| v.as_str())
 }
 
-struct Checker {
-    errors: Vec<FieldError>,
-    lang: Lang,
+pub(crate) struct Checker {
+    pub(crate) errors: Vec<FieldError>,
+    pub(crate) lang: Lang,
 }
 
 impl Checker {
-    fn push(&mut self, id: &str, msg: Msg) {
+    pub(crate) fn push(&mut self, id: &str, msg: Msg) {
         self.errors.push(field(id, self.lang, msg));
     }
 
     /// The valid value, or an error: "missing" when nothing was typed, otherwise "bad".
-    fn need(&mut self, ok: Option<String>, id: &str, raw: &str, empty: Msg, bad: Msg) -> String {
+    pub(crate) fn need(
+        &mut self,
+        ok: Option<String>,
+        id: &str,
+        raw: &str,
+        empty: Msg,
+        bad: Msg,
+    ) -> String {
         ok.unwrap_or_else(|| {
             self.push(id, if raw.trim().is_empty() { empty } else { bad });
             String::new()
@@ -98,7 +105,7 @@ impl Checker {
     }
 
     /// The address (lines tidied) and postcode fields.
-    fn address(&mut self, values: &[(String, String)]) -> (String, String) {
+    pub(crate) fn address(&mut self, values: &[(String, String)]) -> (String, String) {
         let raw = get(values, "address");
         let address: String = raw
             .lines()
@@ -124,7 +131,7 @@ impl Checker {
         (address, postcode)
     }
 
-    fn optional(
+    pub(crate) fn optional(
         &mut self,
         values: &[(String, String)],
         id: &str,

@@ -161,10 +161,18 @@ pub fn RegisterBarristerPage() -> impl IntoView {
 
 /// The address textarea, keeping what was posted and showing its error.
 #[component]
-fn AddressInput() -> impl IntoView {
+pub(crate) fn AddressInput(
+    /// The value when nothing was posted.
+    #[prop(optional)]
+    initial: Option<String>,
+) -> impl IntoView {
     let lang = use_lang();
     let posted = use_posted();
-    let address = posted.value("address").unwrap_or_default().to_owned();
+    let address = posted
+        .value("address")
+        .map(str::to_owned)
+        .or(initial)
+        .unwrap_or_default();
     let address_error = posted.error("address").map(str::to_owned);
     view! {
         <div class=if address_error.is_some() { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>

@@ -34,12 +34,21 @@ pub struct User {
     pub created_at: i64,
     /// Activation or last sign-in.
     pub last_active_at: i64,
+    /// The last completed sign-in.
+    pub last_sign_in_at: Option<i64>,
+    /// When an administrator reset the user's second factors (until they set one up again).
+    pub factor_reset_at: Option<i64>,
 }
 
 impl User {
     /// Whether the user is HMCTS onboarding staff.
     pub fn is_onboarding(&self) -> bool {
         self.staff_role.as_deref() == Some("onboarding")
+    }
+
+    /// Whether the user is an administrator of their organisation.
+    pub fn is_admin(&self) -> bool {
+        self.organisation_id.is_some() && self.roles.split(',').any(|r| r.trim() == "administrator")
     }
 
     /// The user's full name.
@@ -51,7 +60,7 @@ impl User {
 /// The columns of [`User`], for queries that join.
 pub const USER_COLUMNS: &str = "u.id, u.organisation_id, u.staff_role, u.email, u.first_name, \
      u.last_name, u.roles, u.status, u.password_hash, u.change_password, u.totp_secret, \
-     u.totp_last_step, u.created_at, u.last_active_at";
+     u.totp_last_step, u.created_at, u.last_active_at, u.last_sign_in_at, u.factor_reset_at";
 
 /// A user by email (lower case).
 pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<User>, sqlx::Error> {

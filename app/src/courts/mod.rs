@@ -4,7 +4,7 @@
 pub mod cache;
 #[cfg(feature = "ssr")]
 pub mod import;
-mod page;
+pub(crate) mod page;
 #[cfg(feature = "ssr")]
 pub mod store;
 

@@ -94,7 +94,7 @@ fn CourtFinder(list: CourtList, q: String) -> impl IntoView {
 }
 
 /// Replaces the address bar's URL without a navigation (the island has already re-rendered).
-fn replace_url(url: &str) {
+pub(crate) fn replace_url(url: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url));

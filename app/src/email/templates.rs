@@ -226,6 +226,166 @@ pub fn deregistered(settings: &MailSettings, user_id: &str, to: &str, first_name
     )
 }
 
+/// A short email to a user: a greeting, paragraphs, perhaps a link.
+fn simple(
+    settings: &MailSettings,
+    kind: &'static str,
+    user_id: Option<&str>,
+    (to, first_name): (&str, &str),
+    subject: Msg,
+    paras: &[(Msg, &[(&str, &str)])],
+    link: Option<String>,
+) -> Email {
+    compose(
+        kind,
+        to,
+        user_id,
+        subject,
+        |lang| {
+            let mut out = vec![Part::Para(
+                lang.tf(Msg::EmailGreeting, &[("name", first_name)]),
+            )];
+            for (m, args) in paras {
+                out.push(Part::Para(lang.tf(*m, args)));
+            }
+            if let Some(l) = &link {
+                out.push(Part::Link(l.clone()));
+            }
+            out
+        },
+        settings,
+    )
+}
+
+/// Tells a user an administrator reinstated their account.
+pub fn reinstated(settings: &MailSettings, user_id: &str, to: &str, first_name: &str) -> Email {
+    simple(
+        settings,
+        "reinstated",
+        Some(user_id),
+        (to, first_name),
+        Msg::EmailReinstatedSubject,
+        &[(Msg::EmailReinstatedBody, &[])],
+        Some(format!("{}/sign-in", settings.public_url)),
+    )
+}
+
+/// Tells a user an administrator reset their second factors.
+pub fn factor_reset(settings: &MailSettings, user_id: &str, to: &str, first_name: &str) -> Email {
+    simple(
+        settings,
+        "factor_reset",
+        Some(user_id),
+        (to, first_name),
+        Msg::EmailFactorResetSubject,
+        &[
+            (Msg::EmailFactorResetBody, &[]),
+            (Msg::EmailFactorResetNotYou, &[]),
+        ],
+        Some(format!("{}/sign-in", settings.public_url)),
+    )
+}
+
+/// Asks a user to confirm they are their organisation's new accountable person.
+pub fn accountable_nominated(
+    settings: &MailSettings,
+    user_id: &str,
+    to: &str,
+    first_name: &str,
+    organisation: &str,
+) -> Email {
+    simple(
+        settings,
+        "accountable_nominated",
+        Some(user_id),
+        (to, first_name),
+        Msg::EmailAccountableSubject,
+        &[(Msg::EmailAccountableBody, &[("organisation", organisation)])],
+        Some(format!("{}/account/accountable", settings.public_url)),
+    )
+}
+
+/// Tells a user's administrators (or HMCTS) that the user reported their sign-in details as
+/// disclosed and the account is locked.
+pub fn disclosure_reported(
+    settings: &MailSettings,
+    to: &str,
+    first_name: &str,
+    user_name: &str,
+    user_email: &str,
+    organisation: &str,
+) -> Email {
+    simple(
+        settings,
+        "disclosure_reported",
+        None,
+        (to, first_name),
+        Msg::EmailDisclosureSubject,
+        &[
+            (
+                Msg::EmailDisclosureBody,
+                &[
+                    ("user", user_name),
+                    ("email", user_email),
+                    ("organisation", organisation),
+                ],
+            ),
+            (Msg::EmailDisclosureNext, &[]),
+        ],
+        None,
+    )
+}
+
+/// A closing or merging request from an organisation, to HMCTS onboarding.
+#[allow(clippy::too_many_arguments)]
+pub fn organisation_request(
+    settings: &MailSettings,
+    staff_id: &str,
+    to: &str,
+    first_name: &str,
+    organisation: &str,
+    by_name: &str,
+    by_email: &str,
+    req: &crate::organisation::ops::Request,
+) -> Email {
+    let what = if req.kind == "merge" {
+        Msg::EmailRequestMerge
+    } else {
+        Msg::EmailRequestClose
+    };
+    let merge_with = req.merge_with.clone().unwrap_or_default();
+    let date = req.effective_on.parse::<crate::date::Date>().ok();
+    compose(
+        "organisation_request",
+        to,
+        (!staff_id.is_empty()).then_some(staff_id),
+        Msg::EmailRequestSubject,
+        |lang| {
+            let when = date.map_or_else(|| req.effective_on.clone(), |d| d.long(lang));
+            let mut out = vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
+                Part::Para(lang.tf(
+                    what,
+                    &[
+                        ("organisation", organisation),
+                        ("date", &when),
+                        ("other", &merge_with),
+                    ],
+                )),
+                Part::Para(lang.tf(
+                    Msg::EmailRequestBy,
+                    &[("name", by_name), ("email", by_email)],
+                )),
+            ];
+            if !req.details.is_empty() {
+                out.push(Part::Para(req.details.clone()));
+            }
+            out
+        },
+        settings,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,6 +74,7 @@ enum Need {
     Stage(Stage),
     Full,
     Onboarding,
+    Administrator,
 }
 
 fn need(path: &str) -> Need {
@@ -85,6 +86,8 @@ fn need(path: &str) -> Need {
         Need::Full
     } else if path == "/onboarding" || path.starts_with("/onboarding/") {
         Need::Onboarding
+    } else if path == "/organisation" || path.starts_with("/organisation/") {
+        Need::Administrator
     } else {
         Need::Nothing
     }
@@ -100,14 +103,25 @@ pub async fn gate(req: Request, next: Next) -> Response {
         Need::Full => s.is_some_and(|s| s.stage == Stage::Full),
         Need::Onboarding => {
             if s.is_some_and(|s| s.stage == Stage::Full && !s.user.is_onboarding()) {
-                return StatusCode::NOT_FOUND.into_response();
+                return not_found(req, next).await;
             }
             s.is_some_and(|s| s.stage == Stage::Full)
         }
+        // Organisation settings: only its active administrators; anyone else signed in is told
+        // the page does not exist.
+        Need::Administrator => {
+            let full = s.filter(|s| s.stage == Stage::Full);
+            if full.is_some_and(|s| !(s.user.is_admin() && s.user.status == "active")) {
+                return not_found(req, next).await;
+            }
+            full.is_some()
+        }
     };
     // A password known to be compromised is changed before anything else is reached.
-    let forced = matches!(need(req.uri().path()), Need::Full | Need::Onboarding)
-        && req.uri().path() != "/account/change-password"
+    let forced = matches!(
+        need(req.uri().path()),
+        Need::Full | Need::Onboarding | Need::Administrator
+    ) && req.uri().path() != "/account/change-password"
         && req.uri().path() != "/account/keep-alive"
         && s.is_some_and(|s| s.user.change_password.is_some());
     if ok && forced {
@@ -117,6 +131,16 @@ pub async fn gate(req: Request, next: Next) -> Response {
     } else {
         Redirect::to("/sign-in").into_response()
     }
+}
+
+/// The service's "page not found" (status 404), for a signed-in user who may not see a page:
+/// the request goes on as a GET to an address no route has.
+async fn not_found(mut req: Request, next: Next) -> Response {
+    *req.method_mut() = axum::http::Method::GET;
+    *req.uri_mut() = axum::http::Uri::from_static("/not-found");
+    let mut res = next.run(req).await;
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    res
 }
 
 /// A form post to one of [`actions::PATHS`].
@@ -311,6 +335,75 @@ pub async fn dev_now(State(state): State<AppState>) -> Response {
     state.clock.now_unix().to_string().into_response()
 }
 
+/// `/organisation/audit.csv`: the organisation's audit events matching the page's filters, as
+/// a spreadsheet. Administrators only (the gate checked; this checks again).
+pub async fn audit_csv(State(state): State<AppState>, req: Request) -> Response {
+    use app::organisation::audit;
+    let Some(s) = req
+        .extensions()
+        .get::<Current>()
+        .filter(|s| s.stage == Stage::Full && s.user.is_admin() && s.user.status == "active")
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(org_id) = s.user.organisation_id.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
+    let q: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let (filter, _) = audit::AuditFilter::parse(get("user"), get("action"), get("from"), get("to"));
+    let now = state.clock.now_unix();
+    let body = match state.db.pool.acquire().await {
+        Ok(mut conn) => audit::csv(&mut conn, &org_id, &filter, lang).await,
+        Err(e) => Err(e),
+    };
+    match body {
+        Ok(body) => {
+            let who = app::accounts::store::Who {
+                actor: format!("user:{}", s.user.id),
+                organisation_id: Some(org_id.clone()),
+                ip: req.extensions().get::<ClientIp>().map(|c| c.0.to_string()),
+            };
+            if let Err(e) = who
+                .audit_alone(
+                    &state.db,
+                    "organisation.audit.exported",
+                    Some(format!("organisation:{org_id}")),
+                    serde_json::json!({ "filter": filter.query() }),
+                    now,
+                )
+                .await
+            {
+                let message = app::error::AppError::internal(e).message(lang);
+                return (StatusCode::INTERNAL_SERVER_ERROR, message).into_response();
+            }
+            let date = app::clock::uk_date(now);
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"audit-{date}.csv\""),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                format!("\u{feff}{body}"),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            let message = app::error::AppError::internal(e).message(lang);
+            (StatusCode::INTERNAL_SERVER_ERROR, message).into_response()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,5 +419,8 @@ mod tests {
         assert_eq!(need("/account/sessions"), Need::Full);
         assert_eq!(need("/accounts-of-others"), Need::Nothing);
         assert_eq!(need("/onboarding/registration"), Need::Onboarding);
+        assert_eq!(need("/organisation"), Need::Administrator);
+        assert_eq!(need("/organisation/users"), Need::Administrator);
+        assert_eq!(need("/organisations-elsewhere"), Need::Nothing);
     }
 }

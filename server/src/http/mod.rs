@@ -142,7 +142,10 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     for path in app::accounts::passkey_api::PATHS {
         forms = forms.route(path, post(accounts::passkey).with_state(state.clone()));
     }
-    for path in app::accounts::actions::PATHS {
+    for path in app::accounts::actions::PATHS
+        .iter()
+        .chain(app::organisation::forms::PATHS)
+    {
         forms = forms.route(path, post(accounts::post));
     }
     let forms = forms.with_state((state.clone(), leptos_options.clone()));
@@ -150,6 +153,10 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
         .route("/account/set-up/authenticator/qr.svg", get(accounts::qr))
+        .route(
+            "/organisation/audit.csv",
+            get(accounts::audit_csv).with_state(state.clone()),
+        )
         .route(
             "/account/keep-alive",
             post(accounts::keep_alive).with_state(state.clone()),

@@ -1,0 +1,276 @@
+// Organisation settings end to end, as a firm's administrator uses them: add a user who then
+// activates, change their roles, remove them while they are signed in (their next request is
+// refused), and find the organisation cannot lose its last administrator. Also the details form,
+// the users table's filters with and without JavaScript, the audit trail and its CSV, and the
+// pages in Welsh on a tablet. axe-core checks every page on the way.
+//
+// The demo firm "Smith & Co Solicitors" has one administrator (admin@smith-solicitors.example)
+// and a plain user (caseworker@…); "Jones Chambers" is another organisation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE, launch, openPage, hydrated, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
+import { DEMO_PASSWORD, DEMO_KEY, code, submit, signIn, signOut, email, linkIn, errorSummary } from '../journeys.mjs';
+
+const ADMIN = 'admin@smith-solicitors.example';
+const CASEWORKER = 'caseworker@smith-solicitors.example';
+const OTHER_ADMIN = 'clerk@jones-chambers.example';
+const run = Date.now().toString(36).replace(/[0-9]/g, (d) => 'abcdefghij'[d]);
+const JOINER = `rhys.${run}@smith-solicitors.example`;
+const PASSWORD = 'lantern orchard pebble 9';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const path = (page) => new URL(page.url()).pathname;
+
+async function success(page) {
+  const banner = page.locator('.govuk-notification-banner--success');
+  await banner.waitFor();
+  return banner.textContent();
+}
+
+/// The id of a user, from the link in the users table.
+async function userLink(page, name) {
+  await page.goto(`${BASE}/organisation/users?q=${encodeURIComponent(name)}`);
+  const href = await page.locator(`#users a:has-text("${name}")`).first().getAttribute('href');
+  return `${BASE}${href}`;
+}
+
+test('only administrators reach organisation settings', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${BASE}/organisation`);
+  assert.equal(path(page), '/sign-in', 'signed out: sign in first');
+  await signIn(page, CASEWORKER, DEMO_PASSWORD, DEMO_KEY);
+  const res = await page.goto(`${BASE}/organisation/users`);
+  assert.equal(res.status(), 404, 'a user who is not an administrator is told it does not exist');
+  assert.match(await page.locator('h1').textContent(), /Page not found/);
+  await checkAccessibility(page, 'organisation-not-found');
+  assert.equal(await page.locator('.govuk-service-navigation a:has-text("Organisation")').count(), 0);
+  // A form post is refused the same way, whatever it carries.
+  const status = await page.evaluate(async () => (await fetch('/organisation/user', {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=x&action=remove&confirm=yes',
+  })).status);
+  assert.equal(status, 404);
+  await signOut(page);
+});
+
+test('the administrator sees and changes the organisation details; errors keep what was typed', async () => {
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await page.click('.govuk-service-navigation a:has-text("Organisation")');
+  assert.equal(path(page), '/organisation');
+  assert.match(await page.locator('#details').textContent(), /Smith & Co Solicitors/);
+  assert.match(await page.locator('#accountable').textContent(), /Sam Smith/);
+  await checkAccessibility(page, 'organisation');
+
+  await page.click('#details a:has-text("Change"):near(:text("Postcode"))');
+  assert.equal(path(page), '/organisation/details');
+  assert.equal(await page.inputValue('#postcode'), 'CF10 1AA');
+  await page.fill('#postcode', 'not a postcode');
+  await page.fill('#sra', '');
+  await page.fill('#laa', '');
+  await submit(page);
+  const summary = await errorSummary(page);
+  assert.match(summary, /postcode/i);
+  assert.match(summary, /LAA account number, SRA number or Bar number|at least one/i);
+  assert.equal(await page.inputValue('#postcode'), 'not a postcode', 'what was typed is kept');
+  await checkAccessibility(page, 'organisation-details-errors');
+  await page.fill('#postcode', 'cf10 2bb');
+  await page.fill('#sra', '612345');
+  await submit(page);
+  assert.equal(path(page), '/organisation');
+  assert.match(await success(page), /saved/i);
+  assert.match(await page.locator('#details').textContent(), /CF10 2BB/);
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+test('an administrator adds a user, who activates from the emailed link', async () => {
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(`${BASE}/organisation/users`);
+  await checkAccessibility(page, 'organisation-users');
+  await page.click('a.govuk-button:has-text("Add a user")');
+  assert.equal(path(page), '/organisation/users/add');
+  await page.uncheck('#roles');
+  await page.uncheck('input[name=roles][value=user]');
+  await page.fill('#email', 'not-an-email');
+  await submit(page, 'main button.govuk-button');
+  const summary = await errorSummary(page);
+  for (const m of [/first name/i, /last name/i, /email/i, /at least one role/i]) assert.match(summary, m);
+  await checkAccessibility(page, 'add-user-errors');
+  await page.fill('#first_name', 'Rhys');
+  await page.fill('#last_name', `Evans ${run}`);
+  await page.fill('#email', OTHER_ADMIN);
+  await page.check('input[name=roles][value=user]');
+  await submit(page, 'main button.govuk-button');
+  assert.match(await errorSummary(page), /another organisation/i, 'an account elsewhere is not taken over');
+  assert.equal(await page.inputValue('#first_name'), 'Rhys');
+  await page.fill('#email', JOINER);
+  await submit(page, 'main button.govuk-button');
+  assert.equal(path(page), '/organisation/user');
+  assert.match(await success(page), /emailed them a link/i);
+  assert.match(await page.locator('#user-details').textContent(), /Invited/);
+  await checkAccessibility(page, 'organisation-user-invited');
+  await signOut(page);
+
+  // Rhys activates: password, then an authenticator app.
+  const rhys = await openPage(browser);
+  await rhys.goto(linkIn(await email(rhys, JOINER, 'activation'), '/activate'));
+  await submit(rhys);
+  await rhys.fill('#password', PASSWORD);
+  await rhys.fill('#password-confirm', PASSWORD);
+  await submit(rhys);
+  assert.equal(path(rhys), '/account/set-up/authenticator');
+  await rhys.click('summary:has-text("scan")');
+  const key = (await rhys.locator('#secret-key code').textContent()).replace(/\s/g, '');
+  await rhys.fill('#code', await code(key));
+  await submit(rhys);
+  assert.equal(path(rhys), '/account/set-up/done');
+  await rhys.close();
+
+  // The administrator now sees Rhys as active, with an authenticator app.
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(await userLink(page, `Evans ${run}`));
+  const details = await page.locator('#user-details').textContent();
+  assert.match(details, /Active/);
+  assert.match(details, /Authenticator app/);
+  await signOut(page);
+  expectNoProblems(page);
+  joinerKey = key;
+});
+
+let joinerKey;
+
+test('the users table filters without JavaScript, and live once the page is hydrated', async () => {
+  const plain = await openPage(browser, { javaScript: false });
+  await signInNoScript(plain);
+  await plain.goto(`${BASE}/organisation/users`);
+  await plain.fill('#q', 'patel');
+  await plain.click('button:has-text("Apply filters")');
+  assert.match(plain.url(), /q=patel/);
+  assert.equal(await plain.locator('#users tbody tr').count(), 1);
+  await plain.selectOption('#status', 'deregistered');
+  await plain.fill('#q', '');
+  await plain.click('button:has-text("Apply filters")');
+  assert.match(await plain.locator('#users').textContent(), /Morgan/);
+  assert.doesNotMatch(await plain.locator('#users').textContent(), /Patel/);
+  await plain.close();
+
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(`${BASE}/organisation/users`);
+  await hydrated(page);
+  const all = await page.locator('#users tbody tr').count();
+  assert.ok(all >= 4, `${all} users`);
+  await page.fill('#q', 'morgan');
+  await page.waitForFunction(() => document.querySelectorAll('#users tbody tr').length === 1);
+  assert.match(await page.locator('.app-results-count').textContent(), /Showing 1 user\b/);
+  assert.match(page.url(), /q=morgan/, 'the address keeps the search');
+  await page.fill('#q', '');
+  await page.selectOption('#role', 'administrator');
+  await page.waitForFunction(() => document.querySelectorAll('#users tbody tr').length === 1);
+  assert.match(await page.locator('#users').textContent(), /Sam Smith/);
+  await checkAccessibility(page, 'organisation-users-filtered');
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+async function signInNoScript(page) {
+  await page.goto(`${BASE}/sign-in`);
+  await page.fill('#email', ADMIN);
+  await page.fill('#password', DEMO_PASSWORD);
+  await submit(page);
+  for (let attempt = 0; attempt < 3 && path(page) === '/sign-in/verify'; attempt++) {
+    await page.fill('#code', await code(DEMO_KEY));
+    await submit(page);
+  }
+  assert.equal(path(page), '/account');
+}
+
+test('an administrator changes a user’s roles', async () => {
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(await userLink(page, `Evans ${run}`));
+  await page.uncheck('input[name=roles][value=user]');
+  await submit(page, '#roles-form button');
+  assert.match(await errorSummary(page), /at least one role/i);
+  await checkAccessibility(page, 'roles-error');
+  await page.check('input[name=roles][value=advocate]');
+  await page.check('input[name=roles][value=user]');
+  await submit(page, '#roles-form button');
+  assert.match(await success(page), /Roles saved/);
+  assert.match(await page.locator('#user-details').textContent(), /Advocate, User/);
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+test('a removed user’s open session is refused at its next request', async () => {
+  // Rhys is signed in on a tablet.
+  const rhys = await openPage(browser, { viewport: TABLET, hasTouch: true });
+  await signIn(rhys, JOINER, PASSWORD, joinerKey);
+  assert.equal(path(rhys), '/account');
+
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const user = await userLink(page, `Evans ${run}`);
+  await page.goto(user);
+  await page.click('a.govuk-button--warning:has-text("Remove user")');
+  assert.equal(path(page), '/organisation/user/confirm');
+  assert.match(await page.locator('main').textContent(), /signed out at once/);
+  await checkAccessibility(page, 'remove-confirm');
+  await submit(page, 'main button.govuk-button--warning');
+  assert.match(await success(page), /User removed/);
+  assert.match(await page.locator('#user-details').textContent(), /Removed/);
+
+  // Rhys's next request finds the session gone, and signing in again is refused.
+  await rhys.goto(`${BASE}/account`);
+  assert.equal(path(rhys), '/sign-in');
+  await rhys.fill('#email', JOINER);
+  await rhys.fill('#password', PASSWORD);
+  await submit(rhys);
+  assert.equal(path(rhys), '/sign-in');
+  assert.match(await rhys.locator('.govuk-error-summary').textContent(), /locked|cannot|removed/i);
+
+  // The audit trail shows the removal, and exports as CSV.
+  await page.goto(`${BASE}/organisation/audit?action=user`);
+  assert.match(await page.locator('#audit').textContent(), /User removed/);
+  await checkAccessibility(page, 'organisation-audit');
+  const csv = await page.evaluate(async (href) => (await fetch(href)).text(), await page.locator('a:has-text("CSV")').getAttribute('href'));
+  assert.match(csv, /^\uFEFF?sequence,time_utc/);
+  assert.match(csv, /user\.removed/);
+  await signOut(page);
+  expectNoProblems(page);
+  expectNoProblems(rhys);
+});
+
+test('the last administrator cannot be removed, and is told why', async () => {
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(await userLink(page, 'Sam Smith'));
+  await page.click('a.govuk-button--warning:has-text("Remove user")');
+  await submit(page, 'main button.govuk-button--warning');
+  assert.match(await errorSummary(page), /at least one active administrator/);
+  await checkAccessibility(page, 'last-admin-error');
+  // And nothing changed.
+  await page.goto(await userLink(page, 'Sam Smith'));
+  assert.match(await page.locator('#user-details').textContent(), /Active/);
+  await signOut(page);
+  expectNoProblems(page);
+});
+
+test('Welsh on a tablet: the users table and a user’s page', async () => {
+  const page = await openPage(browser, { viewport: TABLET, hasTouch: true, locale: 'cy' });
+  await page.goto(`${BASE}/sign-in?lang=cy`);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(`${BASE}/organisation/users`);
+  assert.equal(await page.getAttribute('html', 'lang'), 'cy');
+  assert.match(await page.locator('h1').textContent(), /Defnyddwyr/);
+  await checkAccessibility(page, 'organisation-users-cy');
+  await page.goto(await userLink(page, 'Priya Patel'));
+  assert.match(await page.locator('#user-details').textContent(), /Gweithredol/);
+  await checkAccessibility(page, 'organisation-user-cy');
+  await signOut(page);
+  expectNoProblems(page);
+});
