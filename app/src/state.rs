@@ -56,6 +56,27 @@ pub fn app_state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
 }
 
+/// Server state for tests: a database, a fixed clock at `now`, and placeholder assets.
+#[cfg(test)]
+pub fn for_tests(db: Db, now: i64) -> AppState {
+    AppState {
+        db,
+        clock: Arc::new(crate::clock::FixedClock(now)),
+        assets: Arc::new(Assets {
+            js: "a.js".into(),
+            wasm: "a.wasm".into(),
+            css: "a.css".into(),
+        }),
+        courts: Arc::default(),
+        mail: Arc::new(crate::email::MailSettings {
+            from_address: "no-reply@test.example".into(),
+            from_name: "Test".into(),
+            public_url: "http://localhost:3000".into(),
+        }),
+        dev_tools: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

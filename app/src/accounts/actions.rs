@@ -592,28 +592,12 @@ async fn end_session(ctx: Ctx) -> Result<Outcome, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{accounts::store, clock::FixedClock, db::testing, state::Assets};
-    use std::{sync::Arc, time::Instant};
+    use crate::{accounts::store, db::testing};
+    use std::time::Instant;
 
     async fn state() -> (AppState, tempfile::TempDir) {
         let (db, dir) = testing::sqlite().await;
-        let state = AppState {
-            db,
-            clock: Arc::new(FixedClock(1_795_251_600)),
-            assets: Arc::new(Assets {
-                js: "a.js".into(),
-                wasm: "a.wasm".into(),
-                css: "a.css".into(),
-            }),
-            courts: Arc::default(),
-            mail: Arc::new(crate::email::MailSettings {
-                from_address: "no-reply@test.example".into(),
-                from_name: "Test".into(),
-                public_url: "http://localhost:3000".into(),
-            }),
-            dev_tools: false,
-        };
-        (state, dir)
+        (crate::state::for_tests(db, 1_795_251_600), dir)
     }
 
     fn ctx(state: &AppState, email: &str, pw: &str) -> Ctx {

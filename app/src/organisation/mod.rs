@@ -16,4 +16,6 @@ pub mod pages;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(all(test, feature = "ssr"))]
+mod tests;
 pub mod users_table;

@@ -1,0 +1,407 @@
+//! The organisation operations against real databases (SQLite, and PostgreSQL when the test
+//! command provides one): the rules hold under concurrency, removal shuts every door, and an
+//! administrator cannot reach another organisation.
+
+use super::{
+    ops::{self, Actor, Joiner, OpError},
+    rules::Refusal,
+    store,
+};
+use crate::{
+    accounts::{
+        Role, session,
+        store::{self as users, NewUser, User},
+    },
+    db::{Db, testing},
+    state::{AppState, for_tests},
+};
+
+const NOW: i64 = 1_795_251_600;
+
+async fn org(db: &Db, name: &str) -> String {
+    let id = crate::accounts::token::new_id();
+    sqlx::query(
+        "INSERT INTO organisations (id, name, address, postcode, sra_number, accountable_name, \
+         accountable_email, accountable_phone, terms_version, terms_signed_name, terms_signed_at, \
+         created_at) VALUES ($1, $2, '1 Street', 'CF10 1AA', '612345', 'Ann', 'ann@x.example', \
+         '029 2000 0000', 'v', 'Ann', $3, $3)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(NOW)
+    .execute(&db.pool)
+    .await
+    .expect("organisation");
+    id
+}
+
+async fn person(db: &Db, org_id: &str, email: &str, roles: &str, status: &str) -> User {
+    let mut conn = db.pool.acquire().await.expect("conn");
+    let id = users::insert_user(
+        &mut conn,
+        &NewUser {
+            organisation_id: Some(org_id),
+            staff_role: None,
+            email,
+            first_name: "Test",
+            last_name: "Person",
+            roles,
+            status,
+            password_hash: None,
+        },
+        NOW,
+    )
+    .await
+    .expect("user");
+    sqlx::query("UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *conn)
+        .await
+        .expect("totp");
+    users::user_in(&mut conn, &id).await.expect("read user")
+}
+
+fn actor(u: &User) -> Actor {
+    Actor {
+        user: u.clone(),
+        ip: "192.0.2.1".into(),
+    }
+}
+
+async fn status(db: &Db, id: &str) -> String {
+    users::user_by_id(db, id)
+        .await
+        .expect("read")
+        .map(|u| u.status)
+        .unwrap_or_default()
+}
+
+async fn each_engine() -> Vec<(AppState, Option<tempfile::TempDir>)> {
+    testing::all()
+        .await
+        .into_iter()
+        .map(|(db, dir)| (for_tests(db, NOW), dir))
+        .collect()
+}
+
+/// Two administrators remove each other at the same moment, many times over: every time one
+/// removal wins, the other is refused, and one active administrator remains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_mutual_removals_leave_one_administrator() {
+    for (state, _guard) in each_engine().await {
+        for round in 0..12 {
+            let o = org(&state.db, &format!("Firm {round}")).await;
+            let a = person(
+                &state.db,
+                &o,
+                &format!("a{round}@x.example"),
+                "administrator",
+                "active",
+            )
+            .await;
+            let b = person(
+                &state.db,
+                &o,
+                &format!("b{round}@x.example"),
+                "administrator,advocate",
+                "active",
+            )
+            .await;
+            let (sa, sb) = (state.clone(), state.clone());
+            let (aa, ab) = (actor(&a), actor(&b));
+            let (ida, idb) = (a.id.clone(), b.id.clone());
+            let (ra, rb) = tokio::join!(
+                tokio::spawn(async move { ops::remove(&sa, &aa, &idb, NOW).await }),
+                tokio::spawn(async move { ops::remove(&sb, &ab, &ida, NOW).await }),
+            );
+            let results = [ra.expect("task"), rb.expect("task")];
+            let won = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(won, 1, "round {round}: {results:?}");
+            for r in &results {
+                if let Err(e) = r {
+                    assert!(
+                        matches!(e, OpError::Refused(Refusal::NotAdministrator)),
+                        "the loser is no longer an administrator: {e:?}"
+                    );
+                }
+            }
+            let mut conn = state.db.pool.acquire().await.expect("conn");
+            let snap = store::snapshot(&mut conn, &o).await.expect("snapshot");
+            assert_eq!(snap.active_admins(), 1, "round {round}");
+        }
+    }
+}
+
+/// Removing a user shuts every door at once: sessions, authenticator, passkeys and links; the
+/// row and the audit trail remain.
+#[tokio::test]
+async fn a_removed_user_loses_sessions_factors_and_links() {
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let o = org(db, "Firm").await;
+        let admin = person(db, &o, "admin@x.example", "administrator", "active").await;
+        let leaver = person(db, &o, "leaver@x.example", "user", "active").await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let token = session::create(
+            &mut conn,
+            &leaver.id,
+            session::Stage::Full,
+            "sign_in",
+            "192.0.2.9",
+            "ua",
+            NOW,
+        )
+        .await
+        .expect("session");
+        sqlx::query(
+            "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at) VALUES ('cred', $1, 'Phone', '{}', $2)",
+        )
+        .bind(&leaver.id)
+        .bind(NOW)
+        .execute(&mut *conn)
+        .await
+        .expect("passkey");
+        let link = users::issue_token(&mut conn, &leaver.id, "reset", NOW, 3600)
+            .await
+            .expect("token");
+        drop(conn);
+        assert!(
+            session::lookup(db, &token, NOW + 1)
+                .await
+                .expect("lookup")
+                .is_some()
+        );
+
+        ops::remove(&state, &actor(&admin), &leaver.id, NOW + 2)
+            .await
+            .expect("removed");
+
+        assert!(
+            session::lookup(db, &token, NOW + 3)
+                .await
+                .expect("lookup")
+                .is_none()
+        );
+        assert_eq!(status(db, &leaver.id).await, "removed");
+        let after = users::user_by_id(db, &leaver.id)
+            .await
+            .expect("read")
+            .expect("kept");
+        assert_eq!(after.totp_secret, None);
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+            .bind(&leaver.id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("count");
+        assert_eq!(n, 0);
+        let row = users::find_token(db, &link, "reset")
+            .await
+            .expect("read")
+            .expect("token row");
+        assert!(row.used_at.is_some(), "the reset link no longer works");
+        let (events,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'user.removed' AND target = $1",
+        )
+        .bind(format!("user:{}", leaver.id))
+        .fetch_one(&db.pool)
+        .await
+        .expect("audit");
+        assert_eq!(events, 1);
+        // The organisation still has its administrator, and removing them is refused.
+        let r = ops::remove(&state, &actor(&admin), &admin.id, NOW + 5).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::LastAdministrator))),
+            "{r:?}"
+        );
+    }
+}
+
+/// An administrator cannot touch another organisation's users, whatever id they post; a
+/// plain user cannot act at all.
+#[tokio::test]
+async fn administrators_act_only_on_their_own_organisation() {
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let mine = org(db, "Mine").await;
+        let theirs = org(db, "Theirs").await;
+        let admin = person(db, &mine, "admin@mine.example", "administrator", "active").await;
+        let clerk = person(db, &mine, "clerk@mine.example", "user", "active").await;
+        let other = person(
+            db,
+            &theirs,
+            "other@theirs.example",
+            "administrator",
+            "active",
+        )
+        .await;
+        let a = actor(&admin);
+        let refused =
+            |r: Result<(), OpError>| matches!(r, Err(OpError::Refused(Refusal::NotMember)));
+        assert!(refused(ops::remove(&state, &a, &other.id, NOW).await));
+        assert!(refused(
+            ops::set_roles(&state, &a, &other.id, &[Role::User], NOW).await
+        ));
+        assert!(refused(
+            ops::reset_factors(&state, &a, &other.id, NOW).await
+        ));
+        assert!(refused(ops::nominate(&state, &a, &other.id, NOW).await));
+        assert!(matches!(
+            ops::end_sessions(&state, &a, &other.id, NOW).await,
+            Err(OpError::Refused(Refusal::NotMember))
+        ));
+        assert_eq!(status(db, &other.id).await, "active");
+        // A user who is not an administrator is refused everything.
+        let c = actor(&clerk);
+        let r = ops::remove(&state, &c, &admin.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::NotAdministrator))),
+            "{r:?}"
+        );
+    }
+}
+
+/// Adding several users is all or nothing: one email that belongs to another organisation
+/// stops the whole batch.
+#[tokio::test]
+async fn adding_users_is_all_or_nothing() {
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let mine = org(db, "Mine").await;
+        let theirs = org(db, "Theirs").await;
+        let admin = person(db, &mine, "admin@mine.example", "administrator", "active").await;
+        person(db, &theirs, "taken@theirs.example", "user", "active").await;
+        let j = |email: &str| Joiner {
+            first_name: "New".into(),
+            last_name: "Person".into(),
+            email: email.into(),
+            roles: vec![Role::User],
+        };
+        let r = ops::add_users(
+            &state,
+            &actor(&admin),
+            &[j("first@mine.example"), j("taken@theirs.example")],
+            "csv",
+            NOW,
+        )
+        .await;
+        assert!(matches!(r, Err(OpError::EmailTaken)), "{r:?}");
+        assert!(
+            users::user_by_email(db, "first@mine.example")
+                .await
+                .expect("read")
+                .is_none()
+        );
+        let ids = ops::add_users(
+            &state,
+            &actor(&admin),
+            &[j("first@mine.example")],
+            "form",
+            NOW,
+        )
+        .await
+        .expect("added");
+        assert_eq!(status(db, &ids[0]).await, "invited");
+        let (mails,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'activation' AND to_address = $1",
+        )
+        .bind("first@mine.example")
+        .fetch_one(&db.pool)
+        .await
+        .expect("outbox");
+        assert_eq!(mails, 1);
+        // Removing, then adding the same email again, invites the same account again.
+        ops::remove(&state, &actor(&admin), &ids[0], NOW)
+            .await
+            .expect("removed");
+        let again = ops::add_users(
+            &state,
+            &actor(&admin),
+            &[j("first@mine.example")],
+            "form",
+            NOW,
+        )
+        .await
+        .expect("again");
+        assert_eq!(again, ids);
+        assert_eq!(status(db, &ids[0]).await, "invited");
+    }
+}
+
+/// The accountable person moves only when the nominee confirms; until then the accountable
+/// user cannot be removed.
+#[tokio::test]
+async fn the_accountable_person_is_transferred_on_confirmation() {
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let o = org(db, "Firm").await;
+        let ann = person(db, &o, "ann@x.example", "administrator", "active").await;
+        let bob = person(db, &o, "bob@x.example", "administrator", "active").await;
+        let cat = person(db, &o, "cat@x.example", "user", "active").await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        store::link_accountable(&mut conn, &o).await.expect("link");
+        drop(conn);
+        let r = ops::remove(&state, &actor(&bob), &ann.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::Accountable))),
+            "{r:?}"
+        );
+        ops::nominate(&state, &actor(&bob), &cat.id, NOW)
+            .await
+            .expect("nominated");
+        // Only Cat can confirm.
+        let r = ops::confirm_accountable(&state, &actor(&bob), "029 2000 1111", NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::NoTransfer))),
+            "{r:?}"
+        );
+        ops::confirm_accountable(&state, &actor(&cat), "029 2000 1111", NOW)
+            .await
+            .expect("confirmed");
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let d = store::details(&mut conn, &o)
+            .await
+            .expect("read")
+            .expect("org");
+        assert_eq!(d.accountable_user_id.as_deref(), Some(cat.id.as_str()));
+        assert_eq!(d.accountable_email, "cat@x.example");
+        assert_eq!(d.accountable_phone, "029 2000 1111");
+        assert_eq!(d.accountable_pending_id, None);
+        drop(conn);
+        // Now Ann can go.
+        ops::remove(&state, &actor(&bob), &ann.id, NOW)
+            .await
+            .expect("removed");
+    }
+}
+
+/// A second-factor reset sends the user's next sign-in to set one up again.
+#[tokio::test]
+async fn a_factor_reset_leads_the_next_sign_in_to_set_up() {
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let o = org(db, "Firm").await;
+        let admin = person(db, &o, "admin@x.example", "administrator", "active").await;
+        let u = person(db, &o, "u@x.example", "user", "active").await;
+        ops::reset_factors(&state, &actor(&admin), &u.id, NOW)
+            .await
+            .expect("reset");
+        let after = users::user_by_id(db, &u.id)
+            .await
+            .expect("read")
+            .expect("user");
+        assert_eq!(after.totp_secret, None);
+        assert_eq!(after.factor_reset_at, Some(NOW));
+        let (mails,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'factor_reset' AND to_address = 'u@x.example'")
+                .fetch_one(&db.pool)
+                .await
+                .expect("outbox");
+        assert_eq!(mails, 1);
+        // Not on yourself.
+        let r = ops::reset_factors(&state, &actor(&admin), &admin.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::Yourself))),
+            "{r:?}"
+        );
+    }
+}
