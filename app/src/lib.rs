@@ -119,7 +119,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-in/verify") view=accounts::pages::VerifyPage />
                         <Route path=path!("/signed-out") view=accounts::pages::SignedOutPage />
                         <Route path=path!("/activate") view=accounts::pages::ActivatePage ssr=SsrMode::Async />
-                        <Route path=path!("/account") view=accounts::pages::AccountPage />
+                        <Route path=path!("/account") view=accounts::pages::AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/account/change-password") view=accounts::reset::ChangePasswordPage />
                         <Route path=path!("/forgot-password") view=accounts::reset::ForgotPasswordPage />
                         <Route path=path!("/forgot-password/sent") view=accounts::reset::ForgotSentPage />
@@ -143,6 +143,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/organisation/accountable") view=organisation::pages::AccountablePage ssr=SsrMode::Async />
                         <Route path=path!("/organisation/audit") view=organisation::audit::AuditPage ssr=SsrMode::Async />
                         <Route path=path!("/organisation/tell-hmcts") view=organisation::pages::TellHmctsPage />
+                        <Route path=path!("/account/confirm-password") view=accounts::security::ConfirmPasswordPage />
+                        <Route path=path!("/account/authenticator") view=accounts::security::ReplaceAuthenticatorPage ssr=SsrMode::Async />
+                        <Route path=path!("/account/report") view=accounts::security::ReportPage />
                         <Route path=path!("/account/accountable") view=organisation::pages::ConfirmAccountablePage ssr=SsrMode::Async />
                         <Route path=path!("/dev/emails") view=accounts::pages::DevEmailsPage ssr=SsrMode::Async />
                     </Routes>

@@ -327,6 +327,12 @@ test('passkeys: set up at activation, sign in with the passkey alone, add one la
   const ada = await openPage(browser, { viewport: TABLET, hasTouch: true });
   await virtualAuthenticator(ada);
   await signIn(ada, ADMIN, PASSWORD, adminKey);
+  // Changing how she signs in needs her password again first.
+  assert.equal(await ada.locator('#passkey-register').count(), 0);
+  await ada.click('a:has-text("Confirm it is you")');
+  await ada.fill('#password', PASSWORD);
+  await submit(ada);
+  assert.equal(new URL(ada.url()).pathname, '/account');
   await hydrated(ada);
   await ada.fill('#passkey-name', 'Tablet');
   await Promise.all([ada.waitForURL(/passkey=added/), ada.click('#passkey-register')]);
@@ -369,8 +375,9 @@ test('the time-out warning: a dialog two minutes before, "stay signed in" keeps 
   const page = await openPage(browser);
   await page.clock.install();
   await signIn(page, ADMIN, PASSWORD, adminKey);
+  await page.goto(`${BASE}/organisation/users/add`);
   await hydrated(page);
-  await page.fill('#passkey-name', 'Typed before the warning');
+  await page.fill('#first_name', 'Typed before the warning');
   const dialog = page.locator('dialog.app-timeout');
   assert.equal(await dialog.isVisible(), false);
   await page.clock.fastForward('28:00');
@@ -380,7 +387,7 @@ test('the time-out warning: a dialog two minutes before, "stay signed in" keeps 
   await checkAccessibility(page, 'timeout-warning');
   await page.click('#timeout-stay');
   await dialog.waitFor({ state: 'hidden' });
-  assert.equal(await page.inputValue('#passkey-name'), 'Typed before the warning', 'nothing typed is lost');
+  assert.equal(await page.inputValue('#first_name'), 'Typed before the warning', 'nothing typed is lost');
   // Escape also means "stay signed in".
   await page.clock.fastForward('28:00');
   await dialog.waitFor({ state: 'visible' });

@@ -136,6 +136,7 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         "/register/barrister" => super::register::post_barrister(ctx).await,
         "/onboarding/registration" => super::onboarding::decide(ctx).await,
         "/onboarding/import" => super::import::post(ctx).await,
+        p if super::security::PATHS.contains(&p) => super::security::dispatch(p, ctx).await,
         p if crate::organisation::forms::PATHS.contains(&p) => {
             crate::organisation::forms::dispatch(p, ctx).await
         }

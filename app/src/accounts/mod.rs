@@ -30,6 +30,8 @@ pub mod register_page;
 #[cfg(feature = "ssr")]
 pub mod reset;
 #[cfg(feature = "ssr")]
+pub mod security;
+#[cfg(feature = "ssr")]
 pub mod session;
 #[cfg(feature = "ssr")]
 pub mod store;

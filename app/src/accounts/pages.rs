@@ -215,6 +215,29 @@ pub fn SetPasswordPage() -> impl IntoView {
 pub fn AuthenticatorPage() -> impl IntoView {
     let lang = use_lang();
     let activating = current_session().is_some_and(|s| s.purpose == "activate");
+    view! {
+        {form_title(Msg::AuthenticatorTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <span class="govuk-caption-l">{lang.t(Msg::SetupStep2)}</span>
+                <h1 class="govuk-heading-l">{lang.t(Msg::AuthenticatorTitle)}</h1>
+                <AuthenticatorSteps action="/account/set-up/authenticator" qr="/account/set-up/authenticator/qr.svg" />
+                {activating.then(|| view! {
+                    <h2 class="govuk-heading-m">{lang.t(Msg::PasskeySetupTitle)}</h2>
+                    <p class="govuk-body">{lang.t(Msg::PasskeySetupIntro)}</p>
+                    <PasskeyButton mode="register".to_owned() />
+                })}
+            </div>
+        </div>
+    }
+}
+
+/// The steps of adding an authenticator app: a new key (kept with the session until confirmed)
+/// as a QR code and written out, and the form for the first code.
+#[component]
+pub(crate) fn AuthenticatorSteps(action: &'static str, qr: &'static str) -> impl IntoView {
+    let lang = use_lang();
     let load = async move {
         let state = state()?;
         let s = current_session()?;
@@ -231,66 +254,47 @@ pub fn AuthenticatorPage() -> impl IntoView {
         Some(secret)
     };
     view! {
-        {form_title(Msg::AuthenticatorTitle)}
-        <div class="govuk-grid-row">
-            <div class="govuk-grid-column-two-thirds">
-                <ErrorSummary />
-                <span class="govuk-caption-l">{lang.t(Msg::SetupStep2)}</span>
-                <h1 class="govuk-heading-l">{lang.t(Msg::AuthenticatorTitle)}</h1>
-                <p class="govuk-body">{lang.t(Msg::AuthenticatorIntro)}</p>
-                <p class="govuk-body">
-                    <a class="govuk-link" href="/help/authenticator-app" target="_blank" rel="noopener">{lang.t(Msg::HelpAppLink)}</a>
-                </p>
-                <ol class="govuk-list govuk-list--number">
-                    <li>{lang.t(Msg::AuthenticatorStepOpen)}</li>
-                    <li>{lang.t(Msg::AuthenticatorStepScan)}</li>
-                    <li>{lang.t(Msg::AuthenticatorStepCode)}</li>
-                </ol>
-                <Suspense>
-                    {Suspend::new(async move {
-                        load.await.map(|secret| {
-                            view! {
-                                <img
-                                    class="app-qr"
-                                    src="/account/set-up/authenticator/qr.svg"
-                                    width="240"
-                                    height="240"
-                                    alt=lang.t(Msg::AuthenticatorQrAlt)
-                                />
-                                <details class="govuk-details">
-                                    <summary class="govuk-details__summary">
-                                        <span class="govuk-details__summary-text">{lang.t(Msg::AuthenticatorCantScan)}</span>
-                                    </summary>
-                                    <div class="govuk-details__text">
-                                        <p class="govuk-body">{lang.t(Msg::AuthenticatorKeyIntro)}</p>
-                                        <p class="govuk-body app-secret" id="secret-key">
-                                            <code>{totp::grouped(&secret)}</code>
-                                        </p>
-                                        <p class="govuk-body">{lang.t(Msg::AuthenticatorKeyType)}</p>
-                                    </div>
-                                </details>
-                            }
-                        })
-                    })}
-                </Suspense>
-                <form method="post" action="/account/set-up/authenticator" novalidate>
-                    <TextInput
-                        name="code"
-                        label=lang.t(Msg::AuthenticatorCodeLabel)
-                        hint=lang.t(Msg::VerifyHint)
-                        autocomplete="one-time-code"
-                        inputmode="numeric"
-                        width="govuk-input--width-10"
-                    />
-                    <button type="submit" class="govuk-button">{lang.t(Msg::ContinueButton)}</button>
-                </form>
-                {activating.then(|| view! {
-                    <h2 class="govuk-heading-m">{lang.t(Msg::PasskeySetupTitle)}</h2>
-                    <p class="govuk-body">{lang.t(Msg::PasskeySetupIntro)}</p>
-                    <PasskeyButton mode="register".to_owned() />
-                })}
-            </div>
-        </div>
+        <p class="govuk-body">{lang.t(Msg::AuthenticatorIntro)}</p>
+        <p class="govuk-body">
+            <a class="govuk-link" href="/help/authenticator-app" target="_blank" rel="noopener">{lang.t(Msg::HelpAppLink)}</a>
+        </p>
+        <ol class="govuk-list govuk-list--number">
+            <li>{lang.t(Msg::AuthenticatorStepOpen)}</li>
+            <li>{lang.t(Msg::AuthenticatorStepScan)}</li>
+            <li>{lang.t(Msg::AuthenticatorStepCode)}</li>
+        </ol>
+        <Suspense>
+            {Suspend::new(async move {
+                load.await.map(|secret| {
+                    view! {
+                        <img class="app-qr" src=qr width="240" height="240" alt=lang.t(Msg::AuthenticatorQrAlt) />
+                        <details class="govuk-details">
+                            <summary class="govuk-details__summary">
+                                <span class="govuk-details__summary-text">{lang.t(Msg::AuthenticatorCantScan)}</span>
+                            </summary>
+                            <div class="govuk-details__text">
+                                <p class="govuk-body">{lang.t(Msg::AuthenticatorKeyIntro)}</p>
+                                <p class="govuk-body app-secret" id="secret-key">
+                                    <code>{totp::grouped(&secret)}</code>
+                                </p>
+                                <p class="govuk-body">{lang.t(Msg::AuthenticatorKeyType)}</p>
+                            </div>
+                        </details>
+                    }
+                })
+            })}
+        </Suspense>
+        <form method="post" action=action novalidate>
+            <TextInput
+                name="code"
+                label=lang.t(Msg::AuthenticatorCodeLabel)
+                hint=lang.t(Msg::VerifyHint)
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                width="govuk-input--width-10"
+            />
+            <button type="submit" class="govuk-button">{lang.t(Msg::ContinueButton)}</button>
+        </form>
     }
 }
 
@@ -317,22 +321,54 @@ pub fn AccountPage() -> impl IntoView {
         Some(Msg::PasswordChangedBanner)
     } else if query("passkey") == "added" {
         Some(Msg::PasskeyAddedBanner)
+    } else if query("passkey") == "removed" {
+        Some(Msg::PasskeyRemovedBanner)
+    } else if query("authenticator") == "replaced" {
+        Some(Msg::AuthenticatorReplacedBanner)
+    } else if query("authenticator") == "removed" {
+        Some(Msg::AuthenticatorRemovedBanner)
+    } else if query("accountable") == "confirmed" {
+        Some(Msg::AccountableConfirmedBanner)
     } else {
         None
     };
     s.map(|s| {
         let u = s.user;
+        let org = u.organisation_id.clone();
         let user_id = u.id.clone();
-        let keys = async move {
+        let load = async move {
             let state = state()?;
-            passkey::list(&state.db, &user_id).await.ok()
+            let org = org?;
+            let mut conn = state.db.pool.acquire().await.ok()?;
+            let d = crate::organisation::store::details(&mut conn, &org).await.ok()??;
+            let pending = d.accountable_pending_id.as_deref() == Some(user_id.as_str());
+            Some((d.name, pending))
         };
+        let roles = crate::organisation::store::parse_roles(&u.roles)
+            .into_iter()
+            .map(|r| lang.t(r.label()))
+            .collect::<Vec<_>>()
+            .join(", ");
         view! {
-            {crate::page_title(Msg::AccountTitle)}
+            {form_title(Msg::AccountTitle)}
             {banner.map(|m| view! {
                 <SuccessBanner message=m />
             })}
+            <ErrorSummary />
             <h1 class="govuk-heading-l">{lang.t(Msg::AccountTitle)}</h1>
+            <Suspense>
+                {Suspend::new(async move {
+                    load.await.map(|(org, pending)| view! {
+                        {pending.then(|| view! {
+                            <div class="govuk-inset-text" id="accountable-pending">
+                                {lang.t(Msg::AccountAccountablePending)}" "
+                                <a class="govuk-link" href="/account/accountable">{lang.t(Msg::OrgConfirmAccountableTitle)}</a>
+                            </div>
+                        })}
+                        <p class="govuk-body" id="organisation">{org}</p>
+                    })
+                })}
+            </Suspense>
             <dl class="govuk-summary-list">
                 <div class="govuk-summary-list__row">
                     <dt class="govuk-summary-list__key">{lang.t(Msg::AccountName)}</dt>
@@ -342,48 +378,27 @@ pub fn AccountPage() -> impl IntoView {
                     <dt class="govuk-summary-list__key">{lang.t(Msg::AccountEmail)}</dt>
                     <dd class="govuk-summary-list__value">{u.email.clone()}</dd>
                 </div>
+                {(!roles.is_empty()).then(|| view! {
+                    <div class="govuk-summary-list__row">
+                        <dt class="govuk-summary-list__key">{lang.t(Msg::OrgColRoles)}</dt>
+                        <dd class="govuk-summary-list__value">{roles.clone()}</dd>
+                    </div>
+                })}
             </dl>
+            <p class="govuk-body">{lang.t(Msg::AccountDetailsHint)}</p>
             <ul class="govuk-list">
                 {u.is_onboarding().then(|| view! {
                     <li><a class="govuk-link" href="/onboarding">{lang.t(Msg::OnboardingTitle)}</a></li>
                 })}
+                {(u.is_admin() && u.status == "active").then(|| view! {
+                    <li><a class="govuk-link" href="/organisation">{lang.t(Msg::OrgTitle)}</a></li>
+                })}
                 <li><a class="govuk-link" href="/account/change-password">{lang.t(Msg::ChangePasswordTitle)}</a></li>
                 <li><a class="govuk-link" href="/account/sessions">{lang.t(Msg::SessionsTitle)}</a></li>
             </ul>
-            <h2 class="govuk-heading-m">{lang.t(Msg::PasskeysTitle)}</h2>
-            <Suspense>
-                {Suspend::new(async move {
-                    let keys = keys.await.unwrap_or_default();
-                    if keys.is_empty() {
-                        return view! { <p class="govuk-body">{lang.t(Msg::PasskeysNone)}</p> }.into_any();
-                    }
-                    view! {
-                        <table class="govuk-table" id="passkeys">
-                            <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::PasskeysTitle)}</caption>
-                            <thead class="govuk-table__head">
-                                <tr class="govuk-table__row">
-                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeyNameLabel)}</th>
-                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeysAdded)}</th>
-                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeysLastUsed)}</th>
-                                </tr>
-                            </thead>
-                            <tbody class="govuk-table__body">
-                                {keys.into_iter().map(|k| view! {
-                                    <tr class="govuk-table__row">
-                                        <td class="govuk-table__cell">{k.name}</td>
-                                        <td class="govuk-table__cell">{crate::clock::uk_time(k.created_at, lang)}</td>
-                                        <td class="govuk-table__cell">
-                                            {k.last_used_at.map_or_else(|| lang.t(Msg::PasskeysNever).to_owned(), |t| crate::clock::uk_time(t, lang))}
-                                        </td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }
-                    .into_any()
-                })}
-            </Suspense>
-            <PasskeyButton mode="register".to_owned() />
+            <super::security::SignInMethods />
+            <h2 class="govuk-heading-m">{lang.t(Msg::ReportTitle)}</h2>
+            <p class="govuk-body">{lang.t(Msg::ReportShort)}" "<a class="govuk-link" href="/account/report">{lang.t(Msg::ReportLink)}</a></p>
         }
     })
 }
@@ -464,6 +479,9 @@ pub fn SignedOutPage() -> impl IntoView {
         <h1 class="govuk-heading-l">{lang.t(Msg::SignedOutTitle)}</h1>
         {(query("reason") == "timeout").then(|| view! {
             <div class="govuk-inset-text">{lang.t(Msg::SignedOutTimeout)}</div>
+        })}
+        {(query("reason") == "reported").then(|| view! {
+            <div class="govuk-inset-text" id="reported">{lang.t(Msg::SignedOutReported)}</div>
         })}
         <p class="govuk-body">{lang.t(Msg::SignedOutBody)}</p>
         <a class="govuk-button" href="/sign-in" role="button" draggable="false">{lang.t(Msg::SignInTitle)}</a>

@@ -113,6 +113,10 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             }) else {
                 return Ok(problem(403, lang, Msg::PasskeySignInFirst));
             };
+            // Adding a passkey to a signed-in account needs the password confirmed first.
+            if s.stage == Stage::Full && !s.recently_confirmed(now) {
+                return Ok(problem(403, lang, Msg::SignInMethodsConfirmFirst));
+            }
             if path.ends_with("/options") {
                 return Ok(
                     match passkey::start_registration(&rp, db, &s.user, now).await {

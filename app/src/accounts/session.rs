@@ -64,11 +64,22 @@ pub struct Current {
     pub created_at: i64,
     /// Its last request.
     pub last_seen_at: i64,
+    /// When the user last re-entered their password in it.
+    pub confirmed_at: Option<i64>,
     /// The user.
     pub user: User,
 }
 
+/// A re-entered password lets the user change how they sign in for this long.
+pub const CONFIRM_SECS: i64 = 10 * 60;
+
 impl Current {
+    /// Whether the user re-entered their password in this session within [`CONFIRM_SECS`].
+    pub fn recently_confirmed(&self, now: i64) -> bool {
+        self.confirmed_at
+            .is_some_and(|t| now >= t && now - t < CONFIRM_SECS)
+    }
+
     /// When the session ends if nothing else happens.
     pub fn expires_at(&self) -> i64 {
         match self.stage {
@@ -135,6 +146,7 @@ struct Row {
     s_pending_totp: Option<String>,
     s_created_at: i64,
     s_last_seen_at: i64,
+    s_confirmed_at: Option<i64>,
     #[sqlx(flatten)]
     user: User,
 }
@@ -145,7 +157,7 @@ pub async fn lookup(db: &Db, token: &str, now: i64) -> Result<Option<Current>, s
     let row = sqlx::query_as::<_, Row>(&format!(
         "SELECT s.id_hash AS s_id_hash, s.handle AS s_handle, s.stage AS s_stage, \
          s.purpose AS s_purpose, s.pending_totp AS s_pending_totp, s.created_at AS s_created_at, \
-         s.last_seen_at AS s_last_seen_at, {USER_COLUMNS} \
+         s.last_seen_at AS s_last_seen_at, s.confirmed_at AS s_confirmed_at, {USER_COLUMNS} \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.ended_at IS NULL"
     ))
@@ -164,6 +176,7 @@ pub async fn lookup(db: &Db, token: &str, now: i64) -> Result<Option<Current>, s
         pending_totp: row.s_pending_totp,
         created_at: row.s_created_at,
         last_seen_at: row.s_last_seen_at,
+        confirmed_at: row.s_confirmed_at,
         user: row.user,
     };
     let usable = matches!(current.user.status.as_str(), "active" | "invited");

@@ -144,6 +144,7 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     }
     for path in app::accounts::actions::PATHS
         .iter()
+        .chain(app::accounts::security::PATHS)
         .chain(app::organisation::forms::PATHS)
     {
         forms = forms.route(path, post(accounts::post));
@@ -153,6 +154,7 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
         .route("/account/set-up/authenticator/qr.svg", get(accounts::qr))
+        .route("/account/authenticator/qr.svg", get(accounts::qr))
         .route(
             "/organisation/audit.csv",
             get(accounts::audit_csv).with_state(state.clone()),

@@ -1,0 +1,547 @@
+//! A user's own sign-in methods: confirm it is you (re-enter the password) before changing
+//! them; add and remove passkeys; replace or remove the authenticator app (never the last way to
+//! sign in); and report that sign-in details may have been disclosed (locks the account, ends
+//! every session, tells the organisation's administrators and HMCTS).
+
+use super::{
+    actions::{Ctx, Outcome, redirect, redirect_with},
+    pages::{AuthenticatorSteps, current_session, query},
+    passkey, password,
+    session::{self, Current, Stage},
+    store::Who,
+    throttle, totp,
+};
+use crate::{
+    email::{self, templates},
+    error::AppError,
+    forms::{ErrorSummary, Hidden, TextInput, field, form_title},
+    i18n::{Msg, use_lang},
+};
+use leptos::prelude::*;
+use serde_json::json;
+
+/// The paths whose posts this module handles.
+pub const PATHS: &[&str] = &[
+    "/account",
+    "/account/confirm-password",
+    "/account/authenticator",
+    "/account/report",
+];
+
+fn db_err(e: sqlx::Error) -> AppError {
+    AppError::internal(e)
+}
+
+/// Handles a post to one of [`PATHS`].
+pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
+    let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Full) else {
+        return Ok(redirect("/sign-in"));
+    };
+    match path {
+        "/account/confirm-password" => confirm_password(ctx, s).await,
+        "/account/report" => report(ctx, s).await,
+        _ => {
+            let now = ctx.state.clock.now_unix();
+            if !s.recently_confirmed(now) {
+                let next = if path == "/account" {
+                    "/account#sign-in-methods"
+                } else {
+                    path
+                };
+                return Ok(redirect(&format!(
+                    "/account/confirm-password?next={}",
+                    crate::text::encode_query_value(next)
+                )));
+            }
+            match (path, ctx.get("action")) {
+                ("/account/authenticator", _) => replace_authenticator(ctx, s).await,
+                ("/account", "remove-passkey") => remove_passkey(ctx, s).await,
+                ("/account", "remove-authenticator") => remove_authenticator(ctx, s).await,
+                _ => Err(AppError::NotFound),
+            }
+        }
+    }
+}
+
+/// Where to go after confirming: only somewhere in the user's own account.
+pub fn safe_next(next: &str) -> &str {
+    let ok = (next == "/account" || next.starts_with("/account/") || next.starts_with("/account#"))
+        && !next.contains("//")
+        && !next.contains('\\');
+    if ok { next } else { "/account#sign-in-methods" }
+}
+
+async fn confirm_password(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let db = &ctx.state.db;
+    let now = ctx.state.clock.now_unix();
+    let pw = ctx.get("password").to_owned();
+    if pw.is_empty() {
+        return Ok(ctx.again(vec![field("password", lang, Msg::SignInPasswordMissing)]));
+    }
+    let keys = [
+        throttle::email_key(&s.user.email),
+        throttle::ip_key(&ctx.ip),
+    ];
+    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+        return Ok(ctx.again_notice(super::actions::wait_message(lang, wait)));
+    }
+    let ok = password::verify(pw, s.user.password_hash.clone())
+        .await
+        .map_err(AppError::internal)?;
+    let who = Who::user(&s.user, &ctx.ip);
+    let target = Some(format!("user:{}", s.user.id));
+    if !ok {
+        throttle::fail(db, &keys, now).await.map_err(db_err)?;
+        who.audit_alone(db, "account.confirm.failed", target, json!({}), now)
+            .await
+            .map_err(db_err)?;
+        return Ok(ctx.again(vec![field("password", lang, Msg::ConfirmPasswordWrong)]));
+    }
+    throttle::clear(db, &keys[0]).await.map_err(db_err)?;
+    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(&s.id_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    who.audit(&mut tx, "account.confirmed", target, json!({}), now)
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect(safe_next(ctx.get("next"))))
+}
+
+/// How many ways the user has to confirm it is them.
+async fn factors(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+) -> Result<(bool, i64), sqlx::Error> {
+    let (totp,): (i64,) = sqlx::query_as(
+        "SELECT CAST(CASE WHEN totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (keys,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM passkeys WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((totp == 1, keys))
+}
+
+async fn remove_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
+    let now = ctx.state.clock.now_unix();
+    let credential = ctx.get("credential").to_owned();
+    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    // Lock the user's row first so two removals at once cannot both pass the count.
+    sqlx::query("UPDATE users SET totp_last_step = totp_last_step WHERE id = $1")
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let (app, keys) = factors(&mut tx, &s.user.id).await.map_err(db_err)?;
+    let name: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM passkeys WHERE credential_id = $1 AND user_id = $2")
+            .bind(&credential)
+            .bind(&s.user.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let Some((name,)) = name else {
+        return Ok(redirect("/account#sign-in-methods"));
+    };
+    if !app && keys <= 1 {
+        return Ok(ctx.again_notice(ctx.lang.t(Msg::FactorLastRefused).to_owned()));
+    }
+    sqlx::query("DELETE FROM passkeys WHERE credential_id = $1 AND user_id = $2")
+        .bind(&credential)
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Who::user(&s.user, &ctx.ip)
+        .audit(
+            &mut tx,
+            "account.passkey.removed",
+            Some(format!("user:{}", s.user.id)),
+            json!({ "credential": credential, "name": name }),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect("/account?passkey=removed#sign-in-methods"))
+}
+
+async fn remove_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
+    let now = ctx.state.clock.now_unix();
+    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    sqlx::query("UPDATE users SET totp_last_step = totp_last_step WHERE id = $1")
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let (app, keys) = factors(&mut tx, &s.user.id).await.map_err(db_err)?;
+    if !app {
+        return Ok(redirect("/account#sign-in-methods"));
+    }
+    if keys == 0 {
+        return Ok(ctx.again_notice(ctx.lang.t(Msg::FactorLastRefused).to_owned()));
+    }
+    sqlx::query("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1")
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Who::user(&s.user, &ctx.ip)
+        .audit(
+            &mut tx,
+            "account.authenticator.removed",
+            Some(format!("user:{}", s.user.id)),
+            json!({}),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect("/account?authenticator=removed#sign-in-methods"))
+}
+
+async fn replace_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
+    let lang = ctx.lang;
+    let now = ctx.state.clock.now_unix();
+    let Some(secret) = s.pending_totp.clone() else {
+        return Ok(redirect("/account/authenticator"));
+    };
+    let code = ctx.get("code");
+    if code.trim().is_empty() {
+        return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeMissing)]));
+    }
+    let Some(step) = totp::verify(&secret, code, now, None) else {
+        return Ok(ctx.again(vec![field("code", lang, Msg::SetupCodeWrong)]));
+    };
+    let had = s.user.totp_secret.is_some();
+    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3")
+        .bind(&secret)
+        .bind(step)
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    sqlx::query("UPDATE sessions SET pending_totp = NULL WHERE id_hash = $1")
+        .bind(&s.id_hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let ended = session::end_all(&mut tx, &s.user.id, Some(&s.id_hash), "factor_changed", now)
+        .await
+        .map_err(db_err)?;
+    Who::user(&s.user, &ctx.ip)
+        .audit(
+            &mut tx,
+            if had {
+                "account.authenticator.replaced"
+            } else {
+                "account.authenticator.set_up"
+            },
+            Some(format!("user:{}", s.user.id)),
+            json!({ "other_sessions_ended": ended }),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect("/account?authenticator=replaced#sign-in-methods"))
+}
+
+async fn report(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
+    let now = ctx.state.clock.now_unix();
+    let state = &ctx.state;
+    let mut tx = state.db.pool.begin().await.map_err(db_err)?;
+    sqlx::query("UPDATE users SET status = 'locked', change_password = 'reported' WHERE id = $1")
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    let ended = session::end_all(&mut tx, &s.user.id, None, "reported", now)
+        .await
+        .map_err(db_err)?;
+    // Everyone to tell: the organisation's other active administrators, and HMCTS onboarding.
+    let org_name: Option<(String,)> = match &s.user.organisation_id {
+        Some(o) => sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
+            .bind(o)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?,
+        None => None,
+    };
+    let org_name = org_name.map_or_else(|| "HMCTS".to_owned(), |r| r.0);
+    let recipients: Vec<(String, String)> = sqlx::query_as(
+        "SELECT email, first_name FROM users WHERE status = 'active' AND id <> $1 AND \
+         ((organisation_id = $2 AND (',' || roles || ',') LIKE '%,administrator,%') \
+          OR staff_role = 'onboarding') ORDER BY email",
+    )
+    .bind(&s.user.id)
+    .bind(s.user.organisation_id.as_deref().unwrap_or(""))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db_err)?;
+    let mut outbox = vec![];
+    for (to, first) in &recipients {
+        let mail = templates::disclosure_reported(
+            &state.mail,
+            to,
+            first,
+            &s.user.full_name(),
+            &s.user.email,
+            &org_name,
+        );
+        outbox.push(
+            email::enqueue(&mut tx, &state.mail, &mail, now)
+                .await
+                .map_err(db_err)?,
+        );
+    }
+    Who::user(&s.user, &ctx.ip)
+        .audit(
+            &mut tx,
+            "account.disclosure.reported",
+            Some(format!("user:{}", s.user.id)),
+            json!({ "sessions_ended": ended, "told": recipients.len(), "emails": outbox }),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect_with(
+        "/signed-out?reason=reported",
+        session::clear_cookie(),
+    ))
+}
+
+/// `/account/confirm-password?next=…`.
+#[component]
+pub fn ConfirmPasswordPage() -> impl IntoView {
+    let lang = use_lang();
+    let next = query("next");
+    let next = safe_next(&next).to_owned();
+    view! {
+        {form_title(Msg::ConfirmPasswordTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <h1 class="govuk-heading-l">{lang.t(Msg::ConfirmPasswordTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::ConfirmPasswordIntro)}</p>
+                <form method="post" action=format!("/account/confirm-password?next={}", crate::text::encode_query_value(&next)) novalidate>
+                    <Hidden name="next" value=next.clone() />
+                    <TextInput name="password" label=lang.t(Msg::SignInPassword) kind="password" autocomplete="current-password" />
+                    <button type="submit" class="govuk-button">{lang.t(Msg::ContinueButton)}</button>
+                </form>
+                <p class="govuk-body"><a class="govuk-link" href="/forgot-password">{lang.t(Msg::SignInForgot)}</a></p>
+            </div>
+        </div>
+    }
+}
+
+/// `/account/authenticator`: set up a new authenticator app in place of the old one.
+#[component]
+pub fn ReplaceAuthenticatorPage() -> impl IntoView {
+    let lang = use_lang();
+    let ready = current_session().is_some_and(|s| {
+        let now = super::pages::state().map_or(0, |st| st.clock.now_unix());
+        s.recently_confirmed(now)
+    });
+    view! {
+        {form_title(Msg::ReplaceAuthenticatorTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <a class="govuk-back-link" href="/account#sign-in-methods">{lang.t(Msg::BackLink)}</a>
+                <h1 class="govuk-heading-l">{lang.t(Msg::ReplaceAuthenticatorTitle)}</h1>
+                {if ready {
+                    view! {
+                        <div class="govuk-inset-text">{lang.t(Msg::ReplaceAuthenticatorWarning)}</div>
+                        <AuthenticatorSteps action="/account/authenticator" qr="/account/authenticator/qr.svg" />
+                    }.into_any()
+                } else {
+                    view! {
+                        <p class="govuk-body">{lang.t(Msg::ConfirmPasswordIntro)}</p>
+                        <a class="govuk-button" role="button" draggable="false" href="/account/confirm-password?next=%2Faccount%2Fauthenticator">{lang.t(Msg::ConfirmPasswordTitle)}</a>
+                    }.into_any()
+                }}
+            </div>
+        </div>
+    }
+}
+
+/// `/account/report`: report that sign-in details may have been disclosed.
+#[component]
+pub fn ReportPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {form_title(Msg::ReportTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <a class="govuk-back-link" href="/account">{lang.t(Msg::BackLink)}</a>
+                <h1 class="govuk-heading-l">{lang.t(Msg::ReportTitle)}</h1>
+                <p class="govuk-body">{lang.t(Msg::ReportIntro)}</p>
+                <ul class="govuk-list govuk-list--bullet">
+                    <li>{lang.t(Msg::ReportWhat1)}</li>
+                    <li>{lang.t(Msg::ReportWhat2)}</li>
+                    <li>{lang.t(Msg::ReportWhat3)}</li>
+                </ul>
+                <div class="govuk-warning-text">
+                    <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                    <strong class="govuk-warning-text__text">
+                        <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
+                        {lang.t(Msg::ReportWarning)}
+                    </strong>
+                </div>
+                <form method="post" action="/account/report">
+                    <div class="govuk-button-group">
+                        <button type="submit" class="govuk-button govuk-button--warning">{lang.t(Msg::ReportButton)}</button>
+                        <a class="govuk-link" href="/account">{lang.t(Msg::CancelLink)}</a>
+                    </div>
+                </form>
+            </div>
+        </div>
+    }
+}
+
+/// The sign-in methods on the account page: the authenticator app and passkeys, each with what
+/// can be done to it once the user has confirmed their password.
+#[component]
+pub fn SignInMethods() -> impl IntoView {
+    let lang = use_lang();
+    let Some(s) = current_session() else {
+        return ().into_any();
+    };
+    let now = super::pages::state().map_or(0, |st| st.clock.now_unix());
+    let confirmed = s.recently_confirmed(now);
+    let has_app = s.user.totp_secret.is_some();
+    let user_id = s.user.id.clone();
+    let keys = async move {
+        let state = super::pages::state()?;
+        passkey::list(&state.db, &user_id).await.ok()
+    };
+    view! {
+        <h2 class="govuk-heading-m" id="sign-in-methods">{lang.t(Msg::SignInMethodsTitle)}</h2>
+        <p class="govuk-body">{lang.t(Msg::SignInMethodsIntro)}</p>
+        {(!confirmed).then(|| view! {
+            <div class="govuk-inset-text">
+                <p class="govuk-body">{lang.t(Msg::SignInMethodsConfirmFirst)}</p>
+                <a class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" role="button" draggable="false"
+                    href="/account/confirm-password?next=%2Faccount%23sign-in-methods">{lang.t(Msg::ConfirmPasswordTitle)}</a>
+            </div>
+        })}
+        <h3 class="govuk-heading-s">{lang.t(Msg::OrgFactorApp)}</h3>
+        <dl class="govuk-summary-list" id="authenticator">
+            <div class="govuk-summary-list__row">
+                <dt class="govuk-summary-list__key">{lang.t(Msg::OrgFactorApp)}</dt>
+                <dd class="govuk-summary-list__value">
+                    {lang.t(if has_app { Msg::AuthenticatorIsSetUp } else { Msg::AuthenticatorNotSetUp })}
+                </dd>
+                {confirmed.then(|| view! {
+                    <dd class="govuk-summary-list__actions">
+                        <ul class="govuk-summary-list__actions-list">
+                            <li class="govuk-summary-list__actions-list-item">
+                                <a class="govuk-link" href="/account/authenticator">
+                                    {lang.t(if has_app { Msg::AuthenticatorReplaceLink } else { Msg::AuthenticatorSetUpLink })}
+                                </a>
+                            </li>
+                            {has_app.then(|| view! {
+                                <li class="govuk-summary-list__actions-list-item">
+                                    <form method="post" action="/account" class="app-inline-form">
+                                        <Hidden name="action" value="remove-authenticator" />
+                                        <button type="submit" class="app-link-button govuk-link" id="remove-authenticator">
+                                            {lang.t(Msg::RemoveLink)}
+                                            <span class="govuk-visually-hidden">{format!(" {}", lang.t(Msg::OrgFactorApp).to_lowercase())}</span>
+                                        </button>
+                                    </form>
+                                </li>
+                            })}
+                        </ul>
+                    </dd>
+                })}
+            </div>
+        </dl>
+        <h3 class="govuk-heading-s">{lang.t(Msg::PasskeysTitle)}</h3>
+        <Suspense>
+            {Suspend::new(async move {
+                let keys = keys.await.unwrap_or_default();
+                if keys.is_empty() {
+                    return view! { <p class="govuk-body">{lang.t(Msg::PasskeysNone)}</p> }.into_any();
+                }
+                view! {
+                    <table class="govuk-table" id="passkeys">
+                        <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::PasskeysTitle)}</caption>
+                        <thead class="govuk-table__head">
+                            <tr class="govuk-table__row">
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeyNameLabel)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeysAdded)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::PasskeysLastUsed)}</th>
+                                {confirmed.then(|| view! {
+                                    <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">{lang.t(Msg::SessionsAction)}</span></th>
+                                })}
+                            </tr>
+                        </thead>
+                        <tbody class="govuk-table__body">
+                            {keys.into_iter().map(|k| view! {
+                                <tr class="govuk-table__row">
+                                    <td class="govuk-table__cell">{k.name.clone()}</td>
+                                    <td class="govuk-table__cell">{crate::clock::uk_time(k.created_at, lang)}</td>
+                                    <td class="govuk-table__cell">
+                                        {k.last_used_at.map_or_else(|| lang.t(Msg::PasskeysNever).to_owned(), |t| crate::clock::uk_time(t, lang))}
+                                    </td>
+                                    {confirmed.then(|| view! {
+                                        <td class="govuk-table__cell">
+                                            <form method="post" action="/account" class="app-inline-form">
+                                                <Hidden name="action" value="remove-passkey" />
+                                                <Hidden name="credential" value=k.credential_id.clone() />
+                                                <button type="submit" class="app-link-button govuk-link">
+                                                    {lang.t(Msg::RemoveLink)}
+                                                    <span class="govuk-visually-hidden">{format!(" {}", k.name)}</span>
+                                                </button>
+                                            </form>
+                                        </td>
+                                    })}
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            })}
+        </Suspense>
+        {confirmed.then(|| view! { <super::passkey_button::PasskeyButton mode="register".to_owned() /> })}
+    }
+    .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_account_pages_are_followed_after_confirming() {
+        assert_eq!(
+            safe_next("/account/authenticator"),
+            "/account/authenticator"
+        );
+        assert_eq!(
+            safe_next("/account#sign-in-methods"),
+            "/account#sign-in-methods"
+        );
+        assert_eq!(
+            safe_next("https://evil.example/account"),
+            "/account#sign-in-methods"
+        );
+        assert_eq!(safe_next("//evil.example"), "/account#sign-in-methods");
+        assert_eq!(safe_next("/account/..//evil"), "/account#sign-in-methods");
+        assert_eq!(safe_next("/accounts-elsewhere"), "/account#sign-in-methods");
+        assert_eq!(safe_next("/account\\evil"), "/account#sign-in-methods");
+    }
+}
