@@ -25,6 +25,13 @@ pub(crate) fn admin() -> Option<User> {
         .filter(|u| u.is_admin() && u.status == "active")
 }
 
+/// Answers 404: the user asked for is not one of this organisation's.
+fn not_found_status() {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+}
+
 /// The name of a status.
 pub fn status_name(s: Status) -> Msg {
     match s {
@@ -416,6 +423,7 @@ pub fn UserPage() -> impl IntoView {
             {Suspend::new(async move {
                 let me = me.clone();
                 let Some((d, u)) = load.await else {
+                    not_found_status();
                     return view! {
                         <h1 class="govuk-heading-l">{lang.t(Msg::OrgUserMissingTitle)}</h1>
                         <p class="govuk-body"><a class="govuk-link" href="/organisation/users">{lang.t(Msg::OrgBackToUsers)}</a></p>
@@ -507,7 +515,11 @@ pub fn ConfirmPage() -> impl IntoView {
         {crate::page_title(title)}
         <Suspense>
             {Suspend::new(async move {
-                load.await.map(|u| view! {
+                let u = load.await;
+                if u.is_none() {
+                    not_found_status();
+                }
+                u.map(|u| view! {
                     <a class="govuk-back-link" href=format!("/organisation/user?id={}", u.id)>{lang.t(Msg::BackLink)}</a>
                     <div class="govuk-grid-row">
                         <div class="govuk-grid-column-two-thirds">

@@ -291,6 +291,9 @@ async fn shutdown_signal() {
 }
 
 #[cfg(test)]
+mod authorisation_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use app::{clock::FixedClock, courts::Court, courts::Region, db::DbOptions};
@@ -302,7 +305,15 @@ mod tests {
         app_with(None).await
     }
 
-    async fn app_with(geo: Option<Arc<geo::Geo>>) -> (Router, tempfile::TempDir) {
+    pub(super) async fn app_with(geo: Option<Arc<geo::Geo>>) -> (Router, tempfile::TempDir) {
+        let (router, dir, _) = app_and_state(geo).await;
+        (router, dir)
+    }
+
+    /// The router, its temporary folder and its state (for tests that seed the database).
+    pub(super) async fn app_and_state(
+        geo: Option<Arc<geo::Geo>>,
+    ) -> (Router, tempfile::TempDir, AppState) {
         let _ = any_spawner::Executor::init_tokio();
         let dir = tempfile::tempdir().unwrap();
         let site = dir.path().join("site");
@@ -341,7 +352,7 @@ mod tests {
             public_origin: "http://localhost:3000".into(),
             geo,
         };
-        (router(state, &site, settings), dir)
+        (router(state.clone(), &site, settings), dir, state)
     }
 
     async fn send(app: &Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {

@@ -1,0 +1,309 @@
+//! The authorisation matrix for organisation settings and account settings: every route and
+//! form post under `/organisation` and `/account` (apart from activation's set-up pages) ×
+//! (administrator of the organisation, a user of it, an administrator of another organisation,
+//! HMCTS staff, signed out) → the answer expected. The table is checked against the routes the
+//! application actually serves, so a new endpoint without an entry fails this test.
+
+use super::tests::app_and_state;
+use app::accounts::{demo, session};
+use axum::{
+    Router,
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use std::collections::BTreeSet;
+use tower::ServiceExt;
+
+/// Who is asking.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Admin,
+    User,
+    OtherAdmin,
+    Staff,
+    SignedOut,
+}
+
+const WHO: [Who; 5] = [
+    Who::Admin,
+    Who::User,
+    Who::OtherAdmin,
+    Who::Staff,
+    Who::SignedOut,
+];
+
+/// The answer expected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Served: 200, or a redirect that is not to sign in.
+    Allow,
+    /// "Page not found" (404): the page is not theirs to know about.
+    Deny,
+    /// Sent to sign in.
+    SignIn,
+}
+
+use Expect::{Allow as A, Deny as D, SignIn as S};
+
+/// One endpoint: method, path (with `{user}` for the organisation's plain user's id), form body,
+/// and the expectation for each of [`WHO`].
+struct Row {
+    method: Method,
+    path: &'static str,
+    body: &'static str,
+    expect: [Expect; 5],
+}
+
+const fn get(path: &'static str, expect: [Expect; 5]) -> Row {
+    Row {
+        method: Method::GET,
+        path,
+        body: "",
+        expect,
+    }
+}
+
+const fn post(path: &'static str, body: &'static str, expect: [Expect; 5]) -> Row {
+    Row {
+        method: Method::POST,
+        path,
+        body,
+        expect,
+    }
+}
+
+/// Only the organisation's administrators.
+const ADMINS_ONLY: [Expect; 5] = [A, D, D, D, S];
+/// Any administrator, each for their own organisation.
+const ANY_ADMIN: [Expect; 5] = [A, D, A, D, S];
+/// Anyone signed in.
+const SIGNED_IN: [Expect; 5] = [A, A, A, A, S];
+
+/// The matrix. Rows that change the asker's own account for good come last.
+fn table() -> Vec<Row> {
+    vec![
+        // Organisation pages.
+        get("/organisation", ANY_ADMIN),
+        get("/organisation/details", ANY_ADMIN),
+        get("/organisation/users", ANY_ADMIN),
+        get("/organisation/users/add", ANY_ADMIN),
+        get("/organisation/user?id={user}", ADMINS_ONLY),
+        get(
+            "/organisation/user/confirm?id={user}&action=remove",
+            ADMINS_ONLY,
+        ),
+        get("/organisation/accountable", ANY_ADMIN),
+        get("/organisation/tell-hmcts", ANY_ADMIN),
+        get("/organisation/audit", ANY_ADMIN),
+        get("/organisation/audit.csv", ANY_ADMIN),
+        // Organisation form posts (bodies that change nothing lasting, or only the asker's
+        // own organisation).
+        post("/organisation/details", "postcode=bad", ANY_ADMIN),
+        post("/organisation/users/add", "email=bad", ANY_ADMIN),
+        post(
+            "/organisation/user",
+            "user={user}&action=end-sessions",
+            ADMINS_ONLY,
+        ),
+        post(
+            "/organisation/user",
+            "user={user}&action=roles&roles=user",
+            ADMINS_ONLY,
+        ),
+        post("/organisation/accountable", "action=withdraw", ANY_ADMIN),
+        post("/organisation/tell-hmcts", "kind=", ANY_ADMIN),
+        // Account pages.
+        get("/account", SIGNED_IN),
+        get("/account/sessions", SIGNED_IN),
+        get("/account/change-password", SIGNED_IN),
+        get("/account/confirm-password", SIGNED_IN),
+        get("/account/authenticator", SIGNED_IN),
+        get("/account/report", SIGNED_IN),
+        get("/account/accountable", SIGNED_IN),
+        // The QR image exists only while an app is being set up in the asker's own session.
+        get("/account/authenticator/qr.svg", [D, D, D, D, S]),
+        post("/account", "action=remove-passkey&credential=x", SIGNED_IN),
+        post("/account/confirm-password", "password=wrong", SIGNED_IN),
+        post("/account/authenticator", "code=000000", SIGNED_IN),
+        post("/account/accountable", "phone=02920000000", SIGNED_IN),
+        post("/account/sessions", "session=none", SIGNED_IN),
+        post("/account/change-password", "current-password=x", SIGNED_IN),
+        post("/account/keep-alive", "", SIGNED_IN),
+        // Last: locks the asker's account.
+        post("/account/report", "", SIGNED_IN),
+    ]
+}
+
+/// Paths under these prefixes belong to this matrix.
+fn covered(path: &str) -> bool {
+    (path == "/organisation"
+        || path.starts_with("/organisation/")
+        || path == "/account"
+        || path.starts_with("/account/"))
+        && !path.starts_with("/account/set-up/")
+}
+
+async fn answer(
+    app: &Router,
+    row: &Row,
+    user_id: &str,
+    cookie: Option<&str>,
+) -> (StatusCode, String) {
+    let uri = row.path.replace("{user}", user_id);
+    let mut req = Request::builder()
+        .method(row.method.clone())
+        .uri(&uri)
+        .header("origin", "http://localhost:3000")
+        .header(header::USER_AGENT, "matrix");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, format!("{}={c}", session::COOKIE));
+    }
+    if row.method == Method::POST {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let body = row.body.replace("{user}", user_id);
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).expect("request"))
+        .await
+        .expect("response");
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let _ = res.into_body().collect().await;
+    (status, location)
+}
+
+fn classify(status: StatusCode, location: &str) -> Option<Expect> {
+    if status.is_redirection() {
+        return Some(if location.starts_with("/sign-in") {
+            S
+        } else {
+            A
+        });
+    }
+    match status {
+        StatusCode::OK => Some(A),
+        StatusCode::NOT_FOUND => Some(D),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
+    let (app, _dir, state) = app_and_state(None).await;
+    let now = state.clock.now_unix();
+    demo::seed(&state.db, now).await.expect("demo accounts");
+    let id_of = |email: &'static str| {
+        let db = state.db.clone();
+        async move {
+            app::accounts::store::user_by_email(&db, email)
+                .await
+                .expect("read")
+                .expect("demo user")
+                .id
+        }
+    };
+    let ids = [
+        id_of("admin@smith-solicitors.example").await,
+        id_of("caseworker@smith-solicitors.example").await,
+        id_of("clerk@jones-chambers.example").await,
+        id_of("onboarding@hmcts.example").await,
+    ];
+    let plain_user = ids[1].clone();
+
+    // Every endpoint under the covered prefixes has a row (method and path).
+    let rows = table();
+    let in_table: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            let path = r.path.split('?').next().unwrap_or(r.path);
+            (r.method.to_string(), path.to_owned())
+        })
+        .collect();
+    let mut served = BTreeSet::new();
+    for route in leptos_axum::generate_route_list(app::App) {
+        if covered(route.path()) {
+            served.insert(("GET".to_owned(), route.path().to_owned()));
+        }
+    }
+    for path in app::accounts::actions::PATHS
+        .iter()
+        .chain(app::accounts::security::PATHS)
+        .chain(app::organisation::forms::PATHS)
+        .chain(app::accounts::passkey_api::PATHS)
+    {
+        if covered(path) {
+            served.insert(("POST".to_owned(), (*path).to_owned()));
+        }
+    }
+    for (method, path) in [
+        ("GET", "/organisation/audit.csv"),
+        ("GET", "/account/authenticator/qr.svg"),
+        ("POST", "/account/keep-alive"),
+    ] {
+        served.insert((method.to_owned(), path.to_owned()));
+    }
+    let missing: Vec<_> = served.difference(&in_table).collect();
+    assert!(
+        missing.is_empty(),
+        "endpoints with no row in the authorisation matrix: {missing:?}"
+    );
+    let stale: Vec<_> = in_table.difference(&served).collect();
+    assert!(
+        stale.is_empty(),
+        "rows for endpoints that do not exist: {stale:?}"
+    );
+
+    // Each cell gets a fresh, fully signed-in session (a row may end the plain user's
+    // sessions, as an administrator's "sign them out everywhere" should).
+    let mut wrong = vec![];
+    for row in &rows {
+        for (i, who) in WHO.iter().enumerate() {
+            let cookie = match ids.get(i) {
+                Some(id) => {
+                    let mut conn = state.db.pool.acquire().await.expect("conn");
+                    Some(
+                        session::create(
+                            &mut conn,
+                            id,
+                            session::Stage::Full,
+                            "sign_in",
+                            "127.0.0.1",
+                            "matrix",
+                            now,
+                        )
+                        .await
+                        .expect("session"),
+                    )
+                }
+                None => None,
+            };
+            let (status, location) = answer(&app, row, &plain_user, cookie.as_deref()).await;
+            let got = classify(status, &location);
+            if got != Some(row.expect[i]) {
+                wrong.push(format!(
+                    "{} {} as {who:?}: expected {:?}, got {status} {location}",
+                    row.method, row.path, row.expect[i]
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "authorisation matrix:\n{}",
+        wrong.join("\n")
+    );
+
+    // The plain user's account was never touched by the other organisation's administrator.
+    let u = app::accounts::store::user_by_id(&state.db, &plain_user)
+        .await
+        .expect("read")
+        .expect("user");
+    assert_eq!(u.roles, "user");
+}
