@@ -138,6 +138,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/organisation/details") view=organisation::pages::DetailsPage ssr=SsrMode::Async />
                         <Route path=path!("/organisation/users") view=organisation::pages::UsersPage ssr=SsrMode::Async />
                         <Route path=path!("/organisation/users/add") view=organisation::pages::AddUserPage />
+                        <Route path=path!("/organisation/users/import") view=organisation::import::ImportUsersPage ssr=SsrMode::Async />
                         <Route path=path!("/organisation/user") view=organisation::pages::UserPage ssr=SsrMode::Async />
                         <Route path=path!("/organisation/user/confirm") view=organisation::pages::ConfirmPage ssr=SsrMode::Async />
                         <Route path=path!("/organisation/accountable") view=organisation::pages::AccountablePage ssr=SsrMode::Async />

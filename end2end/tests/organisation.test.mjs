@@ -8,6 +8,9 @@
 // and a plain user (caseworker@…); "Jones Chambers" is another organisation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BASE, launch, openPage, hydrated, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
 import { DEMO_PASSWORD, DEMO_KEY, code, submit, signIn, signOut, email, linkIn, errorSummary } from '../journeys.mjs';
 
@@ -21,6 +24,17 @@ const PASSWORD = 'lantern orchard pebble 9';
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
+
+/// The administrator's page, signed in once for the whole file (each sign-in needs a fresh
+/// authenticator code, and codes change every 30 seconds).
+let adminPage;
+async function asAdmin() {
+  if (!adminPage) {
+    adminPage = await openPage(browser);
+    await signIn(adminPage, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  }
+  return adminPage;
+}
 
 const path = (page) => new URL(page.url()).pathname;
 
@@ -56,8 +70,7 @@ test('only administrators reach organisation settings', async () => {
 });
 
 test('the administrator sees and changes the organisation details; errors keep what was typed', async () => {
-  const page = await openPage(browser);
-  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const page = await asAdmin();
   await page.click('.govuk-service-navigation a:has-text("Organisation")');
   assert.equal(path(page), '/organisation');
   assert.match(await page.locator('#details').textContent(), /Smith & Co Solicitors/);
@@ -82,13 +95,11 @@ test('the administrator sees and changes the organisation details; errors keep w
   assert.equal(path(page), '/organisation');
   assert.match(await success(page), /saved/i);
   assert.match(await page.locator('#details').textContent(), /CF10 2BB/);
-  await signOut(page);
   expectNoProblems(page);
 });
 
 test('an administrator adds a user, who activates from the emailed link', async () => {
-  const page = await openPage(browser);
-  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const page = await asAdmin();
   await page.goto(`${BASE}/organisation/users`);
   await checkAccessibility(page, 'organisation-users');
   await page.click('a.govuk-button:has-text("Add a user")');
@@ -113,7 +124,6 @@ test('an administrator adds a user, who activates from the emailed link', async 
   assert.match(await success(page), /emailed them a link/i);
   assert.match(await page.locator('#user-details').textContent(), /Invited/);
   await checkAccessibility(page, 'organisation-user-invited');
-  await signOut(page);
 
   // Rhys activates: password, then an authenticator app.
   const rhys = await openPage(browser);
@@ -131,12 +141,10 @@ test('an administrator adds a user, who activates from the emailed link', async 
   await rhys.close();
 
   // The administrator now sees Rhys as active, with an authenticator app.
-  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
   await page.goto(await userLink(page, `Evans ${run}`));
   const details = await page.locator('#user-details').textContent();
   assert.match(details, /Active/);
   assert.match(details, /Authenticator app/);
-  await signOut(page);
   expectNoProblems(page);
   joinerKey = key;
 });
@@ -158,8 +166,7 @@ test('the users table filters without JavaScript, and live once the page is hydr
   assert.doesNotMatch(await plain.locator('#users').textContent(), /Patel/);
   await plain.close();
 
-  const page = await openPage(browser);
-  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const page = await asAdmin();
   await page.goto(`${BASE}/organisation/users`);
   await hydrated(page);
   const all = await page.locator('#users tbody tr').count();
@@ -173,7 +180,6 @@ test('the users table filters without JavaScript, and live once the page is hydr
   await page.waitForFunction(() => document.querySelectorAll('#users tbody tr').length === 1);
   assert.match(await page.locator('#users').textContent(), /Sam Smith/);
   await checkAccessibility(page, 'organisation-users-filtered');
-  await signOut(page);
   expectNoProblems(page);
 });
 
@@ -190,8 +196,7 @@ async function signInNoScript(page) {
 }
 
 test('an administrator changes a user’s roles', async () => {
-  const page = await openPage(browser);
-  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const page = await asAdmin();
   await page.goto(await userLink(page, `Evans ${run}`));
   await page.uncheck('input[name=roles][value=user]');
   await submit(page, '#roles-form button');
@@ -202,7 +207,6 @@ test('an administrator changes a user’s roles', async () => {
   await submit(page, '#roles-form button');
   assert.match(await success(page), /Roles saved/);
   assert.match(await page.locator('#user-details').textContent(), /Advocate, User/);
-  await signOut(page);
   expectNoProblems(page);
 });
 
@@ -212,8 +216,7 @@ test('a removed user’s open session is refused at its next request', async () 
   await signIn(rhys, JOINER, PASSWORD, joinerKey);
   assert.equal(path(rhys), '/account');
 
-  const page = await openPage(browser);
-  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const page = await asAdmin();
   const user = await userLink(page, `Evans ${run}`);
   await page.goto(user);
   await page.click('a.govuk-button--warning:has-text("Remove user")');
@@ -240,14 +243,12 @@ test('a removed user’s open session is refused at its next request', async () 
   const csv = await page.evaluate(async (href) => (await fetch(href)).text(), await page.locator('a:has-text("CSV")').getAttribute('href'));
   assert.match(csv, /^\uFEFF?sequence,time_utc/);
   assert.match(csv, /user\.removed/);
-  await signOut(page);
   expectNoProblems(page);
   expectNoProblems(rhys);
 });
 
 test('the last administrator cannot be removed, and is told why', async () => {
-  const page = await openPage(browser);
-  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const page = await asAdmin();
   await page.goto(await userLink(page, 'Sam Smith'));
   await page.click('a.govuk-button--warning:has-text("Remove user")');
   await submit(page, 'main button.govuk-button--warning');
@@ -256,8 +257,94 @@ test('the last administrator cannot be removed, and is told why', async () => {
   // And nothing changed.
   await page.goto(await userLink(page, 'Sam Smith'));
   assert.match(await page.locator('#user-details').textContent(), /Active/);
-  await signOut(page);
   expectNoProblems(page);
+});
+
+test('users are added from a spreadsheet: every problem by line, then all or nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'users-'));
+  const bad = join(dir, 'bad.csv');
+  const good = join(dir, 'good.csv');
+  writeFileSync(bad, `user_first_name,user_last_name,user_email,user_roles\nAled,Jones ${run},aled.${run}@smith-solicitors.example,advocate\n,Price,not-an-email,boss\nGwen,Jones,${OTHER_ADMIN},user\n`);
+  writeFileSync(good, `user_first_name,user_last_name,user_email,user_roles\nAled,Jones ${run},aled.${run}@smith-solicitors.example,advocate;user\nBeca,Lloyd ${run},beca.${run}@smith-solicitors.example,user\n`);
+  const page = await asAdmin();
+  await page.goto(`${BASE}/organisation/users`);
+  await page.click('a:has-text("Add users from a spreadsheet")');
+  await checkAccessibility(page, 'import-users');
+  await submit(page, 'main form[enctype] button');
+  assert.match(await errorSummary(page), /Choose a CSV file/);
+  await page.setInputFiles('#csv', bad);
+  await submit(page, 'main form[enctype] button');
+  const problems = await page.locator('#import-problems').textContent();
+  assert.match(problems, /3.*first name/is);
+  assert.match(problems, /another organisation|administrator, advocate, user/);
+  await checkAccessibility(page, 'import-users-problems');
+  await page.goto(`${BASE}/organisation/users?q=${run}`);
+  assert.doesNotMatch(await page.locator('#users').textContent(), /Aled/, 'nothing was added');
+
+  await page.goto(`${BASE}/organisation/users/import`);
+  await page.setInputFiles('#csv', good);
+  await submit(page, 'main form[enctype] button');
+  assert.equal(await page.locator('#import-preview tbody tr').count(), 2);
+  await submit(page, 'button:has-text("Add 2 users")');
+  assert.equal(path(page), '/organisation/users');
+  assert.match(await success(page), /2 users added/);
+  assert.match(await email(page, `beca.${run}@smith-solicitors.example`, 'activation'), /activate/);
+  expectNoProblems(page);
+});
+
+test('the accountable person is transferred when the new one confirms; HMCTS is told of a merger', async () => {
+  const page = await asAdmin();
+  await page.goto(`${BASE}/organisation`);
+  await page.click('#accountable a:has-text("Change")');
+  assert.equal(path(page), '/organisation/accountable');
+  await submit(page, 'main form button.govuk-button');
+  assert.match(await errorSummary(page), /Select the new accountable person/);
+  await checkAccessibility(page, 'accountable-choose');
+  await page.check('label:has-text("Priya Patel") >> xpath=preceding-sibling::input');
+  await submit(page, 'main form button.govuk-button');
+  assert.match(await success(page), /emailed the new accountable person/);
+  assert.match(await page.locator('#pending-transfer').textContent(), /Priya Patel/);
+
+  // Tell HMCTS: errors first, then a merger.
+  await page.click('a:has-text("Tell HMCTS about a closure or merger")');
+  await submit(page, 'main form button.govuk-button');
+  const summary = await errorSummary(page);
+  assert.match(summary, /closing or merging/);
+  assert.match(summary, /date it takes effect/);
+  await checkAccessibility(page, 'tell-hmcts-errors');
+  await page.check('#kind-merge');
+  await page.fill('#date-day', '31');
+  await page.fill('#date-month', '1');
+  await page.fill('#date-year', '2027');
+  await submit(page, 'main form button.govuk-button');
+  assert.match(await errorSummary(page), /organisation it is merging with/);
+  assert.equal(await page.inputValue('#date-day'), '31', 'what was typed is kept');
+  await page.fill('#merge_with', 'Jones Chambers');
+  await submit(page, 'main form button.govuk-button');
+  assert.match(await success(page), /Sent to HMCTS/);
+  assert.match(await email(page, 'onboarding@hmcts.example', 'organisation_request'), /merging with Jones Chambers on 31 January 2027/);
+
+  // Priya confirms.
+  const priya = await openPage(browser);
+  await signIn(priya, CASEWORKER, DEMO_PASSWORD, DEMO_KEY);
+  await priya.goto(`${BASE}/account`);
+  await priya.click('#accountable-pending a');
+  await checkAccessibility(priya, 'confirm-accountable');
+  await submit(priya, 'main form button');
+  assert.match(await errorSummary(priya), /phone/i);
+  await priya.fill('#phone', '029 2000 1234');
+  await submit(priya, 'main form button');
+  assert.match(await success(priya), /You are now the accountable person/);
+  await signOut(priya);
+
+  await page.goto(`${BASE}/organisation`);
+  assert.match(await page.locator('#accountable').textContent(), /Priya Patel.*029 2000 1234/s);
+  await page.goto(`${BASE}/organisation/audit?action=organisation`);
+  const audit = await page.locator('#audit').textContent();
+  assert.match(audit, /Accountable person changed/);
+  assert.match(audit, /Closure or merger sent to HMCTS/);
+  expectNoProblems(page);
+  expectNoProblems(priya);
 });
 
 test('Welsh on a tablet: the users table and a user’s page', async () => {

@@ -51,7 +51,7 @@ pub struct Parsed {
     pub lines: Vec<usize>,
 }
 
-fn roles(raw: &str) -> Option<Vec<Role>> {
+pub(crate) fn roles(raw: &str) -> Option<Vec<Role>> {
     let list: Vec<Option<Role>> = raw
         .split([';', '+', '|', ','])
         .map(str::trim)

@@ -23,6 +23,7 @@ use crate::{
 pub const PATHS: &[&str] = &[
     "/organisation/details",
     "/organisation/users/add",
+    "/organisation/users/import",
     "/organisation/user",
     "/organisation/accountable",
     "/organisation/tell-hmcts",
@@ -33,6 +34,9 @@ pub const PATHS: &[&str] = &[
 pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
     if path == "/account/accountable" {
         return confirm_accountable(ctx).await;
+    }
+    if path == "/organisation/users/import" {
+        return super::import::post(ctx).await;
     }
     let Some(actor) = admin(&ctx) else {
         return Err(AppError::NotFound);

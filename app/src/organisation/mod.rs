@@ -10,6 +10,8 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 pub mod forms;
 #[cfg(feature = "ssr")]
+pub mod import;
+#[cfg(feature = "ssr")]
 pub mod ops;
 #[cfg(feature = "ssr")]
 pub mod pages;

@@ -267,6 +267,7 @@ pub fn UsersPage() -> impl IntoView {
             .map(|r| r.code().to_owned())
             .unwrap_or_default(),
     };
+    let added = query("added").parse::<u64>().ok();
     let load = async move {
         let state = state()?;
         let org_id = admin()?.organisation_id?;
@@ -277,6 +278,16 @@ pub fn UsersPage() -> impl IntoView {
     };
     view! {
         {crate::page_title(Msg::OrgUsersTitle)}
+        {added.map(|n| view! {
+            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
+                <div class="govuk-notification-banner__header">
+                    <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
+                </div>
+                <div class="govuk-notification-banner__content">
+                    <p class="govuk-notification-banner__heading">{lang.tp(crate::i18n::PluralMsg::OrgUsersAdded, n)}</p>
+                </div>
+            </div>
+        })}
         <Suspense>
             {Suspend::new(async move {
                 let filter = filter.clone();
@@ -290,6 +301,7 @@ pub fn UsersPage() -> impl IntoView {
                         <OrgNav current="/organisation/users" />
                         <div class="govuk-button-group">
                             <a class="govuk-button" href="/organisation/users/add" role="button" draggable="false">{lang.t(Msg::OrgAddUserTitle)}</a>
+                            <a class="govuk-button govuk-button--secondary" href="/organisation/users/import" role="button" draggable="false">{lang.t(Msg::OrgImportTitle)}</a>
                         </div>
                         <UsersTable users=items filter=filter statuses=statuses roles=roles />
                     }

@@ -88,6 +88,7 @@ fn table() -> Vec<Row> {
         get("/organisation/details", ANY_ADMIN),
         get("/organisation/users", ANY_ADMIN),
         get("/organisation/users/add", ANY_ADMIN),
+        get("/organisation/users/import", ANY_ADMIN),
         get("/organisation/user?id={user}", ADMINS_ONLY),
         get(
             "/organisation/user/confirm?id={user}&action=remove",
@@ -101,6 +102,7 @@ fn table() -> Vec<Row> {
         // own organisation).
         post("/organisation/details", "postcode=bad", ANY_ADMIN),
         post("/organisation/users/add", "email=bad", ANY_ADMIN),
+        post("/organisation/users/import", "step=preview&csv=", ANY_ADMIN),
         post(
             "/organisation/user",
             "user={user}&action=end-sessions",
