@@ -42,6 +42,34 @@ pub struct LineError {
     pub message: String,
 }
 
+/// The table of a file's problems, by line, and the reminder that nothing was saved.
+#[leptos::component]
+pub fn LineProblems(errors: Vec<LineError>) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let lang = crate::i18n::use_lang();
+    view! {
+        <h2 class="govuk-heading-m">{lang.t(Msg::ImportProblemsTitle)}</h2>
+        <table class="govuk-table" id="import-problems">
+            <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::ImportProblemsTitle)}</caption>
+            <thead class="govuk-table__head">
+                <tr class="govuk-table__row">
+                    <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportLine)}</th>
+                    <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportProblem)}</th>
+                </tr>
+            </thead>
+            <tbody class="govuk-table__body">
+                {errors.into_iter().map(|e| view! {
+                    <tr class="govuk-table__row">
+                        <td class="govuk-table__cell">{e.line}</td>
+                        <td class="govuk-table__cell">{e.message}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <p class="govuk-body">{lang.t(Msg::ImportNothingSaved)}</p>
+    }
+}
+
 /// A registration from the file and the lines it came from.
 #[derive(Clone, Debug)]
 pub struct Parsed {

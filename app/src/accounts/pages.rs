@@ -35,13 +35,20 @@ pub(crate) fn query(name: &'static str) -> String {
 #[component]
 pub(crate) fn SuccessBanner(message: Msg) -> impl IntoView {
     let lang = use_lang();
+    view! { <SuccessBannerText text=lang.t(message).to_owned() /> }
+}
+
+/// The GOV.UK success notification banner, with words already written.
+#[component]
+pub(crate) fn SuccessBannerText(text: String) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
             <div class="govuk-notification-banner__header">
                 <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
             </div>
             <div class="govuk-notification-banner__content">
-                <p class="govuk-notification-banner__heading">{lang.t(message)}</p>
+                <p class="govuk-notification-banner__heading">{text}</p>
             </div>
         </div>
     }
@@ -722,25 +729,7 @@ pub fn OnboardingImportPage() -> impl IntoView {
     let file_error = posted.error("csv").map(str::to_owned);
     let preview = match result {
         Some(Err(errors)) => view! {
-            <h2 class="govuk-heading-m">{lang.t(Msg::ImportProblemsTitle)}</h2>
-            <table class="govuk-table" id="import-problems">
-                <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::ImportProblemsTitle)}</caption>
-                <thead class="govuk-table__head">
-                    <tr class="govuk-table__row">
-                        <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportLine)}</th>
-                        <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportProblem)}</th>
-                    </tr>
-                </thead>
-                <tbody class="govuk-table__body">
-                    {errors.into_iter().map(|e| view! {
-                        <tr class="govuk-table__row">
-                            <td class="govuk-table__cell">{e.line}</td>
-                            <td class="govuk-table__cell">{e.message}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            <p class="govuk-body">{lang.t(Msg::ImportNothingSaved)}</p>
+            <import::LineProblems errors=errors />
         }
         .into_any(),
         Some(Ok(list)) => {

@@ -135,12 +135,6 @@ async fn remove_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
     let credential = ctx.get("credential").to_owned();
     let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
-    // Lock the user's row first so two removals at once cannot both pass the count.
-    sqlx::query("UPDATE users SET totp_last_step = totp_last_step WHERE id = $1")
-        .bind(&s.user.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
     let (app, keys) = factors(&mut tx, &s.user.id).await.map_err(db_err)?;
     let name: Option<(String,)> =
         sqlx::query_as("SELECT name FROM passkeys WHERE credential_id = $1 AND user_id = $2")
@@ -178,11 +172,6 @@ async fn remove_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
 async fn remove_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
     let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
-    sqlx::query("UPDATE users SET totp_last_step = totp_last_step WHERE id = $1")
-        .bind(&s.user.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
     let (app, keys) = factors(&mut tx, &s.user.id).await.map_err(db_err)?;
     if !app {
         return Ok(redirect("/account#sign-in-methods"));

@@ -277,25 +277,7 @@ pub fn ImportUsersPage() -> impl IntoView {
                 let text = text.clone();
                 match load.await {
                     Some(Err(errors)) => view! {
-                        <h2 class="govuk-heading-m">{lang.t(Msg::ImportProblemsTitle)}</h2>
-                        <table class="govuk-table" id="import-problems">
-                            <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::ImportProblemsTitle)}</caption>
-                            <thead class="govuk-table__head">
-                                <tr class="govuk-table__row">
-                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportLine)}</th>
-                                    <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportProblem)}</th>
-                                </tr>
-                            </thead>
-                            <tbody class="govuk-table__body">
-                                {errors.into_iter().map(|e| view! {
-                                    <tr class="govuk-table__row">
-                                        <td class="govuk-table__cell">{e.line}</td>
-                                        <td class="govuk-table__cell">{e.message}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <p class="govuk-body">{lang.t(Msg::ImportNothingSaved)}</p>
+                        <crate::accounts::import::LineProblems errors=errors />
                     }.into_any(),
                     Some(Ok(rows)) => {
                         let n = rows.len() as u64;

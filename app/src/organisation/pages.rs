@@ -279,14 +279,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         {crate::page_title(Msg::OrgUsersTitle)}
         {added.map(|n| view! {
-            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" aria-labelledby="banner-title">
-                <div class="govuk-notification-banner__header">
-                    <h2 class="govuk-notification-banner__title" id="banner-title">{lang.t(Msg::BannerSuccess)}</h2>
-                </div>
-                <div class="govuk-notification-banner__content">
-                    <p class="govuk-notification-banner__heading">{lang.tp(crate::i18n::PluralMsg::OrgUsersAdded, n)}</p>
-                </div>
-            </div>
+            <crate::accounts::pages::SuccessBannerText text=lang.tp(crate::i18n::PluralMsg::OrgUsersAdded, n) />
         })}
         <Suspense>
             {Suspend::new(async move {
