@@ -405,3 +405,47 @@ async fn a_factor_reset_leads_the_next_sign_in_to_set_up() {
         );
     }
 }
+
+/// A deregistered user is reinstated (their 90 days start again, they are emailed); a locked
+/// one is unlocked; each only from the matching status.
+#[tokio::test]
+async fn reinstating_and_unlocking_need_the_matching_status() {
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let o = org(db, "Firm").await;
+        let admin = person(db, &o, "admin@x.example", "administrator", "active").await;
+        let gone = person(db, &o, "gone@x.example", "user", "deregistered").await;
+        let held = person(db, &o, "held@x.example", "user", "locked").await;
+        let a = actor(&admin);
+        let r = ops::unlock(&state, &a, &gone.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::WrongStatus))),
+            "{r:?}"
+        );
+        let r = ops::reinstate(&state, &a, &held.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::WrongStatus))),
+            "{r:?}"
+        );
+        ops::reinstate(&state, &a, &gone.id, NOW + 10)
+            .await
+            .expect("reinstated");
+        ops::unlock(&state, &a, &held.id, NOW + 10)
+            .await
+            .expect("unlocked");
+        let back = users::user_by_id(db, &gone.id)
+            .await
+            .expect("read")
+            .expect("user");
+        assert_eq!(back.status, "active");
+        assert_eq!(back.last_active_at, NOW + 10, "the 90 days start again");
+        assert_eq!(status(db, &held.id).await, "active");
+        let (mails,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'reinstated' AND to_address = 'gone@x.example'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("outbox");
+        assert_eq!(mails, 1);
+    }
+}
