@@ -147,6 +147,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/account/confirm-password") view=accounts::security::ConfirmPasswordPage />
                         <Route path=path!("/account/authenticator") view=accounts::security::ReplaceAuthenticatorPage ssr=SsrMode::Async />
                         <Route path=path!("/account/report") view=accounts::security::ReportPage />
+                        <Route path=path!("/account/passkey") view=accounts::security::RenamePasskeyPage ssr=SsrMode::Async />
                         <Route path=path!("/account/accountable") view=organisation::pages::ConfirmAccountablePage ssr=SsrMode::Async />
                         <Route path=path!("/dev/emails") view=accounts::pages::DevEmailsPage ssr=SsrMode::Async />
                     </Routes>

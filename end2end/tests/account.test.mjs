@@ -111,6 +111,19 @@ test('a user confirms it is them, adds two passkeys, replaces then removes the a
   assert.match(keys, /Security key/);
   await checkAccessibility(page, 'account-two-passkeys');
 
+  // Rename one: an empty name is refused and the page says why.
+  await page.click('#passkeys tbody tr:has-text("Laptop") a:has-text("Rename")');
+  assert.equal(path(page), '/account/passkey');
+  assert.equal(await page.inputValue('#name'), 'Laptop');
+  await page.fill('#name', '  ');
+  await submit(page, 'main form button.govuk-button');
+  assert.match(await errorSummary(page), /Enter a name for the passkey/);
+  await checkAccessibility(page, 'rename-passkey-error');
+  await page.fill('#name', 'Work laptop');
+  await submit(page, 'main form button.govuk-button');
+  assert.match(await success(page), /Passkey renamed/);
+  assert.match(await page.locator('#passkeys').textContent(), /Work laptop/);
+
   // Remove the authenticator app, then one passkey; the last one stays.
   await submit(page, '#remove-authenticator');
   assert.match(await success(page), /Authenticator app removed/);

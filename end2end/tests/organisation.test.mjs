@@ -323,6 +323,14 @@ test('the accountable person is transferred when the new one confirms; HMCTS is 
   await submit(page, 'main form button.govuk-button');
   assert.match(await success(page), /Sent to HMCTS/);
   assert.match(await email(page, 'onboarding@hmcts.example', 'organisation_request'), /merging with Jones Chambers on 31 January 2027/);
+  // HMCTS onboarding also sees it on their page.
+  const staff = await openPage(browser);
+  await signIn(staff, 'onboarding@hmcts.example', DEMO_PASSWORD, DEMO_KEY);
+  await staff.goto(`${BASE}/onboarding`);
+  assert.match(await staff.locator('#organisation-requests').textContent(), /Smith & Co Solicitors.*Merging with Jones Chambers on 31 January 2027/s);
+  await checkAccessibility(staff, 'onboarding-requests');
+  await signOut(staff);
+  expectNoProblems(staff);
 
   // Priya confirms.
   const priya = await openPage(browser);

@@ -330,6 +330,8 @@ pub fn AccountPage() -> impl IntoView {
         Some(Msg::PasskeyAddedBanner)
     } else if query("passkey") == "removed" {
         Some(Msg::PasskeyRemovedBanner)
+    } else if query("passkey") == "renamed" {
+        Some(Msg::PasskeyRenamedBanner)
     } else if query("authenticator") == "replaced" {
         Some(Msg::AuthenticatorReplacedBanner)
     } else if query("authenticator") == "removed" {
@@ -513,6 +515,13 @@ pub fn OnboardingPage() -> impl IntoView {
         let state = state()?;
         onboarding::pending(&state.db).await.ok()
     };
+    let requests = async move {
+        let state = state()?;
+        let mut conn = state.db.pool.acquire().await.ok()?;
+        crate::organisation::store::recent_requests(&mut conn, 50)
+            .await
+            .ok()
+    };
     view! {
         {crate::page_title(Msg::OnboardingTitle)}
         {banner.map(|m| view! {
@@ -548,6 +557,50 @@ pub fn OnboardingPage() -> impl IntoView {
                                         </td>
                                         <td class="govuk-table__cell">{uk_date(q.submitted_at).long(lang)}</td>
                                         <td class="govuk-table__cell">{users}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
+        </Suspense>
+        <h2 class="govuk-heading-m">{lang.t(Msg::OnboardingRequestsTitle)}</h2>
+        <Suspense>
+            {Suspend::new(async move {
+                let list = requests.await.unwrap_or_default();
+                if list.is_empty() {
+                    return view! { <p class="govuk-body">{lang.t(Msg::OnboardingRequestsNone)}</p> }.into_any();
+                }
+                view! {
+                    <table class="govuk-table" id="organisation-requests">
+                        <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::OnboardingRequestsTitle)}</caption>
+                        <thead class="govuk-table__head">
+                            <tr class="govuk-table__row">
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingOrganisation)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingRequestWhat)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingRequestFrom)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingSubmitted)}</th>
+                            </tr>
+                        </thead>
+                        <tbody class="govuk-table__body">
+                            {list.into_iter().map(|r| {
+                                let when = r.effective_on.parse::<crate::date::Date>().map_or_else(|_| r.effective_on.clone(), |d| d.long(lang));
+                                let other = r.merge_with.clone().unwrap_or_default();
+                                let what = if r.kind == "merge" {
+                                    lang.tf(Msg::OnboardingRequestMerge, &[("date", &when), ("other", &other)])
+                                } else {
+                                    lang.tf(Msg::OnboardingRequestClose, &[("date", &when)])
+                                };
+                                view! {
+                                    <tr class="govuk-table__row">
+                                        <td class="govuk-table__cell">{r.organisation.clone()}</td>
+                                        <td class="govuk-table__cell">
+                                            {what}
+                                            {(!r.details.is_empty()).then(|| view! { <br /><span class="app-secondary-text">{r.details.clone()}</span> })}
+                                        </td>
+                                        <td class="govuk-table__cell">{format!("{} ({})", r.requested_by, r.requested_email)}</td>
+                                        <td class="govuk-table__cell">{uk_date(r.created_at).long(lang)}</td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -25,6 +25,7 @@ pub const PATHS: &[&str] = &[
     "/account",
     "/account/confirm-password",
     "/account/authenticator",
+    "/account/passkey",
     "/account/report",
 ];
 
@@ -55,6 +56,7 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
             }
             match (path, ctx.get("action")) {
                 ("/account/authenticator", _) => replace_authenticator(ctx, s).await,
+                ("/account/passkey", _) => rename_passkey(ctx, s).await,
                 ("/account", "remove-passkey") => remove_passkey(ctx, s).await,
                 ("/account", "remove-authenticator") => remove_authenticator(ctx, s).await,
                 _ => Err(AppError::NotFound),
@@ -167,6 +169,55 @@ async fn remove_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
         .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
     Ok(redirect("/account?passkey=removed#sign-in-methods"))
+}
+
+/// A passkey's name: 1 to 60 characters after tidying.
+pub fn passkey_name(raw: &str) -> Option<String> {
+    let name = super::validate::tidy(raw);
+    (!name.is_empty() && name.chars().count() <= 60).then_some(name)
+}
+
+async fn rename_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
+    let now = ctx.state.clock.now_unix();
+    let credential = ctx.get("credential").to_owned();
+    let Some(name) = passkey_name(ctx.get("name")) else {
+        let msg = if ctx.get("name").trim().is_empty() {
+            Msg::PasskeyNameMissing
+        } else {
+            Msg::PasskeyNameTooLong
+        };
+        return Ok(ctx.again(vec![field("name", ctx.lang, msg)]));
+    };
+    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let old: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM passkeys WHERE credential_id = $1 AND user_id = $2")
+            .bind(&credential)
+            .bind(&s.user.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+    let Some((old,)) = old else {
+        return Ok(redirect("/account#sign-in-methods"));
+    };
+    sqlx::query("UPDATE passkeys SET name = $1 WHERE credential_id = $2 AND user_id = $3")
+        .bind(&name)
+        .bind(&credential)
+        .bind(&s.user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+    Who::user(&s.user, &ctx.ip)
+        .audit(
+            &mut tx,
+            "account.passkey.renamed",
+            Some(format!("user:{}", s.user.id)),
+            json!({ "credential": credential, "before": old, "after": name }),
+            now,
+        )
+        .await
+        .map_err(db_err)?;
+    tx.commit().await.map_err(db_err)?;
+    Ok(redirect("/account?passkey=renamed#sign-in-methods"))
 }
 
 async fn remove_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
@@ -366,6 +417,48 @@ pub fn ReplaceAuthenticatorPage() -> impl IntoView {
     }
 }
 
+/// `/account/passkey?id=…`: rename a passkey.
+#[component]
+pub fn RenamePasskeyPage() -> impl IntoView {
+    let lang = use_lang();
+    let id = query("id");
+    let load = async move {
+        let state = super::pages::state()?;
+        let s = current_session()?;
+        let keys = passkey::list(&state.db, &s.user.id).await.ok()?;
+        keys.into_iter().find(|k| k.credential_id == id)
+    };
+    view! {
+        {form_title(Msg::PasskeyRenameTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <a class="govuk-back-link" href="/account#sign-in-methods">{lang.t(Msg::BackLink)}</a>
+                <Suspense>
+                    {Suspend::new(async move {
+                        match load.await {
+                            None => view! {
+                                <h1 class="govuk-heading-l">{lang.t(Msg::PasskeyRenameTitle)}</h1>
+                                <p class="govuk-body">{lang.t(Msg::PasskeyRenameMissing)}</p>
+                            }.into_any(),
+                            Some(k) => view! {
+                                <form method="post" action=format!("/account/passkey?id={}", crate::text::encode_query_value(&k.credential_id)) novalidate>
+                                    <Hidden name="credential" value=k.credential_id.clone() />
+                                    <TextInput name="name" label=lang.t(Msg::PasskeyRenameTitle) hint=lang.t(Msg::PasskeyNameHint) initial=k.name.clone() heading=true autocomplete="off" />
+                                    <div class="govuk-button-group">
+                                        <button type="submit" class="govuk-button">{lang.t(Msg::SaveButton)}</button>
+                                        <a class="govuk-link" href="/account#sign-in-methods">{lang.t(Msg::CancelLink)}</a>
+                                    </div>
+                                </form>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}
+
 /// `/account/report`: report that sign-in details may have been disclosed.
 #[component]
 pub fn ReportPage() -> impl IntoView {
@@ -487,6 +580,10 @@ pub fn SignInMethods() -> impl IntoView {
                                     </td>
                                     {confirmed.then(|| view! {
                                         <td class="govuk-table__cell">
+                                            <a class="govuk-link govuk-!-margin-right-3" href=format!("/account/passkey?id={}", crate::text::encode_query_value(&k.credential_id))>
+                                                {lang.t(Msg::PasskeyRenameLink)}
+                                                <span class="govuk-visually-hidden">{format!(" {}", k.name)}</span>
+                                            </a>
                                             <form method="post" action="/account" class="app-inline-form">
                                                 <Hidden name="action" value="remove-passkey" />
                                                 <Hidden name="credential" value=k.credential_id.clone() />
@@ -532,5 +629,19 @@ mod tests {
         assert_eq!(safe_next("/account/..//evil"), "/account#sign-in-methods");
         assert_eq!(safe_next("/accounts-elsewhere"), "/account#sign-in-methods");
         assert_eq!(safe_next("/account\\evil"), "/account#sign-in-methods");
+    }
+
+    #[test]
+    fn passkey_names_are_tidied_and_limited() {
+        assert_eq!(
+            passkey_name("  Work   laptop "),
+            Some("Work laptop".to_owned())
+        );
+        assert_eq!(passkey_name("   "), None);
+        assert_eq!(passkey_name(&"x".repeat(61)), None);
+        assert_eq!(
+            passkey_name(&"ŵ".repeat(60)).map(|n| n.chars().count()),
+            Some(60)
+        );
     }
 }

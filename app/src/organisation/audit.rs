@@ -177,6 +177,7 @@ pub fn action_name(action: &str) -> Option<Msg> {
         "account.password.changed" => Msg::AuditPasswordChanged,
         "account.passkey.added" => Msg::AuditPasskeyAdded,
         "account.passkey.removed" => Msg::AuditPasskeyRemoved,
+        "account.passkey.renamed" => Msg::AuditPasskeyRenamed,
         "account.authenticator.set_up" => Msg::AuditAuthenticatorSetUp,
         "account.disclosure.reported" => Msg::AuditDisclosureReported,
         "account.deregistered" => Msg::AuditDeregistered,

@@ -117,6 +117,43 @@ pub async fn details(
     .await
 }
 
+/// A closing or merging request, as HMCTS onboarding lists them.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct RequestRow {
+    /// The organisation's name.
+    pub organisation: String,
+    /// `close` or `merge`.
+    pub kind: String,
+    /// From when (YYYY-MM-DD).
+    pub effective_on: String,
+    /// The other organisation, for a merger.
+    pub merge_with: Option<String>,
+    /// Anything else.
+    pub details: String,
+    /// Who sent it.
+    pub requested_by: String,
+    /// Their email.
+    pub requested_email: String,
+    /// When.
+    pub created_at: i64,
+}
+
+/// The latest requests from organisations, newest first.
+pub async fn recent_requests(
+    conn: &mut AnyConnection,
+    limit: i64,
+) -> Result<Vec<RequestRow>, sqlx::Error> {
+    sqlx::query_as::<_, RequestRow>(&format!(
+        "SELECT o.name AS organisation, r.kind, r.effective_on, r.merge_with, r.details, \
+         u.first_name || ' ' || u.last_name AS requested_by, u.email AS requested_email, r.created_at \
+         FROM organisation_requests r JOIN organisations o ON o.id = r.organisation_id \
+         JOIN users u ON u.id = r.requested_by ORDER BY r.created_at DESC LIMIT {}",
+        limit.max(1)
+    ))
+    .fetch_all(&mut *conn)
+    .await
+}
+
 /// A row of the users table.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRow {
