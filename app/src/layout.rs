@@ -64,9 +64,7 @@ fn AccountItems() -> impl IntoView {
     #[cfg(feature = "ssr")]
     let (signed_in, admin) = crate::accounts::pages::current_session()
         .filter(|s| s.stage == crate::accounts::session::Stage::Full)
-        .map_or((false, false), |s| {
-            (true, s.user.is_admin() && s.user.status == "active")
-        });
+        .map_or((false, false), |s| (true, s.user.is_active_admin()));
     #[cfg(not(feature = "ssr"))]
     let (signed_in, admin) = (false, false);
     if signed_in {

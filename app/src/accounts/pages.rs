@@ -399,7 +399,7 @@ pub fn AccountPage() -> impl IntoView {
                 {u.is_onboarding().then(|| view! {
                     <li><a class="govuk-link" href="/onboarding">{lang.t(Msg::OnboardingTitle)}</a></li>
                 })}
-                {(u.is_admin() && u.status == "active").then(|| view! {
+                {u.is_active_admin().then(|| view! {
                     <li><a class="govuk-link" href="/organisation">{lang.t(Msg::OrgTitle)}</a></li>
                 })}
                 <li><a class="govuk-link" href="/account/change-password">{lang.t(Msg::ChangePasswordTitle)}</a></li>

@@ -46,9 +46,12 @@ impl User {
         self.staff_role.as_deref() == Some("onboarding")
     }
 
-    /// Whether the user is an administrator of their organisation.
-    pub fn is_admin(&self) -> bool {
-        self.organisation_id.is_some() && self.roles.split(',').any(|r| r.trim() == "administrator")
+    /// Whether the user is an active administrator of their organisation (who may use its
+    /// settings).
+    pub fn is_active_admin(&self) -> bool {
+        self.status == "active"
+            && self.organisation_id.is_some()
+            && self.roles.split(',').any(|r| r.trim() == "administrator")
     }
 
     /// The user's full name.

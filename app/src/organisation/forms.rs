@@ -54,7 +54,7 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
 /// The poster, if they are fully signed in as an active administrator of an organisation.
 pub fn admin(ctx: &Ctx) -> Option<Actor> {
     let s = ctx.session.as_ref().filter(|s| s.stage == Stage::Full)?;
-    (s.user.is_admin() && s.user.status == "active").then(|| Actor {
+    s.user.is_active_admin().then(|| Actor {
         user: s.user.clone(),
         ip: ctx.ip.clone(),
     })

@@ -22,7 +22,7 @@ use leptos::prelude::*;
 pub(crate) fn admin() -> Option<User> {
     current_session()
         .map(|s| s.user)
-        .filter(|u| u.is_admin() && u.status == "active")
+        .filter(|u| u.is_active_admin())
 }
 
 /// Answers 404: the user asked for is not one of this organisation's.

@@ -111,7 +111,7 @@ pub async fn gate(req: Request, next: Next) -> Response {
         // the page does not exist.
         Need::Administrator => {
             let full = s.filter(|s| s.stage == Stage::Full);
-            if full.is_some_and(|s| !(s.user.is_admin() && s.user.status == "active")) {
+            if full.is_some_and(|s| !s.user.is_active_admin()) {
                 return not_found(req, next).await;
             }
             full.is_some()
@@ -342,7 +342,7 @@ pub async fn audit_csv(State(state): State<AppState>, req: Request) -> Response 
     let Some(s) = req
         .extensions()
         .get::<Current>()
-        .filter(|s| s.stage == Stage::Full && s.user.is_admin() && s.user.status == "active")
+        .filter(|s| s.stage == Stage::Full && s.user.is_active_admin())
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
