@@ -274,13 +274,10 @@ pub async fn resend_invitation(
     user_id: &str,
     now: i64,
 ) -> OpResult<()> {
-    let change = Change::Touch {
+    let change = Change::Resend {
         user: user_id.to_owned(),
     };
-    let (mut tx, before) = judge(state, actor, &change, now).await?;
-    if before.member(user_id).map(|m| m.status) != Some(Status::Invited) {
-        return Err(Refusal::WrongStatus.into());
-    }
+    let (mut tx, _) = judge(state, actor, &change, now).await?;
     let org_id = actor.org()?;
     let outbox = invite(state, &mut tx, org_id, user_id, now).await?;
     audit(
@@ -446,16 +443,10 @@ pub async fn reset_factors(
     user_id: &str,
     now: i64,
 ) -> OpResult<()> {
-    let change = Change::Touch {
+    let change = Change::ResetFactors {
         user: user_id.to_owned(),
     };
-    let (mut tx, before) = judge(state, actor, &change, now).await?;
-    if user_id == actor.user.id {
-        return Err(Refusal::Yourself.into());
-    }
-    if before.member(user_id).map(|m| m.status) == Some(Status::Invited) {
-        return Err(Refusal::WrongStatus.into());
-    }
+    let (mut tx, _) = judge(state, actor, &change, now).await?;
     let (passkeys, sessions) = revoke_factors(&mut tx, user_id, "factor_reset", now).await?;
     sqlx::query("UPDATE users SET factor_reset_at = $1 WHERE id = $2")
         .bind(now)
@@ -485,13 +476,10 @@ pub async fn end_sessions(
     user_id: &str,
     now: i64,
 ) -> OpResult<u64> {
-    let change = Change::Touch {
+    let change = Change::EndSessions {
         user: user_id.to_owned(),
     };
     let (mut tx, _) = judge(state, actor, &change, now).await?;
-    if user_id == actor.user.id {
-        return Err(Refusal::Yourself.into());
-    }
     let n = session::end_all(&mut tx, user_id, None, "ended_by_administrator", now).await?;
     audit(
         &mut tx,
@@ -631,10 +619,7 @@ pub async fn update_details(
     new: &Changeable,
     now: i64,
 ) -> OpResult<Vec<&'static str>> {
-    let change = Change::Touch {
-        user: actor.user.id.clone(),
-    };
-    let (mut tx, _) = judge(state, actor, &change, now).await?;
+    let (mut tx, _) = judge(state, actor, &Change::Organisation, now).await?;
     let org_id = actor.org()?.to_owned();
     let old = store::details(&mut tx, &org_id)
         .await?
@@ -723,10 +708,7 @@ pub async fn tell_hmcts(
     req: &Request,
     now: i64,
 ) -> OpResult<String> {
-    let change = Change::Touch {
-        user: actor.user.id.clone(),
-    };
-    let (mut tx, _) = judge(state, actor, &change, now).await?;
+    let (mut tx, _) = judge(state, actor, &Change::Organisation, now).await?;
     let org_id = actor.org()?.to_owned();
     let org = org_name(&mut tx, &org_id).await?;
     let staff: Vec<(String, String, String)> = sqlx::query_as(
