@@ -45,6 +45,14 @@ impl Posted {
     }
 }
 
+/// The first value under `name` in form or query pairs, or "".
+pub fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// The posted form for this render (empty on a plain GET).
 pub fn use_posted() -> Posted {
     use_context::<Posted>().unwrap_or_default()

@@ -52,10 +52,7 @@ pub struct Ctx {
 impl Ctx {
     /// The first value posted under `name`, or "".
     pub fn get(&self, name: &str) -> &str {
-        self.form
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
+        crate::forms::value(&self.form, name)
     }
 
     fn now(&self) -> i64 {

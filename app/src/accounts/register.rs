@@ -10,7 +10,7 @@ use super::{
 use crate::{
     email::{self, templates},
     error::{AppError, FieldError},
-    forms::field,
+    forms::{field, value},
     i18n::{Lang, Msg},
 };
 use serde::{Deserialize, Serialize};
@@ -72,13 +72,6 @@ pub fn user_rows(values: &[(String, String)]) -> usize {
         .clamp(1, MAX_USERS)
 }
 
-fn get<'a>(values: &'a [(String, String)], name: &str) -> &'a str {
-    values
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 pub(crate) struct Checker {
     pub(crate) errors: Vec<FieldError>,
     pub(crate) lang: Lang,
@@ -106,7 +99,7 @@ impl Checker {
 
     /// The address (lines tidied) and postcode fields.
     pub(crate) fn address(&mut self, values: &[(String, String)]) -> (String, String) {
-        let raw = get(values, "address");
+        let raw = value(values, "address");
         let address: String = raw
             .lines()
             .map(validate::tidy)
@@ -120,7 +113,7 @@ impl Checker {
             Msg::RegAddressMissing,
             Msg::RegAddressTooLong,
         );
-        let pc = get(values, "postcode");
+        let pc = value(values, "postcode");
         let postcode = self.need(
             validate::postcode(pc),
             "postcode",
@@ -138,7 +131,7 @@ impl Checker {
         f: fn(&str) -> Option<String>,
         bad: Msg,
     ) -> Option<String> {
-        let raw = get(values, id);
+        let raw = value(values, id);
         if raw.trim().is_empty() {
             return None;
         }
@@ -160,7 +153,7 @@ pub fn parse(
         errors: vec![],
         lang,
     };
-    let org_raw = get(values, "organisation");
+    let org_raw = value(values, "organisation");
     let organisation = validate::tidy(org_raw);
     let organisation = c.need(
         (!organisation.is_empty() && organisation.chars().count() <= 200).then_some(organisation),
@@ -173,30 +166,34 @@ pub fn parse(
     let laa_account = c.optional(values, "laa", validate::laa_account, Msg::RegLaaBad);
     let sra_number = c.optional(values, "sra", validate::sra_number, Msg::RegSraBad);
     let bar_number = c.optional(values, "bar", validate::bar_number, Msg::RegBarBad);
-    if [get(values, "laa"), get(values, "sra"), get(values, "bar")]
-        .iter()
-        .all(|v| v.trim().is_empty())
+    if [
+        value(values, "laa"),
+        value(values, "sra"),
+        value(values, "bar"),
+    ]
+    .iter()
+    .all(|v| v.trim().is_empty())
     {
         c.push("laa", Msg::RegNumberMissing);
     }
     let accountable_name = c.need(
-        validate::name(get(values, "ap_name")),
+        validate::name(value(values, "ap_name")),
         "ap_name",
-        get(values, "ap_name"),
+        value(values, "ap_name"),
         Msg::RegApNameMissing,
         Msg::RegNameBad,
     );
     let accountable_email = c.need(
-        validate::email(get(values, "ap_email")),
+        validate::email(value(values, "ap_email")),
         "ap_email",
-        get(values, "ap_email"),
+        value(values, "ap_email"),
         Msg::RegEmailMissing,
         Msg::RegEmailBad,
     );
     let accountable_phone = c.need(
-        validate::phone(get(values, "ap_phone")),
+        validate::phone(value(values, "ap_phone")),
         "ap_phone",
-        get(values, "ap_phone"),
+        value(values, "ap_phone"),
         Msg::RegPhoneMissing,
         Msg::RegPhoneBad,
     );
@@ -207,7 +204,7 @@ pub fn parse(
         let f = |n: &str| format!("user{i}_{n}");
         let raw: Vec<&str> = ["first", "last", "email", "role"]
             .iter()
-            .map(|n| get(values, &f(n)))
+            .map(|n| value(values, &f(n)))
             .collect();
         if raw.iter().all(|v| v.trim().is_empty()) {
             continue;
@@ -252,7 +249,7 @@ pub fn parse(
     } else if !users.iter().any(|u| u.roles.contains(&Role::Administrator)) {
         c.push("user1_role", Msg::RegAdminMissing);
     }
-    let signed = validate::tidy(get(values, "terms_name"));
+    let signed = validate::tidy(value(values, "terms_name"));
     if signed.is_empty() {
         c.push("terms_name", Msg::RegTermsMissing);
     } else if !accountable_name.is_empty()
@@ -292,34 +289,34 @@ pub fn parse_barrister(
         lang,
     };
     let first_name = c.need(
-        validate::name(get(values, "first")),
+        validate::name(value(values, "first")),
         "first",
-        get(values, "first"),
+        value(values, "first"),
         Msg::RegFirstMissing,
         Msg::RegNameBad,
     );
     let last_name = c.need(
-        validate::name(get(values, "last")),
+        validate::name(value(values, "last")),
         "last",
-        get(values, "last"),
+        value(values, "last"),
         Msg::RegLastMissing,
         Msg::RegNameBad,
     );
     let email = c.need(
-        validate::email(get(values, "email")),
+        validate::email(value(values, "email")),
         "email",
-        get(values, "email"),
+        value(values, "email"),
         Msg::RegEmailMissing,
         Msg::RegEmailBad,
     );
     let phone = c.need(
-        validate::phone(get(values, "phone")),
+        validate::phone(value(values, "phone")),
         "phone",
-        get(values, "phone"),
+        value(values, "phone"),
         Msg::RegPhoneMissing,
         Msg::RegPhoneBad,
     );
-    let bar = get(values, "bar");
+    let bar = value(values, "bar");
     let bar_number = c.need(
         validate::bar_number(bar),
         "bar",
@@ -327,13 +324,13 @@ pub fn parse_barrister(
         Msg::RegBarMissing,
         Msg::RegBarBad,
     );
-    let chambers = validate::tidy(get(values, "chambers"));
+    let chambers = validate::tidy(value(values, "chambers"));
     if chambers.chars().count() > 200 {
         c.push("chambers", Msg::RegOrgTooLong);
     }
     let (address, postcode) = c.address(values);
     let name = format!("{first_name} {last_name}");
-    let signed = validate::tidy(get(values, "terms_name"));
+    let signed = validate::tidy(value(values, "terms_name"));
     if signed.is_empty() {
         c.push("terms_name", Msg::RegTermsMissing);
     } else if !first_name.is_empty()

@@ -121,12 +121,7 @@ pub fn parse_details(
     let laa_account = c.optional(values, "laa", validate::laa_account, Msg::RegLaaBad);
     let sra_number = c.optional(values, "sra", validate::sra_number, Msg::RegSraBad);
     let bar_number = c.optional(values, "bar", validate::bar_number, Msg::RegBarBad);
-    let get = |n: &str| {
-        values
-            .iter()
-            .find(|(k, _)| k == n)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let get = |n: &str| crate::forms::value(values, n);
     if ["laa", "sra", "bar"]
         .iter()
         .all(|n| get(n).trim().is_empty())
@@ -162,12 +157,7 @@ pub fn parse_joiner(
         errors: vec![],
         lang,
     };
-    let get = |n: &str| {
-        values
-            .iter()
-            .find(|(k, _)| k == n)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let get = |n: &str| crate::forms::value(values, n);
     let first_name = c.need(
         validate::name(get("first_name")),
         "first_name",
@@ -319,12 +309,7 @@ pub fn parse_request(
     lang: Lang,
     today: crate::date::Date,
 ) -> Result<ops::Request, Vec<crate::error::FieldError>> {
-    let get = |n: &str| {
-        values
-            .iter()
-            .find(|(k, _)| k == n)
-            .map_or("", |(_, v)| v.trim())
-    };
+    let get = |n: &str| crate::forms::value(values, n).trim();
     let mut errors = vec![];
     let kind = get("kind");
     if kind != "close" && kind != "merge" {

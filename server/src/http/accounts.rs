@@ -352,11 +352,7 @@ pub async fn audit_csv(State(state): State<AppState>, req: Request) -> Response 
     let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
     let q: Vec<(String, String)> =
         serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
-    let get = |k: &str| {
-        q.iter()
-            .find(|(n, _)| n == k)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let get = |k: &str| app::forms::value(&q, k);
     let (filter, _) = audit::AuditFilter::parse(get("user"), get("action"), get("from"), get("to"));
     let now = state.clock.now_unix();
     let body = match state.db.pool.acquire().await {
