@@ -118,41 +118,30 @@ pub async fn events(
          WHERE (organisation_id = $1 OR target IN (SELECT 'user:' || id FROM users WHERE organisation_id = $1) \
          OR target = $2)",
     );
+    // Text goes in as parameters (a number may appear twice in the SQL); the day bounds are
+    // integers computed here, so they are written in.
     let mut binds: Vec<String> = vec![org_id.to_owned(), format!("organisation:{org_id}")];
-    let mut n = 2;
-    let mut next = |binds: &mut Vec<String>, v: String| {
-        binds.push(v);
-        n += 1;
-        n
-    };
     if !f.user.is_empty() {
-        let a = next(&mut binds, format!("user:{}", f.user));
-        let b = next(&mut binds, format!("user:{}", f.user));
-        sql.push_str(&format!(" AND (actor = ${a} OR target = ${b})"));
+        binds.push(format!("user:{}", f.user));
+        let n = binds.len();
+        sql.push_str(&format!(" AND (actor = ${n} OR target = ${n})"));
     }
     if !f.action.is_empty() {
-        let a = next(&mut binds, f.action.clone());
-        let b = next(&mut binds, format!("{}.%", f.action.trim_end_matches('.')));
-        sql.push_str(&format!(" AND (action = ${a} OR action LIKE ${b})"));
+        binds.push(f.action.clone());
+        binds.push(format!("{}.%", f.action.trim_end_matches('.')));
+        let n = binds.len();
+        sql.push_str(&format!(" AND (action = ${} OR action LIKE ${n})", n - 1));
     }
-    let mut ms = vec![];
     if let Some(d) = f.from {
-        ms.push((">=", uk_midnight_ms(d)));
+        sql.push_str(&format!(" AND at_ms >= {}", uk_midnight_ms(d)));
     }
     if let Some(d) = f.to {
-        ms.push(("<", uk_midnight_ms(d.add_days(1))));
-    }
-    let first_ms = n + 1;
-    for (i, (op, _)) in ms.iter().enumerate() {
-        sql.push_str(&format!(" AND at_ms {op} ${}", first_ms + i));
+        sql.push_str(&format!(" AND at_ms < {}", uk_midnight_ms(d.add_days(1))));
     }
     sql.push_str(&format!(" ORDER BY seq DESC LIMIT {}", limit.max(1)));
     let mut q = sqlx::query_as::<_, AuditRow>(&sql);
     for b in binds {
         q = q.bind(b);
-    }
-    for (_, v) in ms {
-        q = q.bind(v);
     }
     q.fetch_all(&mut *conn).await
 }

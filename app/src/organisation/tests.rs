@@ -449,3 +449,90 @@ async fn reinstating_and_unlocking_need_the_matching_status() {
         assert_eq!(mails, 1);
     }
 }
+
+/// The organisation's audit: its own users' events and events about them, never another
+/// organisation's; filtered by user, action group and UK day; the CSV has every match.
+#[tokio::test]
+async fn the_audit_shows_only_this_organisation_and_filters() {
+    use super::audit::{self, AuditFilter};
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let mine = org(db, "Mine").await;
+        let theirs = org(db, "Theirs").await;
+        let admin = person(db, &mine, "admin@mine.example", "administrator", "active").await;
+        let clerk = person(db, &mine, "clerk@mine.example", "user", "active").await;
+        let other = person(
+            db,
+            &theirs,
+            "other@theirs.example",
+            "administrator",
+            "active",
+        )
+        .await;
+        let stranger = person(db, &theirs, "s@theirs.example", "user", "active").await;
+        // 21 November 2026, 09:00 UK; the next day; another organisation's change.
+        ops::set_roles(&state, &actor(&admin), &clerk.id, &[Role::Advocate], NOW)
+            .await
+            .expect("roles");
+        ops::end_sessions(&state, &actor(&admin), &clerk.id, NOW + 86_400)
+            .await
+            .expect("ended");
+        ops::set_roles(&state, &actor(&other), &stranger.id, &[Role::Advocate], NOW)
+            .await
+            .expect("theirs");
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let all = audit::events(&mut conn, &mine, &AuditFilter::default(), 100)
+            .await
+            .expect("events");
+        let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, vec!["user.sessions.ended", "user.roles.changed"]);
+        let f = |user: &str, action: &str, from: &str, to: &str| {
+            AuditFilter::parse(user, action, from, to).0
+        };
+        let by_user = audit::events(&mut conn, &mine, &f(&clerk.id, "", "", ""), 100)
+            .await
+            .expect("user");
+        assert_eq!(by_user.len(), 2, "done to the clerk");
+        let by_admin = audit::events(&mut conn, &mine, &f(&other.id, "", "", ""), 100)
+            .await
+            .expect("other");
+        assert!(
+            by_admin.is_empty(),
+            "another organisation's user finds nothing here"
+        );
+        let roles = audit::events(&mut conn, &mine, &f("", "user.roles.changed", "", ""), 100)
+            .await
+            .expect("action");
+        assert_eq!(roles.len(), 1);
+        let group = audit::events(&mut conn, &mine, &f("", "user", "", ""), 100)
+            .await
+            .expect("group");
+        assert_eq!(group.len(), 2);
+        let day = audit::events(
+            &mut conn,
+            &mine,
+            &f("", "", "2026-11-21", "2026-11-21"),
+            100,
+        )
+        .await
+        .expect("day");
+        assert_eq!(
+            day.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            vec!["user.roles.changed"]
+        );
+        let later = audit::events(&mut conn, &mine, &f("", "", "2026-11-22", ""), 100)
+            .await
+            .expect("later");
+        assert_eq!(later.len(), 1);
+        let csv = audit::csv(
+            &mut conn,
+            &mine,
+            &AuditFilter::default(),
+            crate::i18n::Lang::En,
+        )
+        .await
+        .expect("csv");
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        assert!(csv.contains("Roles changed") && !csv.contains("s@theirs.example"));
+    }
+}
