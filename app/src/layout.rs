@@ -246,13 +246,19 @@ pub fn Footer() -> impl IntoView {
     }
 }
 
+/// Makes the server's response for this render a 404.
+#[cfg(feature = "ssr")]
+pub fn not_found_status() {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+}
+
 /// "Page not found", with a 404 status on the server.
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
+    not_found_status();
     let lang = use_lang();
     view! {
         {crate::page_title(Msg::NotFoundTitle)}

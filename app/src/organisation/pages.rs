@@ -25,13 +25,6 @@ pub(crate) fn admin() -> Option<User> {
         .filter(|u| u.is_active_admin())
 }
 
-/// Answers 404: the user asked for is not one of this organisation's.
-fn not_found_status() {
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(axum::http::StatusCode::NOT_FOUND);
-    }
-}
-
 /// The name of a status.
 pub fn status_name(s: Status) -> Msg {
     match s {
@@ -428,7 +421,7 @@ pub fn UserPage() -> impl IntoView {
             {Suspend::new(async move {
                 let me = me.clone();
                 let Some((d, u)) = load.await else {
-                    not_found_status();
+                    crate::layout::not_found_status();
                     return view! {
                         <h1 class="govuk-heading-l">{lang.t(Msg::OrgUserMissingTitle)}</h1>
                         <p class="govuk-body"><a class="govuk-link" href="/organisation/users">{lang.t(Msg::OrgBackToUsers)}</a></p>
@@ -522,7 +515,7 @@ pub fn ConfirmPage() -> impl IntoView {
             {Suspend::new(async move {
                 let u = load.await;
                 if u.is_none() {
-                    not_found_status();
+                    crate::layout::not_found_status();
                 }
                 u.map(|u| view! {
                     <a class="govuk-back-link" href=format!("/organisation/user?id={}", u.id)>{lang.t(Msg::BackLink)}</a>
