@@ -8,7 +8,7 @@ use super::{
     pages::{AuthenticatorSteps, current_session, query},
     passkey, password,
     session::{self, Current, Stage},
-    store::Who,
+    store::{self, Who},
     throttle, totp,
 };
 use crate::{
@@ -310,31 +310,29 @@ async fn report(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
         .await
         .map_err(db_err)?;
     // Everyone to tell: the organisation's other active administrators, and HMCTS onboarding.
-    let org_name: Option<(String,)> = match &s.user.organisation_id {
-        Some(o) => sqlx::query_as("SELECT name FROM organisations WHERE id = $1")
-            .bind(o)
-            .fetch_optional(&mut *tx)
+    let mut recipients = vec![];
+    let mut org_name = "HMCTS".to_owned();
+    if let Some(o) = &s.user.organisation_id {
+        org_name = crate::organisation::store::name(&mut tx, o)
             .await
-            .map_err(db_err)?,
-        None => None,
-    };
-    let org_name = org_name.map_or_else(|| "HMCTS".to_owned(), |r| r.0);
-    let recipients: Vec<(String, String)> = sqlx::query_as(
-        "SELECT email, first_name FROM users WHERE status = 'active' AND id <> $1 AND \
-         ((organisation_id = $2 AND (',' || roles || ',') LIKE '%,administrator,%') \
-          OR staff_role = 'onboarding') ORDER BY email",
-    )
-    .bind(&s.user.id)
-    .bind(s.user.organisation_id.as_deref().unwrap_or(""))
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(db_err)?;
+            .map_err(db_err)?;
+        recipients = store::administrators(&mut tx, o, &s.user.id)
+            .await
+            .map_err(db_err)?;
+    }
+    recipients.extend(
+        store::hmcts_recipients(&mut tx, &state.mail)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .filter(|r| r.user_id.as_deref() != Some(s.user.id.as_str())),
+    );
     let mut outbox = vec![];
-    for (to, first) in &recipients {
+    for to in &recipients {
         let mail = templates::disclosure_reported(
             &state.mail,
-            to,
-            first,
+            &to.email,
+            &to.first_name,
             &s.user.full_name(),
             &s.user.email,
             &org_name,

@@ -240,6 +240,56 @@ pub async fn accept_totp_step(
     Ok(n == 1)
 }
 
+/// Someone to email.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Recipient {
+    /// Their account, when they have one.
+    pub user_id: Option<String>,
+    /// Their address.
+    pub email: String,
+    /// How to greet them.
+    pub first_name: String,
+}
+
+/// HMCTS onboarding: every active onboarding officer or, when there is none, the service's own
+/// mailbox, so a message for HMCTS always goes somewhere.
+pub async fn hmcts_recipients(
+    conn: &mut AnyConnection,
+    mail: &crate::email::MailSettings,
+) -> Result<Vec<Recipient>, sqlx::Error> {
+    let staff = sqlx::query_as::<_, Recipient>(
+        "SELECT id AS user_id, email, first_name FROM users \
+         WHERE staff_role = 'onboarding' AND status = 'active' ORDER BY email",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if !staff.is_empty() {
+        return Ok(staff);
+    }
+    Ok(vec![Recipient {
+        user_id: None,
+        email: mail.from_address.clone(),
+        first_name: "HMCTS".into(),
+    }])
+}
+
+/// An organisation's active administrators, except one user.
+pub async fn administrators(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    except: &str,
+) -> Result<Vec<Recipient>, sqlx::Error> {
+    sqlx::query_as::<_, Recipient>(
+        "SELECT id AS user_id, email, first_name FROM users WHERE organisation_id = $1 \
+         AND status = 'active' AND id <> $2 AND (',' || roles || ',') LIKE '%,administrator,%' \
+         ORDER BY email",
+    )
+    .bind(org_id)
+    .bind(except)
+    .fetch_all(&mut *conn)
+    .await
+}
+
 /// Who is acting, for audit events: `user:ID`, `staff:ID`, `anonymous`, `system`, `cli`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Who {

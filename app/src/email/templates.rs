@@ -337,12 +337,9 @@ pub fn disclosure_reported(
 }
 
 /// A closing or merging request from an organisation, to HMCTS onboarding.
-#[allow(clippy::too_many_arguments)]
 pub fn organisation_request(
     settings: &MailSettings,
-    staff_id: &str,
-    to: &str,
-    first_name: &str,
+    to: &crate::accounts::store::Recipient,
     organisation: &str,
     by_name: &str,
     by_email: &str,
@@ -357,13 +354,13 @@ pub fn organisation_request(
     let date = req.effective_on.parse::<crate::date::Date>().ok();
     compose(
         "organisation_request",
-        to,
-        (!staff_id.is_empty()).then_some(staff_id),
+        &to.email,
+        to.user_id.as_deref(),
         Msg::EmailRequestSubject,
         |lang| {
             let when = date.map_or_else(|| req.effective_on.clone(), |d| d.long(lang));
             let mut out = vec![
-                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
                 Part::Para(lang.tf(
                     what,
                     &[

@@ -125,14 +125,6 @@ async fn revoke_factors(
     Ok((passkeys, sessions))
 }
 
-async fn org_name(tx: &mut AnyConnection, org_id: &str) -> Result<String, sqlx::Error> {
-    sqlx::query_as::<_, (String,)>("SELECT name FROM organisations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map(|r| r.0)
-}
-
 async fn invite(
     state: &AppState,
     tx: &mut AnyConnection,
@@ -149,7 +141,7 @@ async fn invite(
     .await?;
     let u = users::user_in(tx, user_id).await?;
     let token = users::issue_token(tx, user_id, "activate", now, lifetime::ACTIVATE_SECS).await?;
-    let org = org_name(tx, org_id).await?;
+    let org = store::name(tx, org_id).await?;
     let mail = templates::activation(
         &state.mail,
         user_id,
@@ -510,7 +502,7 @@ pub async fn nominate(state: &AppState, actor: &Actor, user_id: &str, now: i64) 
     .execute(&mut *tx)
     .await?;
     let u = users::user_in(&mut tx, user_id).await?;
-    let org = org_name(&mut tx, &org_id).await?;
+    let org = store::name(&mut tx, &org_id).await?;
     let mail = templates::accountable_nominated(&state.mail, &u.id, &u.email, &u.first_name, &org);
     let outbox = email::enqueue(&mut tx, &state.mail, &mail, now).await?;
     audit(
@@ -710,47 +702,20 @@ pub async fn tell_hmcts(
 ) -> OpResult<String> {
     let (mut tx, _) = judge(state, actor, &Change::Organisation, now).await?;
     let org_id = actor.org()?.to_owned();
-    let org = org_name(&mut tx, &org_id).await?;
-    let staff: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, email, first_name FROM users WHERE staff_role = 'onboarding' AND status = 'active' \
-         ORDER BY email",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let org = store::name(&mut tx, &org_id).await?;
     let id = crate::accounts::token::new_id();
-    let mut first_outbox = None;
-    for (staff_id, to, first) in &staff {
+    let mut outbox = vec![];
+    for to in users::hmcts_recipients(&mut tx, &state.mail).await? {
         let mail = templates::organisation_request(
             &state.mail,
-            staff_id,
-            to,
-            first,
+            &to,
             &org,
             &actor.user.full_name(),
             &actor.user.email,
             req,
         );
-        let o = email::enqueue(&mut tx, &state.mail, &mail, now).await?;
-        first_outbox.get_or_insert(o);
+        outbox.push(email::enqueue(&mut tx, &state.mail, &mail, now).await?);
     }
-    // With no onboarding officer, the request still goes to the service's own mailbox.
-    let outbox = match first_outbox {
-        Some(o) => o,
-        None => {
-            let to = state.mail.from_address.clone();
-            let mail = templates::organisation_request(
-                &state.mail,
-                "",
-                &to,
-                "HMCTS",
-                &org,
-                &actor.user.full_name(),
-                &actor.user.email,
-                req,
-            );
-            email::enqueue(&mut tx, &state.mail, &mail, now).await?
-        }
-    };
     sqlx::query(
         "INSERT INTO organisation_requests (id, organisation_id, kind, effective_on, merge_with, \
          details, requested_by, created_at, outbox_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -763,7 +728,7 @@ pub async fn tell_hmcts(
     .bind(&req.details)
     .bind(&actor.user.id)
     .bind(now)
-    .bind(&outbox)
+    .bind(outbox.first().map_or("", String::as_str))
     .execute(&mut *tx)
     .await?;
     actor
@@ -773,7 +738,7 @@ pub async fn tell_hmcts(
             "organisation.request.sent",
             Some(format!("organisation:{org_id}")),
             json!({ "request": id, "kind": req.kind, "effective_on": req.effective_on,
-                    "merge_with": req.merge_with, "emails": staff.len().max(1) }),
+                    "merge_with": req.merge_with, "emails": outbox }),
             now,
         )
         .await?;

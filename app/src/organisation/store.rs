@@ -32,6 +32,15 @@ pub async fn link_accountable(conn: &mut AnyConnection, org_id: &str) -> Result<
     .map(|_| ())
 }
 
+/// The organisation's name.
+pub async fn name(conn: &mut AnyConnection, org_id: &str) -> Result<String, sqlx::Error> {
+    sqlx::query_as::<_, (String,)>("SELECT name FROM organisations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map(|r| r.0)
+}
+
 /// The organisation as the rules see it (read under [`lock`]).
 pub async fn snapshot(conn: &mut AnyConnection, org_id: &str) -> Result<Org, sqlx::Error> {
     let (accountable, pending): (Option<String>, Option<String>) = sqlx::query_as(
