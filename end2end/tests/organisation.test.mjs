@@ -153,7 +153,7 @@ let joinerKey;
 
 test('the users table filters without JavaScript, and live once the page is hydrated', async () => {
   const plain = await openPage(browser, { javaScript: false });
-  await signInNoScript(plain);
+  await signIn(plain, ADMIN, DEMO_PASSWORD, DEMO_KEY);
   await plain.goto(`${BASE}/organisation/users`);
   await plain.fill('#q', 'patel');
   await plain.click('button:has-text("Apply filters")');
@@ -182,18 +182,6 @@ test('the users table filters without JavaScript, and live once the page is hydr
   await checkAccessibility(page, 'organisation-users-filtered');
   expectNoProblems(page);
 });
-
-async function signInNoScript(page) {
-  await page.goto(`${BASE}/sign-in`);
-  await page.fill('#email', ADMIN);
-  await page.fill('#password', DEMO_PASSWORD);
-  await submit(page);
-  for (let attempt = 0; attempt < 3 && path(page) === '/sign-in/verify'; attempt++) {
-    await page.fill('#code', await code(DEMO_KEY));
-    await submit(page);
-  }
-  assert.equal(path(page), '/account');
-}
 
 test('an administrator changes a user’s roles', async () => {
   const page = await asAdmin();
@@ -351,6 +339,53 @@ test('the accountable person is transferred when the new one confirms; HMCTS is 
   const audit = await page.locator('#audit').textContent();
   assert.match(audit, /Accountable person changed/);
   assert.match(audit, /Closure or merger sent to HMCTS/);
+  expectNoProblems(page);
+  expectNoProblems(priya);
+});
+
+test('invitations are sent again and cancelled; a deregistered user is reinstated; a user is signed out everywhere', async () => {
+  const page = await asAdmin();
+  const ifan = `ifan.${run}@smith-solicitors.example`;
+  await page.goto(`${BASE}/organisation/users/add`);
+  await page.fill('#first_name', 'Ifan');
+  await page.fill('#last_name', `Rees ${run}`);
+  await page.fill('#email', ifan);
+  await submit(page, 'main button.govuk-button');
+  const first = linkIn(await email(page, ifan, 'activation'), '/activate');
+  await page.goto(await userLink(page, `Rees ${run}`));
+  await submit(page, 'button:has-text("Send a new invitation")');
+  assert.match(await success(page), /new invitation has been sent/);
+  // Both emails are listed (sent within the same second, in either order): two different links.
+  await page.goto(`${BASE}/dev/emails`);
+  const texts = await page.locator(`section.app-email[data-to="${ifan}"][data-kind="activation"] pre`).allTextContents();
+  const links = new Set(texts.map((t) => linkIn(t, '/activate')));
+  assert.equal(links.size, 2);
+  await page.goto(await userLink(page, `Rees ${run}`));
+  const old = await openPage(browser);
+  await old.goto(first);
+  assert.match(await old.locator('h1').textContent(), /already been used/, 'the old link no longer works');
+  assert.equal(await old.locator('main form').count(), 0);
+  await old.close();
+  await submit(page, 'button:has-text("Cancel invitation")');
+  assert.equal(path(page), '/organisation/user/confirm');
+  await submit(page, 'main button.govuk-button--warning');
+  assert.match(await page.locator('#user-details').textContent(), /Removed/);
+
+  // Dafydd was deregistered after 90 days unused: reinstated, and told.
+  await page.goto(await userLink(page, 'Dafydd Morgan'));
+  await submit(page, 'button:has-text("Reinstate")');
+  assert.match(await success(page), /reinstated/);
+  assert.match(await page.locator('#user-details').textContent(), /Active/);
+  assert.match(await email(page, 'dormant@smith-solicitors.example', 'reinstated'), /reinstated your account/);
+
+  // Priya is signed in; her administrator signs her out everywhere.
+  const priya = await openPage(browser);
+  await signIn(priya, CASEWORKER, DEMO_PASSWORD, DEMO_KEY);
+  await page.goto(await userLink(page, 'Priya Patel'));
+  await submit(page, 'button:has-text("Sign them out everywhere")');
+  assert.match(await success(page), /signed out everywhere/);
+  await priya.goto(`${BASE}/account`);
+  assert.equal(path(priya), '/sign-in');
   expectNoProblems(page);
   expectNoProblems(priya);
 });
