@@ -345,9 +345,26 @@ async fn the_accountable_person_is_transferred_on_confirmation() {
             matches!(r, Err(OpError::Refused(Refusal::Accountable))),
             "{r:?}"
         );
+        // A nomination can be withdrawn until it is confirmed; then there is nothing to confirm.
         ops::nominate(&state, &actor(&bob), &cat.id, NOW)
             .await
             .expect("nominated");
+        ops::withdraw_nomination(&state, &actor(&bob), NOW)
+            .await
+            .expect("withdrawn");
+        let r = ops::confirm_accountable(&state, &actor(&cat), "029 2000 1111", NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::NoTransfer))),
+            "{r:?}"
+        );
+        let r = ops::withdraw_nomination(&state, &actor(&bob), NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::NoTransfer))),
+            "{r:?}"
+        );
+        ops::nominate(&state, &actor(&bob), &cat.id, NOW)
+            .await
+            .expect("nominated again");
         // Only Cat can confirm.
         let r = ops::confirm_accountable(&state, &actor(&bob), "029 2000 1111", NOW).await;
         assert!(
