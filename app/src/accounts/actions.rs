@@ -29,6 +29,7 @@ pub const PATHS: &[&str] = &[
     "/reset-password",
     "/register",
     "/register/barrister",
+    "/onboarding",
     "/onboarding/registration",
     "/onboarding/import",
 ];
@@ -131,6 +132,7 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         "/reset-password" => super::reset::confirm(ctx).await,
         "/register" => super::register::post(ctx).await,
         "/register/barrister" => super::register::post_barrister(ctx).await,
+        "/onboarding" => super::onboarding::restore(ctx).await,
         "/onboarding/registration" => super::onboarding::decide(ctx).await,
         "/onboarding/import" => super::import::post(ctx).await,
         p if super::security::PATHS.contains(&p) => super::security::dispatch(p, ctx).await,
@@ -450,18 +452,10 @@ async fn set_password(ctx: Ctx) -> Result<Outcome, AppError> {
     let out = if s.purpose == "reset" {
         // The second factor was passed before the new password: finish signing in, and end
         // every other session (someone else may have had the old password).
-        session::end_all(
-            &mut tx,
-            &s.user.id,
-            Some(&s.id_hash),
-            "password_changed",
-            now,
-        )
-        .await
-        .map_err(db_err)?;
-        let token = session::advance(&mut tx, &s.id_hash, Stage::Full, now)
-            .await
-            .map_err(db_err)?;
+        let token =
+            session::rotate_ending_others(&mut tx, &s.user.id, &s.id_hash, "password_changed", now)
+                .await
+                .map_err(db_err)?;
         who.audit(
             &mut tx,
             "auth.sign_in",
@@ -532,12 +526,10 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
         .await
         .map_err(db_err)?;
     }
-    session::end_all(&mut tx, &s.user.id, Some(&s.id_hash), "factor_changed", now)
-        .await
-        .map_err(db_err)?;
-    let token = session::advance(&mut tx, &s.id_hash, Stage::Full, now)
-        .await
-        .map_err(db_err)?;
+    let token =
+        session::rotate_ending_others(&mut tx, &s.user.id, &s.id_hash, "factor_changed", now)
+            .await
+            .map_err(db_err)?;
     who.audit(
         &mut tx,
         "auth.sign_in",

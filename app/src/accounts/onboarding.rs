@@ -300,3 +300,36 @@ pub async fn decide(ctx: Ctx) -> Result<Outcome, AppError> {
         )])),
     }
 }
+
+/// A post to `/onboarding`: restore an administrator of an organisation that has no active one
+/// ([`crate::organisation::ops::restore_administrator`]).
+pub async fn restore(ctx: Ctx) -> Result<Outcome, AppError> {
+    use crate::organisation::{
+        ops::{self, Actor, OpError},
+        rules::Refusal,
+    };
+    let Some(s) = ctx
+        .session
+        .clone()
+        .filter(|s| s.stage == Stage::Full && s.user.is_onboarding())
+    else {
+        return Err(AppError::NotFound);
+    };
+    let actor = Actor {
+        user: s.user,
+        ip: ctx.ip.clone(),
+    };
+    let now = ctx.state.clock.now_unix();
+    let msg = match ops::restore_administrator(&ctx.state, &actor, ctx.get("restore"), now).await {
+        Ok(()) => {
+            return Ok(Outcome::Redirect {
+                to: "/onboarding?restored=1".into(),
+                cookie: None,
+            });
+        }
+        Err(OpError::Refused(Refusal::HasAdministrator)) => Msg::RestoreRefusedHasAdmin,
+        Err(OpError::Refused(_) | OpError::EmailTaken) => Msg::RestoreRefusedNotMember,
+        Err(OpError::Db(e)) => return Err(AppError::internal(e)),
+    };
+    Ok(ctx.again_notice(ctx.lang.t(msg).to_owned()))
+}

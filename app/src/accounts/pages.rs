@@ -505,11 +505,20 @@ pub fn OnboardingPage() -> impl IntoView {
         query("approved").as_str(),
         query("rejected").as_str(),
         query("imported").is_empty(),
+        query("restored").as_str(),
     ) {
-        ("1", _, _) => Some(Msg::OnboardingApproved),
-        (_, "1", _) => Some(Msg::OnboardingRejected),
-        (_, _, false) => Some(Msg::ImportDone),
+        ("1", _, _, _) => Some(Msg::OnboardingApproved),
+        (_, "1", _, _) => Some(Msg::OnboardingRejected),
+        (_, _, false, _) => Some(Msg::ImportDone),
+        (_, _, _, "1") => Some(Msg::OnboardingRestored),
         _ => None,
+    };
+    let stranded = async move {
+        let state = state()?;
+        let mut conn = state.db.pool.acquire().await.ok()?;
+        crate::organisation::store::stranded_administrators(&mut conn)
+            .await
+            .ok()
     };
     let load = async move {
         let state = state()?;
@@ -527,6 +536,7 @@ pub fn OnboardingPage() -> impl IntoView {
         {banner.map(|m| view! {
             <SuccessBanner message=m />
         })}
+        <ErrorSummary />
         <h1 class="govuk-heading-l">{lang.t(Msg::OnboardingTitle)}</h1>
         <p class="govuk-body">
             <a class="govuk-link" href="/onboarding/import">{lang.t(Msg::ImportTitle)}</a>
@@ -557,6 +567,54 @@ pub fn OnboardingPage() -> impl IntoView {
                                         </td>
                                         <td class="govuk-table__cell">{uk_date(q.submitted_at).long(lang)}</td>
                                         <td class="govuk-table__cell">{users}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
+        </Suspense>
+        <h2 class="govuk-heading-m" id="stranded">{lang.t(Msg::OnboardingStrandedTitle)}</h2>
+        <Suspense>
+            {Suspend::new(async move {
+                let list = stranded.await.unwrap_or_default();
+                if list.is_empty() {
+                    return view! { <p class="govuk-body">{lang.t(Msg::OnboardingStrandedNone)}</p> }.into_any();
+                }
+                view! {
+                    <p class="govuk-body">{lang.t(Msg::OnboardingStrandedIntro)}</p>
+                    <table class="govuk-table" id="stranded-administrators">
+                        <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::OnboardingStrandedTitle)}</caption>
+                        <thead class="govuk-table__head">
+                            <tr class="govuk-table__row">
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingOrganisation)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingStrandedAdmin)}</th>
+                                <th scope="col" class="govuk-table__header">{lang.t(Msg::OnboardingStrandedStatus)}</th>
+                                <th scope="col" class="govuk-table__header"><span class="govuk-visually-hidden">{lang.t(Msg::OnboardingRestoreButton)}</span></th>
+                            </tr>
+                        </thead>
+                        <tbody class="govuk-table__body">
+                            {list.into_iter().map(|a| {
+                                let name = format!("{} {}", a.first_name, a.last_name);
+                                let status = crate::organisation::rules::Status::from_code(&a.status)
+                                    .map_or_else(|| a.status.clone(), |st| lang.t(crate::organisation::pages::status_name(st)).to_owned());
+                                let tag = format!("govuk-tag {}", crate::organisation::users_table::status_tag(&a.status));
+                                let hidden = format!(" {}", lang.tf(Msg::OnboardingRestoreFor, &[("name", &name)]));
+                                view! {
+                                    <tr class="govuk-table__row">
+                                        <td class="govuk-table__cell">{a.organisation.clone()}</td>
+                                        <td class="govuk-table__cell">{name}<br /><span class="app-secondary-text">{a.email.clone()}</span></td>
+                                        <td class="govuk-table__cell"><strong class=tag>{status}</strong></td>
+                                        <td class="govuk-table__cell">
+                                            <form method="post" action="/onboarding" novalidate>
+                                                <Hidden name="restore" value=a.id.clone() />
+                                                <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0">
+                                                    {lang.t(Msg::OnboardingRestoreButton)}
+                                                    <span class="govuk-visually-hidden">{hidden}</span>
+                                                </button>
+                                            </form>
+                                        </td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -175,12 +175,15 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                         .await
                         .map_err(db_err)?;
                 }
-                session::end_all(&mut tx, &s.user.id, Some(&s.id_hash), "factor_changed", now)
-                    .await
-                    .map_err(db_err)?;
-                let token = session::advance(&mut tx, &s.id_hash, Stage::Full, now)
-                    .await
-                    .map_err(db_err)?;
+                let token = session::rotate_ending_others(
+                    &mut tx,
+                    &s.user.id,
+                    &s.id_hash,
+                    "factor_changed",
+                    now,
+                )
+                .await
+                .map_err(db_err)?;
                 who.audit(
                     &mut tx,
                     "auth.sign_in",

@@ -201,18 +201,10 @@ pub async fn change(ctx: Ctx) -> Result<Outcome, AppError> {
         .await
         .map_err(db_err)?;
     // Whoever else knew the old password is signed out everywhere; this session is rotated.
-    session::end_all(
-        &mut tx,
-        &s.user.id,
-        Some(&s.id_hash),
-        "password_changed",
-        now,
-    )
-    .await
-    .map_err(db_err)?;
-    let token = session::advance(&mut tx, &s.id_hash, Stage::Full, now)
-        .await
-        .map_err(db_err)?;
+    let token =
+        session::rotate_ending_others(&mut tx, &s.user.id, &s.id_hash, "password_changed", now)
+            .await
+            .map_err(db_err)?;
     who.audit(
         &mut tx,
         "account.password.changed",

@@ -133,19 +133,31 @@ async fn factors(
     Ok((totp == 1, keys))
 }
 
+/// The name of one of the user's passkeys; `None` if the credential is not theirs.
+async fn passkey_named(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    credential: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_as::<_, (String,)>(
+        "SELECT name FROM passkeys WHERE credential_id = $1 AND user_id = $2",
+    )
+    .bind(credential)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.0))
+}
+
 async fn remove_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
     let credential = ctx.get("credential").to_owned();
     let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
     let (app, keys) = factors(&mut tx, &s.user.id).await.map_err(db_err)?;
-    let name: Option<(String,)> =
-        sqlx::query_as("SELECT name FROM passkeys WHERE credential_id = $1 AND user_id = $2")
-            .bind(&credential)
-            .bind(&s.user.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-    let Some((name,)) = name else {
+    let Some(name) = passkey_named(&mut tx, &s.user.id, &credential)
+        .await
+        .map_err(db_err)?
+    else {
         return Ok(redirect("/account#sign-in-methods"));
     };
     if !app && keys <= 1 {
@@ -189,14 +201,10 @@ async fn rename_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
         return Ok(ctx.again(vec![field("name", ctx.lang, msg)]));
     };
     let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
-    let old: Option<(String,)> =
-        sqlx::query_as("SELECT name FROM passkeys WHERE credential_id = $1 AND user_id = $2")
-            .bind(&credential)
-            .bind(&s.user.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
-    let Some((old,)) = old else {
+    let Some(old) = passkey_named(&mut tx, &s.user.id, &credential)
+        .await
+        .map_err(db_err)?
+    else {
         return Ok(redirect("/account#sign-in-methods"));
     };
     sqlx::query("UPDATE passkeys SET name = $1 WHERE credential_id = $2 AND user_id = $3")

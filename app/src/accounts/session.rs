@@ -247,6 +247,20 @@ pub async fn advance(
     Ok(token)
 }
 
+/// Finishes a change of credentials in this session (a new password, a first or replaced second
+/// factor): every other session of the user ends for `reason`, and this one is fully signed in
+/// under a new id. Returns the new cookie token.
+pub async fn rotate_ending_others(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id_hash: &str,
+    reason: &str,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    end_all(&mut *conn, user_id, Some(id_hash), reason, now).await?;
+    advance(conn, id_hash, Stage::Full, now).await
+}
+
 /// Keeps an authenticator key being set up with the session.
 pub async fn set_pending_totp(db: &Db, id_hash: &str, secret: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET pending_totp = $1 WHERE id_hash = $2")

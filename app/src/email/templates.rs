@@ -270,6 +270,31 @@ pub fn reinstated(settings: &MailSettings, user_id: &str, to: &str, first_name: 
     )
 }
 
+/// Tells an administrator HMCTS restored their account because their organisation had no
+/// active administrator; `new_password` when they must choose a new password at sign-in.
+pub fn restored(
+    settings: &MailSettings,
+    user_id: &str,
+    to: &str,
+    first_name: &str,
+    new_password: bool,
+) -> Email {
+    let mut paras: Vec<(Msg, &[(&str, &str)])> = vec![(Msg::EmailRestoredBody, &[])];
+    if new_password {
+        paras.push((Msg::EmailRestoredNewPassword, &[]));
+    }
+    paras.push((Msg::EmailRestoredDuty, &[]));
+    simple(
+        settings,
+        "restored",
+        Some(user_id),
+        (to, first_name),
+        Msg::EmailRestoredSubject,
+        &paras,
+        Some(format!("{}/sign-in", settings.public_url)),
+    )
+}
+
 /// Tells a user an administrator reset their second factors.
 pub fn factor_reset(settings: &MailSettings, user_id: &str, to: &str, first_name: &str) -> Email {
     simple(

@@ -160,6 +160,7 @@ pub fn action_name(action: &str) -> Option<Msg> {
         "user.removed" => Msg::AuditUserRemoved,
         "user.reinstated" => Msg::AuditUserReinstated,
         "user.unlocked" => Msg::AuditUserUnlocked,
+        "user.restored" => Msg::AuditUserRestored,
         "user.second_factor.reset" => Msg::AuditFactorsReset,
         "user.sessions.ended" => Msg::AuditSessionsEnded,
         "account.activated" => Msg::AuditActivated,

@@ -72,6 +72,7 @@ pub fn refusal_message(r: Refusal) -> Msg {
         Refusal::Yourself => Msg::OrgRefusedYourself,
         Refusal::AlreadyMember => Msg::OrgEmailAlreadyUser,
         Refusal::NoTransfer => Msg::OrgRefusedNoTransfer,
+        Refusal::HasAdministrator => Msg::RestoreRefusedHasAdmin,
     }
 }
 

@@ -427,6 +427,69 @@ pub async fn unlock(state: &AppState, actor: &Actor, user_id: &str, now: i64) ->
     Ok(())
 }
 
+/// HMCTS onboarding restores an administrator of an organisation that has no active one
+/// ([`rules::restore`]), so it can manage itself again: the user is active (a deregistered
+/// user's 90 days restart; a locked user still changes their password at their next sign-in,
+/// as after an unlock), their failed-attempt counts are cleared, and they are emailed.
+pub async fn restore_administrator(
+    state: &AppState,
+    hmcts: &Actor,
+    user_id: &str,
+    now: i64,
+) -> OpResult<()> {
+    if !hmcts.user.is_onboarding() {
+        return Err(Refusal::NotAdministrator.into());
+    }
+    let mut tx = state.db.pool.begin().await?;
+    let Some(org_id) = store::organisation_of(&mut tx, user_id).await? else {
+        return Err(Refusal::NotMember.into());
+    };
+    if !store::lock(&mut tx, &org_id, now).await? {
+        return Err(Refusal::NotMember.into());
+    }
+    let before = store::snapshot(&mut tx, &org_id).await?;
+    rules::restore(&before, user_id)?;
+    let was = before
+        .member(user_id)
+        .map_or("", |m| m.status.code())
+        .to_owned();
+    sqlx::query(
+        "UPDATE users SET status = 'active', deregistered_at = NULL, last_active_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    let u = users::user_in(&mut tx, user_id).await?;
+    sqlx::query("DELETE FROM throttle WHERE key = $1 OR key = $2")
+        .bind(throttle::email_key(&u.email))
+        .bind(throttle::code_key(&u.id))
+        .execute(&mut *tx)
+        .await?;
+    let mail = templates::restored(
+        &state.mail,
+        &u.id,
+        &u.email,
+        &u.first_name,
+        u.change_password.is_some(),
+    );
+    let outbox = email::enqueue(&mut tx, &state.mail, &mail, now).await?;
+    Who {
+        organisation_id: Some(org_id),
+        ..hmcts.who()
+    }
+    .audit(
+        &mut tx,
+        "user.restored",
+        Some(format!("user:{user_id}")),
+        json!({ "before": was, "by": "hmcts", "email": outbox }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Resets a user's second factors: passkeys and authenticator removed, sessions ended; at
 /// their next sign-in (password first) they set one up again. They are emailed.
 pub async fn reset_factors(

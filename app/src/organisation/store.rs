@@ -163,6 +163,56 @@ pub async fn recent_requests(
     .await
 }
 
+/// An administrator HMCTS onboarding can restore: one who is deregistered or locked, in an
+/// organisation with no active administrator.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StrandedAdmin {
+    /// The organisation's name.
+    pub organisation: String,
+    /// The user's id.
+    pub id: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// `deregistered` or `locked`.
+    pub status: String,
+}
+
+/// Every administrator HMCTS onboarding can restore ([`super::rules::restore`]), by
+/// organisation.
+pub async fn stranded_administrators(
+    conn: &mut AnyConnection,
+) -> Result<Vec<StrandedAdmin>, sqlx::Error> {
+    sqlx::query_as::<_, StrandedAdmin>(
+        "SELECT o.name AS organisation, u.id, u.first_name, u.last_name, u.email, u.status \
+         FROM users u JOIN organisations o ON o.id = u.organisation_id \
+         WHERE u.status IN ('deregistered', 'locked') \
+         AND (',' || u.roles || ',') LIKE '%,administrator,%' \
+         AND NOT EXISTS (SELECT 1 FROM users a WHERE a.organisation_id = o.id \
+           AND a.status = 'active' AND (',' || a.roles || ',') LIKE '%,administrator,%') \
+         ORDER BY o.name, o.id, u.last_name, u.first_name, u.id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+}
+
+/// The organisation a user belongs to, if any.
+pub async fn organisation_of(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(
+        sqlx::query_as::<_, (Option<String>,)>("SELECT organisation_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .and_then(|r| r.0),
+    )
+}
+
 /// A row of the users table.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRow {

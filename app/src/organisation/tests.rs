@@ -467,6 +467,124 @@ async fn reinstating_and_unlocking_need_the_matching_status() {
     }
 }
 
+/// An organisation whose administrators are all deregistered or locked is listed for HMCTS
+/// onboarding, who restore one of them (emailed, audited in the organisation's trail); only
+/// onboarding staff can, and only while no administrator is active.
+#[tokio::test]
+async fn hmcts_restores_an_administrator_of_an_organisation_without_one() {
+    for (state, _guard) in each_engine().await {
+        let db = &state.db;
+        let o = org(db, "Stranded & Co").await;
+        let fine = org(db, "Fine LLP").await;
+        let gone = person(db, &o, "gone@x.example", "administrator", "deregistered").await;
+        let held = person(db, &o, "held@x.example", "administrator,user", "locked").await;
+        let user = person(db, &o, "user@x.example", "user", "deregistered").await;
+        let fine_admin = person(db, &fine, "boss@fine.example", "administrator", "active").await;
+        let fine_gone = person(
+            db,
+            &fine,
+            "old@fine.example",
+            "administrator",
+            "deregistered",
+        )
+        .await;
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let officer_id = users::insert_user(
+            &mut conn,
+            &NewUser {
+                organisation_id: None,
+                staff_role: Some("onboarding"),
+                email: "officer@hmcts.example",
+                first_name: "Olu",
+                last_name: "Officer",
+                roles: "",
+                status: "active",
+                password_hash: None,
+            },
+            NOW,
+        )
+        .await
+        .expect("officer");
+        let officer = users::user_in(&mut conn, &officer_id)
+            .await
+            .expect("read officer");
+        let mut listed: Vec<String> = store::stranded_administrators(&mut conn)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|a| a.email)
+            .collect();
+        listed.sort();
+        drop(conn);
+        assert_eq!(listed, vec!["gone@x.example", "held@x.example"]);
+
+        // Not by an organisation's own administrator, and not someone who is not an
+        // administrator, nor in an organisation that has an active one.
+        let r = ops::restore_administrator(&state, &actor(&fine_admin), &gone.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::NotAdministrator))),
+            "{r:?}"
+        );
+        let hmcts = actor(&officer);
+        let r = ops::restore_administrator(&state, &hmcts, &user.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::WrongStatus))),
+            "{r:?}"
+        );
+        let r = ops::restore_administrator(&state, &hmcts, &fine_gone.id, NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::HasAdministrator))),
+            "{r:?}"
+        );
+        let r = ops::restore_administrator(&state, &hmcts, "nobody", NOW).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::NotMember))),
+            "{r:?}"
+        );
+        assert_eq!(status(db, &gone.id).await, "deregistered");
+
+        ops::restore_administrator(&state, &hmcts, &held.id, NOW + 10)
+            .await
+            .expect("restored");
+        assert_eq!(status(db, &held.id).await, "active");
+        // Now the organisation has an administrator, who reinstates the other one.
+        let r = ops::restore_administrator(&state, &hmcts, &gone.id, NOW + 20).await;
+        assert!(
+            matches!(r, Err(OpError::Refused(Refusal::HasAdministrator))),
+            "{r:?}"
+        );
+        let mut conn = db.pool.acquire().await.expect("conn");
+        assert!(
+            store::stranded_administrators(&mut conn)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        let (mails,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'restored' AND to_address = 'held@x.example'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .expect("outbox");
+        assert_eq!(mails, 1);
+        drop(conn);
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let trail = super::audit::events(&mut conn, &o, &Default::default(), 50)
+            .await
+            .expect("audit");
+        let restored: Vec<_> = trail
+            .iter()
+            .filter(|e| e.action == "user.restored")
+            .collect();
+        assert_eq!(restored.len(), 1);
+        assert_eq!(restored[0].actor, format!("staff:{officer_id}"));
+        assert_eq!(
+            restored[0].target.as_deref(),
+            Some(format!("user:{}", held.id).as_str())
+        );
+    }
+}
+
 /// The organisation's audit: its own users' events and events about them, never another
 /// organisation's; filtered by user, action group and UK day; the CSV has every match.
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! The authorisation matrix for organisation settings and account settings: every route and
-//! form post under `/organisation` and `/account` (apart from activation's set-up pages) ×
+//! The authorisation matrix for organisation settings, account settings and HMCTS onboarding:
+//! every route and form post under `/organisation`, `/account` (apart from activation's set-up
+//! pages) and `/onboarding` ×
 //! (administrator of the organisation, a user of it, an administrator of another organisation,
 //! HMCTS staff, signed out) → the answer expected. The table is checked against the routes the
 //! application actually serves, so a new endpoint without an entry fails this test.
@@ -46,8 +47,9 @@ enum Expect {
 
 use Expect::{Allow as A, Deny as D, SignIn as S};
 
-/// One endpoint: method, path (with `{user}` for the organisation's plain user's id), form body,
-/// and the expectation for each of [`WHO`].
+/// One endpoint: method, path (with `{user}` for the organisation's plain user's id and
+/// `{registration}` for a pending registration's), form body, and the expectation for each of
+/// [`WHO`].
 struct Row {
     method: Method,
     path: &'static str,
@@ -79,6 +81,8 @@ const ADMINS_ONLY: [Expect; 5] = [A, D, D, D, S];
 const ANY_ADMIN: [Expect; 5] = [A, D, A, D, S];
 /// Anyone signed in.
 const SIGNED_IN: [Expect; 5] = [A, A, A, A, S];
+/// HMCTS onboarding staff only.
+const STAFF_ONLY: [Expect; 5] = [D, D, D, A, S];
 
 /// The matrix. Rows that change the asker's own account for good come last.
 fn table() -> Vec<Row> {
@@ -115,6 +119,17 @@ fn table() -> Vec<Row> {
         ),
         post("/organisation/accountable", "action=withdraw", ANY_ADMIN),
         post("/organisation/tell-hmcts", "kind=", ANY_ADMIN),
+        // HMCTS onboarding (bodies that change nothing: a form with errors, an unknown user).
+        get("/onboarding", STAFF_ONLY),
+        get("/onboarding/import", STAFF_ONLY),
+        get("/onboarding/registration?id={registration}", STAFF_ONLY),
+        post("/onboarding", "restore={user}", STAFF_ONLY),
+        post("/onboarding/import", "step=preview&csv=", STAFF_ONLY),
+        post(
+            "/onboarding/registration",
+            "id={registration}&decision=",
+            STAFF_ONLY,
+        ),
         // Account pages.
         get("/account", SIGNED_IN),
         get("/account/sessions", SIGNED_IN),
@@ -144,17 +159,23 @@ fn covered(path: &str) -> bool {
     (path == "/organisation"
         || path.starts_with("/organisation/")
         || path == "/account"
-        || path.starts_with("/account/"))
+        || path.starts_with("/account/")
+        || path == "/onboarding"
+        || path.starts_with("/onboarding/"))
         && !path.starts_with("/account/set-up/")
 }
 
 async fn answer(
     app: &Router,
     row: &Row,
-    user_id: &str,
+    (user_id, registration): (&str, &str),
     cookie: Option<&str>,
 ) -> (StatusCode, String) {
-    let uri = row.path.replace("{user}", user_id);
+    let fill = |s: &str| {
+        s.replace("{user}", user_id)
+            .replace("{registration}", registration)
+    };
+    let uri = fill(row.path);
     let mut req = Request::builder()
         .method(row.method.clone())
         .uri(&uri)
@@ -166,7 +187,7 @@ async fn answer(
     if row.method == Method::POST {
         req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     }
-    let body = row.body.replace("{user}", user_id);
+    let body = fill(row.body);
     let res = app
         .clone()
         .oneshot(req.body(Body::from(body)).expect("request"))
@@ -220,6 +241,29 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
         id_of("onboarding@hmcts.example").await,
     ];
     let plain_user = ids[1].clone();
+    let registration = app::accounts::register::save(
+        &state,
+        &app::accounts::register::Registration {
+            organisation: "Matrix & Co".into(),
+            address: "1 Test Street\nCardiff".into(),
+            postcode: "CF10 1AA".into(),
+            laa_account: Some("1A234B".into()),
+            sra_number: None,
+            bar_number: None,
+            accountable_name: "Mo Matrix".into(),
+            accountable_email: "mo@matrix.example".into(),
+            accountable_phone: "02920 000000".into(),
+            users: vec![],
+            terms_signed_name: "Mo Matrix".into(),
+            terms_signed_at: now,
+            terms_version: "1".into(),
+        },
+        "web",
+        &app::accounts::store::Who::system(),
+        now,
+    )
+    .await
+    .expect("a pending registration");
 
     // Every endpoint under the covered prefixes has a row (method and path).
     let rows = table();
@@ -288,7 +332,8 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
                 }
                 None => None,
             };
-            let (status, location) = answer(&app, row, &plain_user, cookie.as_deref()).await;
+            let (status, location) =
+                answer(&app, row, (&plain_user, &registration), cookie.as_deref()).await;
             let got = classify(status, &location);
             if got != Some(row.expect[i]) {
                 wrong.push(format!(
