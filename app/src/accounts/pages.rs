@@ -532,7 +532,7 @@ pub fn OnboardingPage() -> impl IntoView {
             .ok()
     };
     view! {
-        {crate::page_title(Msg::OnboardingTitle)}
+        {form_title(Msg::OnboardingTitle)}
         {banner.map(|m| view! {
             <SuccessBanner message=m />
         })}

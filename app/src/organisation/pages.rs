@@ -140,14 +140,23 @@ pub fn OrganisationPage() -> impl IntoView {
             Some(id) => store::user(&mut conn, &org_id, id).await.ok()?,
             None => None,
         };
-        Some((d, pending))
+        // The accountable person's account closed from outside (deregistered after 90 days
+        // without use): the administrators should reinstate it or transfer.
+        let lapsed = match &d.accountable_user_id {
+            Some(id) => store::user(&mut conn, &org_id, id)
+                .await
+                .ok()?
+                .filter(|u| Status::from_code(&u.status).is_some_and(|s| !s.is_current())),
+            None => None,
+        };
+        Some((d, pending, lapsed))
     };
     view! {
         {crate::page_title(Msg::OrgTitle)}
         {banner.map(|m| view! { <SuccessBanner message=m /> })}
         <Suspense>
             {Suspend::new(async move {
-                load.await.map(|(d, pending)| {
+                load.await.map(|(d, pending, lapsed)| {
                     let none = || lang.t(Msg::OrgNotGiven).to_owned();
                     let accountable = format!("{}\n{}\n{}", d.accountable_name, d.accountable_email, d.accountable_phone);
                     view! {
@@ -165,6 +174,17 @@ pub fn OrganisationPage() -> impl IntoView {
                         </dl>
                         <h2 class="govuk-heading-m">{lang.t(Msg::OrgAccountableTitle)}</h2>
                         <p class="govuk-body">{lang.t(Msg::OrgAccountableIntro)}</p>
+                        {lapsed.map(|u| view! {
+                            <div class="govuk-warning-text" id="accountable-lapsed">
+                                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                                <strong class="govuk-warning-text__text">
+                                    <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
+                                    {lang.tf(Msg::OrgAccountableLapsed, &[("name", &u.name())])}
+                                    " "
+                                    <a class="govuk-link" href=format!("/organisation/user?id={}", u.id)>{lang.t(Msg::OrgAccountableLapsedLink)}</a>
+                                </strong>
+                            </div>
+                        })}
                         <dl class="govuk-summary-list" id="accountable">
                             {row(Msg::OrgAccountableTitle, lines(&accountable), Some(("/organisation/accountable", Msg::OrgAccountableTitle)), lang)}
                         </dl>

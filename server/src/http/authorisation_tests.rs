@@ -356,3 +356,110 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
         .expect("user");
     assert_eq!(u.roles, "user");
 }
+
+async fn page_body(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    body: &str,
+    cookie: &str,
+) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method(method.clone())
+        .uri(uri)
+        .header("origin", "http://localhost:3000")
+        .header(header::USER_AGENT, "matrix")
+        .header(header::COOKIE, format!("{}={cookie}", session::COOKIE));
+    if method == Method::POST {
+        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
+        .await
+        .expect("response");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// When the inactivity job deregisters the accountable person, the organisation page warns the
+/// administrators, who can still act (an invariant broken from outside does not freeze the
+/// organisation) and mend it by reinstating them.
+#[tokio::test]
+async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on() {
+    let (app, _dir, state) = app_and_state(None).await;
+    let now = state.clock.now_unix();
+    demo::seed(&state.db, now).await.expect("demo accounts");
+    let by_email = |email: &'static str| {
+        let db = state.db.clone();
+        async move {
+            app::accounts::store::user_by_email(&db, email)
+                .await
+                .expect("read")
+                .expect("demo user")
+                .id
+        }
+    };
+    let accountable = by_email("admin@smith-solicitors.example").await;
+    let priya = by_email("caseworker@smith-solicitors.example").await;
+    sqlx::query("UPDATE users SET roles = 'administrator,user' WHERE id = $1")
+        .bind(&priya)
+        .execute(&state.db.pool)
+        .await
+        .expect("a second administrator");
+    sqlx::query("UPDATE users SET status = 'deregistered', deregistered_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&accountable)
+        .execute(&state.db.pool)
+        .await
+        .expect("deregistered");
+    let mut conn = state.db.pool.acquire().await.expect("conn");
+    let cookie = session::create(
+        &mut conn,
+        &priya,
+        session::Stage::Full,
+        "sign_in",
+        "127.0.0.1",
+        "matrix",
+        now,
+    )
+    .await
+    .expect("session");
+    drop(conn);
+
+    let (status, html) = page_body(&app, Method::GET, "/organisation", "", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"accountable-lapsed\""), "{html}");
+    assert!(html.contains("was deregistered after 90 days without use"));
+
+    // Priya can act (the rules once refused every change while the accountable person was not
+    // current): she reinstates another deregistered user, then the accountable person, and the
+    // warning goes.
+    let dormant = by_email("dormant@smith-solicitors.example").await;
+    let (status, html) = page_body(
+        &app,
+        Method::POST,
+        &format!("/organisation/user?id={dormant}"),
+        &format!("user={dormant}&action=reinstate"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let (status, _) = page_body(
+        &app,
+        Method::POST,
+        &format!("/organisation/user?id={accountable}"),
+        &format!("user={accountable}&action=reinstate"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = page_body(&app, Method::GET, "/organisation", "", &cookie).await;
+    assert!(!html.contains("accountable-lapsed"));
+    let back = app::accounts::store::user_by_id(&state.db, &accountable)
+        .await
+        .expect("read")
+        .expect("user");
+    assert_eq!(back.status, "active");
+}
