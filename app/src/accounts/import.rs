@@ -285,13 +285,7 @@ pub async fn post(
 ) -> Result<super::actions::Outcome, crate::error::AppError> {
     use super::actions::Outcome;
     use crate::forms::{Posted, field};
-    let Some(s) = ctx
-        .session
-        .clone()
-        .filter(|s| s.stage == super::session::Stage::Full && s.user.is_onboarding())
-    else {
-        return Err(crate::error::AppError::NotFound);
-    };
+    let s = super::onboarding::officer(&ctx)?;
     let lang = ctx.lang;
     let text = ctx.get("csv").to_owned();
     let step = ctx.get("step").to_owned();

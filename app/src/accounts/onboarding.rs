@@ -4,7 +4,7 @@
 use super::{
     actions::{Ctx, Outcome},
     register::Registration,
-    session::Stage,
+    session::{Current, Stage},
     store::{self, NewUser, Who},
     token::lifetime,
 };
@@ -251,15 +251,18 @@ pub async fn reject(
     Ok(true)
 }
 
-/// The decision form on a registration's page.
-pub async fn decide(ctx: Ctx) -> Result<Outcome, AppError> {
-    let Some(s) = ctx
-        .session
+/// The onboarding officer posting a form: a fully signed-in member of HMCTS onboarding, or
+/// "not found" for anyone else (the gate already refuses them; this checks again).
+pub(crate) fn officer(ctx: &Ctx) -> Result<Current, AppError> {
+    ctx.session
         .clone()
         .filter(|s| s.stage == Stage::Full && s.user.is_onboarding())
-    else {
-        return Err(AppError::NotFound);
-    };
+        .ok_or(AppError::NotFound)
+}
+
+/// The decision form on a registration's page.
+pub async fn decide(ctx: Ctx) -> Result<Outcome, AppError> {
+    let s = officer(&ctx)?;
     let lang = ctx.lang;
     let id = ctx.get("id").to_owned();
     let who = Who::user(&s.user, &ctx.ip);
@@ -308,13 +311,7 @@ pub async fn restore(ctx: Ctx) -> Result<Outcome, AppError> {
         ops::{self, Actor, OpError},
         rules::Refusal,
     };
-    let Some(s) = ctx
-        .session
-        .clone()
-        .filter(|s| s.stage == Stage::Full && s.user.is_onboarding())
-    else {
-        return Err(AppError::NotFound);
-    };
+    let s = officer(&ctx)?;
     let actor = Actor {
         user: s.user,
         ip: ctx.ip.clone(),

@@ -110,6 +110,21 @@ pub async fn clear(db: &Db, key: &str) -> Result<(), sqlx::Error> {
         .map(|_| ())
 }
 
+/// Forgets the failures against an account's sign-in (its email and its codes), in the caller's
+/// transaction: an administrator or HMCTS gives the account a fresh start.
+pub async fn forget_account(
+    conn: &mut sqlx::AnyConnection,
+    email: &str,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM throttle WHERE key = $1 OR key = $2")
+        .bind(email_key(email))
+        .bind(code_key(user_id))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,14 +63,34 @@ impl Actor {
 /// Begins a transaction, locks the actor's organisation and judges `change`: the transaction
 /// (to write the change in) and the organisation before and after.
 async fn judge(state: &AppState, actor: &Actor, change: &Change, now: i64) -> OpResult<(Tx, Org)> {
-    let org_id = actor.org()?;
-    let mut tx = state.db.pool.begin().await?;
-    if !store::lock(&mut tx, org_id, now).await? {
-        return Err(Refusal::NotAdministrator.into());
-    }
-    let before = store::snapshot(&mut tx, org_id).await?;
+    let (tx, before) = locked(state, actor.org()?, now)
+        .await?
+        .ok_or(Refusal::NotAdministrator)?;
     rules::apply(&before, &actor.user.id, change)?;
     Ok((tx, before))
+}
+
+/// Begins a transaction and locks the organisation: the transaction and a fresh snapshot, or
+/// `None` if there is no such organisation.
+async fn locked(state: &AppState, org_id: &str, now: i64) -> OpResult<Option<(Tx, Org)>> {
+    let mut tx = state.db.pool.begin().await?;
+    if !store::lock(&mut tx, org_id, now).await? {
+        return Ok(None);
+    }
+    let before = store::snapshot(&mut tx, org_id).await?;
+    Ok(Some((tx, before)))
+}
+
+/// Makes a deregistered or locked user active; a deregistered user's 90 days start again.
+async fn reactivate(tx: &mut AnyConnection, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET status = 'active', deregistered_at = NULL, last_active_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await
+    .map(|_| ())
 }
 
 async fn audit(
@@ -377,13 +397,7 @@ pub async fn reinstate(state: &AppState, actor: &Actor, user_id: &str, now: i64)
         user: user_id.to_owned(),
     };
     let (mut tx, _) = judge(state, actor, &change, now).await?;
-    sqlx::query(
-        "UPDATE users SET status = 'active', deregistered_at = NULL, last_active_at = $1 WHERE id = $2",
-    )
-    .bind(now)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
+    reactivate(&mut tx, user_id, now).await?;
     let u = users::user_in(&mut tx, user_id).await?;
     let mail = templates::reinstated(&state.mail, &u.id, &u.email, &u.first_name);
     let outbox = email::enqueue(&mut tx, &state.mail, &mail, now).await?;
@@ -409,11 +423,7 @@ pub async fn unlock(state: &AppState, actor: &Actor, user_id: &str, now: i64) ->
     let (mut tx, _) = judge(state, actor, &change, now).await?;
     set_status(&mut tx, user_id, Status::Active).await?;
     let u = users::user_in(&mut tx, user_id).await?;
-    sqlx::query("DELETE FROM throttle WHERE key = $1 OR key = $2")
-        .bind(throttle::email_key(&u.email))
-        .bind(throttle::code_key(&u.id))
-        .execute(&mut *tx)
-        .await?;
+    throttle::forget_account(&mut tx, &u.email, &u.id).await?;
     audit(
         &mut tx,
         actor,
@@ -440,32 +450,24 @@ pub async fn restore_administrator(
     if !hmcts.user.is_onboarding() {
         return Err(Refusal::NotAdministrator.into());
     }
-    let mut tx = state.db.pool.begin().await?;
-    let Some(org_id) = store::organisation_of(&mut tx, user_id).await? else {
+    // A user never changes organisation, so theirs is read before it is locked.
+    let Some(org_id) = users::user_by_id(&state.db, user_id)
+        .await?
+        .and_then(|u| u.organisation_id)
+    else {
         return Err(Refusal::NotMember.into());
     };
-    if !store::lock(&mut tx, &org_id, now).await? {
-        return Err(Refusal::NotMember.into());
-    }
-    let before = store::snapshot(&mut tx, &org_id).await?;
+    let (mut tx, before) = locked(state, &org_id, now)
+        .await?
+        .ok_or(Refusal::NotMember)?;
     rules::restore(&before, user_id)?;
     let was = before
         .member(user_id)
         .map_or("", |m| m.status.code())
         .to_owned();
-    sqlx::query(
-        "UPDATE users SET status = 'active', deregistered_at = NULL, last_active_at = $1 WHERE id = $2",
-    )
-    .bind(now)
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
+    reactivate(&mut tx, user_id, now).await?;
     let u = users::user_in(&mut tx, user_id).await?;
-    sqlx::query("DELETE FROM throttle WHERE key = $1 OR key = $2")
-        .bind(throttle::email_key(&u.email))
-        .bind(throttle::code_key(&u.id))
-        .execute(&mut *tx)
-        .await?;
+    throttle::forget_account(&mut tx, &u.email, &u.id).await?;
     let mail = templates::restored(
         &state.mail,
         &u.id,

@@ -199,20 +199,6 @@ pub async fn stranded_administrators(
     .await
 }
 
-/// The organisation a user belongs to, if any.
-pub async fn organisation_of(
-    conn: &mut AnyConnection,
-    user_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    Ok(
-        sqlx::query_as::<_, (Option<String>,)>("SELECT organisation_id FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .and_then(|r| r.0),
-    )
-}
-
 /// A row of the users table.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRow {

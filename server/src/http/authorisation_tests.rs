@@ -6,7 +6,10 @@
 //! application actually serves, so a new endpoint without an entry fails this test.
 
 use super::tests::app_and_state;
-use app::accounts::{demo, session};
+use app::{
+    accounts::{demo, session},
+    state::AppState,
+};
 use axum::{
     Router,
     body::Body,
@@ -165,32 +168,29 @@ fn covered(path: &str) -> bool {
         && !path.starts_with("/account/set-up/")
 }
 
-async fn answer(
+/// Sends one request (a form post when `method` is POST), signed in with `cookie` if given:
+/// the status, the `Location` header and the body.
+async fn send(
     app: &Router,
-    row: &Row,
-    (user_id, registration): (&str, &str),
+    method: Method,
+    uri: &str,
+    body: &str,
     cookie: Option<&str>,
-) -> (StatusCode, String) {
-    let fill = |s: &str| {
-        s.replace("{user}", user_id)
-            .replace("{registration}", registration)
-    };
-    let uri = fill(row.path);
+) -> (StatusCode, String, String) {
     let mut req = Request::builder()
-        .method(row.method.clone())
-        .uri(&uri)
+        .method(method.clone())
+        .uri(uri)
         .header("origin", "http://localhost:3000")
         .header(header::USER_AGENT, "matrix");
     if let Some(c) = cookie {
         req = req.header(header::COOKIE, format!("{}={c}", session::COOKIE));
     }
-    if row.method == Method::POST {
+    if method == Method::POST {
         req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
     }
-    let body = fill(row.body);
     let res = app
         .clone()
-        .oneshot(req.body(Body::from(body)).expect("request"))
+        .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
         .await
         .expect("response");
     let status = res.status();
@@ -200,8 +200,37 @@ async fn answer(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let _ = res.into_body().collect().await;
-    (status, location)
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+/// A demo account's id.
+async fn id_of(state: &AppState, email: &str) -> String {
+    app::accounts::store::user_by_email(&state.db, email)
+        .await
+        .expect("read")
+        .expect("demo user")
+        .id
+}
+
+/// A fresh, fully signed-in session for `user_id`: its cookie value.
+async fn signed_in(state: &AppState, user_id: &str, now: i64) -> String {
+    let mut conn = state.db.pool.acquire().await.expect("conn");
+    session::create(
+        &mut conn,
+        user_id,
+        session::Stage::Full,
+        "sign_in",
+        "127.0.0.1",
+        "matrix",
+        now,
+    )
+    .await
+    .expect("session")
 }
 
 fn classify(status: StatusCode, location: &str) -> Option<Expect> {
@@ -224,21 +253,11 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
     let (app, _dir, state) = app_and_state(None).await;
     let now = state.clock.now_unix();
     demo::seed(&state.db, now).await.expect("demo accounts");
-    let id_of = |email: &'static str| {
-        let db = state.db.clone();
-        async move {
-            app::accounts::store::user_by_email(&db, email)
-                .await
-                .expect("read")
-                .expect("demo user")
-                .id
-        }
-    };
     let ids = [
-        id_of("admin@smith-solicitors.example").await,
-        id_of("caseworker@smith-solicitors.example").await,
-        id_of("clerk@jones-chambers.example").await,
-        id_of("onboarding@hmcts.example").await,
+        id_of(&state, "admin@smith-solicitors.example").await,
+        id_of(&state, "caseworker@smith-solicitors.example").await,
+        id_of(&state, "clerk@jones-chambers.example").await,
+        id_of(&state, "onboarding@hmcts.example").await,
     ];
     let plain_user = ids[1].clone();
     let registration = app::accounts::register::save(
@@ -314,26 +333,21 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
     for row in &rows {
         for (i, who) in WHO.iter().enumerate() {
             let cookie = match ids.get(i) {
-                Some(id) => {
-                    let mut conn = state.db.pool.acquire().await.expect("conn");
-                    Some(
-                        session::create(
-                            &mut conn,
-                            id,
-                            session::Stage::Full,
-                            "sign_in",
-                            "127.0.0.1",
-                            "matrix",
-                            now,
-                        )
-                        .await
-                        .expect("session"),
-                    )
-                }
+                Some(id) => Some(signed_in(&state, id, now).await),
                 None => None,
             };
-            let (status, location) =
-                answer(&app, row, (&plain_user, &registration), cookie.as_deref()).await;
+            let fill = |s: &str| {
+                s.replace("{user}", &plain_user)
+                    .replace("{registration}", &registration)
+            };
+            let (status, location, _) = send(
+                &app,
+                row.method.clone(),
+                &fill(row.path),
+                &fill(row.body),
+                cookie.as_deref(),
+            )
+            .await;
             let got = classify(status, &location);
             if got != Some(row.expect[i]) {
                 wrong.push(format!(
@@ -357,32 +371,6 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
     assert_eq!(u.roles, "user");
 }
 
-async fn page_body(
-    app: &Router,
-    method: Method,
-    uri: &str,
-    body: &str,
-    cookie: &str,
-) -> (StatusCode, String) {
-    let mut req = Request::builder()
-        .method(method.clone())
-        .uri(uri)
-        .header("origin", "http://localhost:3000")
-        .header(header::USER_AGENT, "matrix")
-        .header(header::COOKIE, format!("{}={cookie}", session::COOKIE));
-    if method == Method::POST {
-        req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    }
-    let res = app
-        .clone()
-        .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
-        .await
-        .expect("response");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
-}
-
 /// When the inactivity job deregisters the accountable person, the organisation page warns the
 /// administrators, who can still act (an invariant broken from outside does not freeze the
 /// organisation) and mend it by reinstating them.
@@ -391,18 +379,8 @@ async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on()
     let (app, _dir, state) = app_and_state(None).await;
     let now = state.clock.now_unix();
     demo::seed(&state.db, now).await.expect("demo accounts");
-    let by_email = |email: &'static str| {
-        let db = state.db.clone();
-        async move {
-            app::accounts::store::user_by_email(&db, email)
-                .await
-                .expect("read")
-                .expect("demo user")
-                .id
-        }
-    };
-    let accountable = by_email("admin@smith-solicitors.example").await;
-    let priya = by_email("caseworker@smith-solicitors.example").await;
+    let accountable = id_of(&state, "admin@smith-solicitors.example").await;
+    let priya = id_of(&state, "caseworker@smith-solicitors.example").await;
     sqlx::query("UPDATE users SET roles = 'administrator,user' WHERE id = $1")
         .bind(&priya)
         .execute(&state.db.pool)
@@ -414,21 +392,10 @@ async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on()
         .execute(&state.db.pool)
         .await
         .expect("deregistered");
-    let mut conn = state.db.pool.acquire().await.expect("conn");
-    let cookie = session::create(
-        &mut conn,
-        &priya,
-        session::Stage::Full,
-        "sign_in",
-        "127.0.0.1",
-        "matrix",
-        now,
-    )
-    .await
-    .expect("session");
-    drop(conn);
+    let cookie = signed_in(&state, &priya, now).await;
+    let cookie = Some(cookie.as_str());
 
-    let (status, html) = page_body(&app, Method::GET, "/organisation", "", &cookie).await;
+    let (status, _, html) = send(&app, Method::GET, "/organisation", "", cookie).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"accountable-lapsed\""), "{html}");
     assert!(html.contains("was deregistered after 90 days without use"));
@@ -436,26 +403,26 @@ async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on()
     // Priya can act (the rules once refused every change while the accountable person was not
     // current): she reinstates another deregistered user, then the accountable person, and the
     // warning goes.
-    let dormant = by_email("dormant@smith-solicitors.example").await;
-    let (status, html) = page_body(
+    let dormant = id_of(&state, "dormant@smith-solicitors.example").await;
+    let (status, _, html) = send(
         &app,
         Method::POST,
         &format!("/organisation/user?id={dormant}"),
         &format!("user={dormant}&action=reinstate"),
-        &cookie,
+        cookie,
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
-    let (status, _) = page_body(
+    let (status, _, _) = send(
         &app,
         Method::POST,
         &format!("/organisation/user?id={accountable}"),
         &format!("user={accountable}&action=reinstate"),
-        &cookie,
+        cookie,
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, html) = page_body(&app, Method::GET, "/organisation", "", &cookie).await;
+    let (_, _, html) = send(&app, Method::GET, "/organisation", "", cookie).await;
     assert!(!html.contains("accountable-lapsed"));
     let back = app::accounts::store::user_by_id(&state.db, &accountable)
         .await
