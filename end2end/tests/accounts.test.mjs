@@ -295,7 +295,6 @@ test('a deregistered user cannot sign in, and is told why and what to do', async
   expectNoProblems(page);
 });
 
-/// A virtual platform authenticator (fingerprint-style: verifies the user) for this page.
 test('passkeys: set up at activation, sign in with the passkey alone, add one later, use one as the second factor', async () => {
   const page = await openPage(browser);
   await virtualAuthenticator(page);

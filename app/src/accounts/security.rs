@@ -44,14 +44,18 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         _ => {
             let now = ctx.state.clock.now_unix();
             if !s.recently_confirmed(now) {
-                let next = if path == "/account" {
-                    "/account#sign-in-methods"
-                } else {
-                    path
+                // Back to where they were, the passkey being renamed included.
+                let next = match path {
+                    "/account" => "/account#sign-in-methods".to_owned(),
+                    "/account/passkey" => format!(
+                        "/account/passkey?id={}",
+                        crate::text::encode_query_value(ctx.get("credential"))
+                    ),
+                    _ => path.to_owned(),
                 };
                 return Ok(redirect(&format!(
                     "/account/confirm-password?next={}",
-                    crate::text::encode_query_value(next)
+                    crate::text::encode_query_value(&next)
                 )));
             }
             match (path, ctx.get("action")) {
@@ -115,11 +119,17 @@ async fn confirm_password(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     Ok(redirect(safe_next(ctx.get("next"))))
 }
 
-/// How many ways the user has to confirm it is them.
+/// How many ways the user has to confirm it is them, counted under a lock on their row (a
+/// write as the transaction's first statement: a row lock on PostgreSQL, the write lock on
+/// SQLite), so two removals at once (two tabs) queue and the second sees the first.
 async fn factors(
     conn: &mut sqlx::AnyConnection,
     user_id: &str,
 ) -> Result<(bool, i64), sqlx::Error> {
+    sqlx::query("UPDATE users SET totp_secret = totp_secret WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     let (totp,): (i64,) = sqlx::query_as(
         "SELECT CAST(CASE WHEN totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM users WHERE id = $1",
     )
@@ -649,5 +659,113 @@ mod tests {
             passkey_name(&"ŵ".repeat(60)).map(|n| n.chars().count()),
             Some(60)
         );
+    }
+
+    /// Two tabs remove the authenticator app and the only passkey at the same moment, many
+    /// times over, on both engines: one removal wins each time, and a way in remains.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn simultaneous_removals_leave_a_way_in() {
+        use crate::{
+            accounts::store::{NewUser, insert_user},
+            db::testing,
+            i18n::Lang,
+            state::for_tests,
+        };
+        const NOW: i64 = 1_795_251_600;
+        for (db, _guard) in testing::all().await {
+            let state = for_tests(db.clone(), NOW);
+            for round in 0..12 {
+                let mut conn = db.pool.acquire().await.expect("conn");
+                let email = format!("two.tabs.{round}@x.example");
+                let id = insert_user(
+                    &mut conn,
+                    &NewUser {
+                        organisation_id: None,
+                        staff_role: None,
+                        email: &email,
+                        first_name: "Two",
+                        last_name: "Tabs",
+                        roles: "user",
+                        status: "active",
+                        password_hash: None,
+                    },
+                    NOW,
+                )
+                .await
+                .expect("user");
+                sqlx::query("UPDATE users SET totp_secret = 'JBSWY3DPEHPK3PXP' WHERE id = $1")
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await
+                    .expect("app");
+                sqlx::query(
+                    "INSERT INTO passkeys (credential_id, user_id, name, passkey, created_at) \
+                     VALUES ($1, $2, 'Laptop', '{}', $3)",
+                )
+                .bind(format!("cred-{round}-{id}"))
+                .bind(&id)
+                .bind(NOW)
+                .execute(&mut *conn)
+                .await
+                .expect("passkey");
+                let mut tabs = vec![];
+                for _ in 0..2 {
+                    let token =
+                        session::create(&mut conn, &id, Stage::Full, "sign_in", "ip", "ua", NOW)
+                            .await
+                            .expect("session");
+                    tabs.push(token);
+                }
+                sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE user_id = $2")
+                    .bind(NOW)
+                    .bind(&id)
+                    .execute(&mut *conn)
+                    .await
+                    .expect("confirmed");
+                drop(conn);
+                let ctx = |token: &str, form: Vec<(String, String)>| {
+                    let state = state.clone();
+                    let token = token.to_owned();
+                    async move {
+                        let current = session::lookup(&state.db, &token, NOW)
+                            .await
+                            .expect("lookup")
+                            .expect("a session");
+                        Ctx {
+                            state,
+                            lang: Lang::En,
+                            session: Some(current),
+                            ip: "192.0.2.1".into(),
+                            user_agent: "test".into(),
+                            form,
+                        }
+                    }
+                };
+                let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+                let app = ctx(&tabs[0], vec![pair("action", "remove-authenticator")]).await;
+                let key = ctx(
+                    &tabs[1],
+                    vec![
+                        pair("action", "remove-passkey"),
+                        pair("credential", &format!("cred-{round}-{id}")),
+                    ],
+                )
+                .await;
+                // Either may fail outright (SQLite's writer lock can refuse the loser); what
+                // matters is what is left.
+                let _ = tokio::join!(dispatch("/account", app), dispatch("/account", key));
+                let mut conn = db.pool.acquire().await.expect("conn");
+                let (totp, keys) = factors(&mut conn, &id).await.expect("count");
+                assert!(
+                    totp || keys > 0,
+                    "round {round} on {:?}: no way in left",
+                    db.backend
+                );
+                assert!(
+                    !(totp && keys > 0),
+                    "round {round}: neither removal went through"
+                );
+            }
+        }
     }
 }

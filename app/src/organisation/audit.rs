@@ -52,7 +52,9 @@ impl AuditFilter {
         (
             AuditFilter {
                 user: user.trim().to_owned(),
-                action: action.trim().to_owned(),
+                // Action codes are lower case; lowered here, so a hand-typed address matches
+                // the same on SQLite (whose LIKE ignores case) and PostgreSQL (whose does not).
+                action: action.trim().to_lowercase(),
                 from,
                 to,
             },
@@ -204,16 +206,13 @@ fn action_label(action: &str, lang: Lang) -> String {
     }
 }
 
-/// Names for `user:ID` references: the organisation's users, plus HMCTS staff and the service.
-async fn names(
-    conn: &mut AnyConnection,
-    org_id: &str,
-) -> Result<HashMap<String, String>, sqlx::Error> {
-    let users = store::users(conn, org_id).await?;
-    Ok(users
-        .into_iter()
+/// Names for the organisation's users' `user:ID` references (HMCTS staff and the service are
+/// named by [`who`]).
+fn names(users: &[store::UserRow]) -> HashMap<String, String> {
+    users
+        .iter()
         .map(|u| (format!("user:{}", u.id), u.name()))
-        .collect())
+        .collect()
 }
 
 fn who(actor: &str, names: &HashMap<String, String>, lang: Lang) -> String {
@@ -239,7 +238,7 @@ pub async fn csv(
     lang: Lang,
 ) -> Result<String, sqlx::Error> {
     let rows = events(conn, org_id, f, CSV_LIMIT).await?;
-    let names = names(conn, org_id).await?;
+    let names = names(&store::users(conn, org_id).await?);
     let mut out = String::from(
         "sequence,time_utc,time_uk,actor,actor_name,action,action_name,target,target_name,details,client_ip\r\n",
     );
@@ -305,7 +304,7 @@ pub fn AuditPage() -> impl IntoView {
         let d = store::details(&mut conn, &org_id).await.ok()??;
         let users = store::users(&mut conn, &org_id).await.ok()?;
         let rows = events(&mut conn, &org_id, &f2, PAGE_LIMIT + 1).await.ok()?;
-        let names = names(&mut conn, &org_id).await.ok()?;
+        let names = names(&users);
         Some((d, users, rows, names))
     };
     view! {
@@ -435,6 +434,8 @@ mod tests {
         let (f, bad) = AuditFilter::parse("", "", "2026-02-31", "");
         assert!(bad);
         assert_eq!(f, AuditFilter::default());
+        // Typed in capitals, an action still matches on both engines.
+        assert_eq!(AuditFilter::parse("", " USER ", "", "").0.action, "user");
     }
 
     #[test]

@@ -215,26 +215,17 @@ async fn add_user(ctx: Ctx, actor: Actor) -> Result<Outcome, AppError> {
     }
 }
 
-/// The actions on one user's page.
-pub const USER_ACTIONS: &[&str] = &[
-    "roles",
-    "resend",
-    "remove",
-    "reinstate",
-    "unlock",
-    "reset-factors",
-    "end-sessions",
-];
-
 async fn user_action(ctx: Ctx, actor: Actor) -> Result<Outcome, AppError> {
     let user = ctx.get("user").to_owned();
     let action = ctx.get("action").to_owned();
     let t = now(&ctx);
-    let back = |done: &str| redirect(&format!("/organisation/user?id={user}&done={done}"));
+    // The id goes back into addresses: encoded, so a posted id cannot break the redirect.
+    let id = crate::text::encode_query_value(&user);
+    let back = |done: &str| redirect(&format!("/organisation/user?id={id}&done={done}"));
     // The two that cannot be undone are confirmed on a page of their own first.
     if matches!(action.as_str(), "remove" | "reset-factors") && ctx.get("confirm") != "yes" {
         return Ok(redirect(&format!(
-            "/organisation/user/confirm?id={user}&action={action}"
+            "/organisation/user/confirm?id={id}&action={action}"
         )));
     }
     let state = &ctx.state;

@@ -72,12 +72,9 @@ pub fn parse(text: &str, lang: Lang) -> Result<Vec<(usize, Joiner)>, Vec<LineErr
     let mut errors = vec![];
     let mut out: Vec<(usize, Joiner)> = vec![];
     let mut seen = std::collections::HashMap::<String, usize>::new();
+    let mut rows = 0;
     for (n, record) in reader.records().enumerate() {
         let line = n + 2;
-        if out.len() + errors.len() >= MAX_ROWS {
-            errors.push(err(line, lang.t(Msg::OrgImportTooMany).to_owned()));
-            break;
-        }
         let Ok(record) = record else {
             errors.push(err(line, lang.t(Msg::ImportNotCsv).to_owned()));
             continue;
@@ -88,6 +85,11 @@ pub fn parse(text: &str, lang: Lang) -> Result<Vec<(usize, Joiner)>, Vec<LineErr
             .collect();
         if cells.iter().all(|c| c.is_empty()) {
             continue;
+        }
+        rows += 1;
+        if rows > MAX_ROWS {
+            errors.push(err(line, lang.t(Msg::OrgImportTooMany).to_owned()));
+            break;
         }
         let mut problems = vec![];
         let mut need = |ok: Option<String>, raw: &str, column: &str, empty: Msg, bad: Msg| {
@@ -366,6 +368,27 @@ mod tests {
         assert_eq!(rows[0].0, 2);
         assert_eq!(rows[0].1.email, "rhian@firm.example");
         assert_eq!(rows[0].1.roles.len(), 2);
+    }
+
+    #[test]
+    fn the_row_limit_counts_rows_not_problems() {
+        let header = "user_first_name,user_last_name,user_email,user_roles\n";
+        // Every row with four problems: all of them are still read and reported.
+        let bad: String = (0..MAX_ROWS).map(|_| ",,bad,boss\n").collect();
+        let Err(errors) = parse(&format!("{header}{bad}"), Lang::En) else {
+            panic!("bad rows")
+        };
+        assert_eq!(errors.len(), MAX_ROWS * 4);
+        assert_eq!(errors.last().map(|e| e.line), Some(MAX_ROWS + 1));
+        // One row too many is refused at that row.
+        let good: String = (0..=MAX_ROWS)
+            .map(|i| format!("A,B,a{i}@firm.example,user\n"))
+            .collect();
+        let Err(errors) = parse(&format!("{header}{good}"), Lang::En) else {
+            panic!("too many rows")
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, MAX_ROWS + 2);
     }
 
     #[test]

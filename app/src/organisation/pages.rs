@@ -317,17 +317,16 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// Role checkboxes, ticked from what was posted or else `initial`.
+/// Role checkboxes, ticked from what was posted by a form with roles (changing roles, adding a
+/// user) or else `initial` (so another refused action on the page leaves the user's roles).
 #[component]
 fn RoleCheckboxes(#[prop(optional)] initial: Vec<Role>) -> impl IntoView {
     let lang = use_lang();
     let posted = use_posted();
     let error = posted.error("roles").map(str::to_owned);
     let bad = error.is_some();
-    let ticked: Vec<Role> = if posted
-        .values
-        .iter()
-        .any(|(k, _)| k == "action" || k == "email")
+    let ticked: Vec<Role> = if posted.value("action") == Some("roles")
+        || posted.values.iter().any(|(k, _)| k == "email")
     {
         super::forms::posted_roles(&posted.values)
     } else {

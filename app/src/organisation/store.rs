@@ -77,9 +77,14 @@ pub fn parse_roles(s: &str) -> Vec<Role> {
         .collect()
 }
 
-/// Roles as their stored comma list.
+/// Roles as their stored comma list: each once, in [`Role::ALL`]'s order, however they came.
 pub fn roles_code(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+    Role::ALL
+        .into_iter()
+        .filter(|r| roles.contains(r))
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The organisation's details.
@@ -285,6 +290,10 @@ mod tests {
         );
         assert_eq!(
             roles_code(&[Role::Administrator, Role::User]),
+            "administrator,user"
+        );
+        assert_eq!(
+            roles_code(&[Role::User, Role::Administrator, Role::User]),
             "administrator,user"
         );
     }

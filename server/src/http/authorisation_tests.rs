@@ -430,3 +430,83 @@ async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on()
         .expect("user");
     assert_eq!(back.status, "active");
 }
+
+/// Changing how one signs in needs the password again, within ten minutes: an unconfirmed form
+/// post is sent to confirm (and back to the same passkey after), and a confirmation older than
+/// ten minutes no longer counts.
+#[tokio::test]
+async fn sign_in_methods_need_the_password_again_within_ten_minutes() {
+    let (app, _dir, state) = app_and_state(None).await;
+    let now = state.clock.now_unix();
+    demo::seed(&state.db, now).await.expect("demo accounts");
+    let user = id_of(&state, "caseworker@smith-solicitors.example").await;
+    let token = signed_in(&state, &user, now).await;
+    let cookie = Some(token.as_str());
+
+    let (status, location, _) = send(
+        &app,
+        Method::POST,
+        "/account",
+        "action=remove-passkey&credential=abc",
+        cookie,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        location.starts_with("/account/confirm-password?next="),
+        "{location}"
+    );
+    let (_, location, _) = send(
+        &app,
+        Method::POST,
+        "/account/passkey",
+        "credential=abc&name=Laptop",
+        cookie,
+    )
+    .await;
+    assert_eq!(
+        location,
+        "/account/confirm-password?next=%2Faccount%2Fpasskey%3Fid%3Dabc"
+    );
+
+    // Confirmed: the post goes through (an unknown passkey: back to the account page).
+    let (status, location, _) = send(
+        &app,
+        Method::POST,
+        "/account/confirm-password",
+        "password=harbour+ledger+winter+42&next=%2Faccount%2Fpasskey%3Fid%3Dabc",
+        cookie,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location, "/account/passkey?id=abc");
+    let (_, location, _) = send(
+        &app,
+        Method::POST,
+        "/account",
+        "action=remove-passkey&credential=abc",
+        cookie,
+    )
+    .await;
+    assert_eq!(location, "/account#sign-in-methods");
+
+    // Ten minutes on, it no longer counts.
+    sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE user_id = $2")
+        .bind(now - app::accounts::session::CONFIRM_SECS)
+        .bind(&user)
+        .execute(&state.db.pool)
+        .await
+        .expect("an older confirmation");
+    let (_, location, _) = send(
+        &app,
+        Method::POST,
+        "/account",
+        "action=remove-passkey&credential=abc",
+        cookie,
+    )
+    .await;
+    assert!(
+        location.starts_with("/account/confirm-password?next="),
+        "{location}"
+    );
+}
