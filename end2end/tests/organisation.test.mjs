@@ -241,6 +241,8 @@ test('the last administrator cannot be removed, and is told why', async () => {
   await page.click('a.govuk-button--warning:has-text("Remove user")');
   await submit(page, 'main button.govuk-button--warning');
   assert.match(await errorSummary(page), /at least one active administrator/);
+  // The page shown with the error keeps the user's roles ticked.
+  assert.ok(await page.isChecked('#roles-form input[value=administrator]'));
   await checkAccessibility(page, 'last-admin-error');
   // And nothing changed.
   await page.goto(await userLink(page, 'Sam Smith'));

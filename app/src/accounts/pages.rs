@@ -353,11 +353,10 @@ pub fn AccountPage() -> impl IntoView {
             let pending = d.accountable_pending_id.as_deref() == Some(user_id.as_str());
             Some((d.name, pending))
         };
-        let roles = crate::organisation::store::parse_roles(&u.roles)
-            .into_iter()
-            .map(|r| lang.t(r.label()))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let roles = crate::organisation::pages::role_names(
+            &crate::organisation::store::parse_roles(&u.roles),
+            lang,
+        );
         view! {
             {form_title(Msg::AccountTitle)}
             {banner.map(|m| view! {

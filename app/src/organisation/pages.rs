@@ -36,7 +36,8 @@ pub fn status_name(s: Status) -> Msg {
     }
 }
 
-fn role_names(roles: &[Role], lang: Lang) -> String {
+/// Role names, in the page's language, comma-separated.
+pub(crate) fn role_names(roles: &[Role], lang: Lang) -> String {
     roles
         .iter()
         .map(|r| lang.t(r.label()))

@@ -43,12 +43,12 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Whether a user passes: every word of the search is in the name or email, and the status
-    /// and role match.
+    /// Whether a user passes: every word of the search is in the name or email (compared as
+    /// [`crate::text::normalise`] does for courts: case, accents and apostrophes aside, so
+    /// "sian" finds Siân and "obrien" O'Brien), and the status and role match.
     pub fn matches(&self, u: &UserItem) -> bool {
-        let hay = format!("{} {}", u.name, u.email).to_lowercase();
-        self.q
-            .to_lowercase()
+        let hay = crate::text::normalise(&format!("{} {}", u.name, u.email));
+        crate::text::normalise(&self.q)
             .split_whitespace()
             .all(|w| hay.contains(w))
             && (self.status.is_empty() || u.status == self.status)
@@ -225,6 +225,12 @@ mod tests {
         assert!(!f("", "invited", "").matches(&a));
         assert!(f("", "", "advocate").matches(&a));
         assert!(!f("", "", "advocate").matches(&b));
+        // Accents, apostrophes and case aside, as people type names on a tablet.
+        let c = u("Siân O’Brien", "sian@firm.example", &["user"], "active");
+        assert!(f("sian obrien", "", "").matches(&c));
+        assert!(f("O'Brien", "", "").matches(&c));
+        assert!(f("SIÂN", "", "").matches(&c));
+        assert!(!f("sian jones", "", "").matches(&c));
     }
 
     #[test]

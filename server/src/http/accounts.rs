@@ -361,11 +361,12 @@ pub async fn audit_csv(State(state): State<AppState>, req: Request) -> Response 
     };
     match body {
         Ok(body) => {
-            let who = app::accounts::store::Who {
-                actor: format!("user:{}", s.user.id),
-                organisation_id: Some(org_id.clone()),
-                ip: req.extensions().get::<ClientIp>().map(|c| c.0.to_string()),
-            };
+            let ip = req
+                .extensions()
+                .get::<ClientIp>()
+                .map(|c| c.0.to_string())
+                .unwrap_or_default();
+            let who = app::accounts::store::Who::user(&s.user, &ip);
             if let Err(e) = who
                 .audit_alone(
                     &state.db,
