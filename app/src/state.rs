@@ -47,7 +47,8 @@ pub struct AppState {
     pub courts: Arc<crate::courts::cache::CourtsCache>,
     /// The email sender address and the public URL for links.
     pub mail: Arc<crate::email::MailSettings>,
-    /// Development pages (`/dev/emails`) are served: only when no SMTP server is configured.
+    /// Development pages (`/dev/emails`, `/dev/now`) are served: only with `DEV_TOOLS` on a
+    /// loopback `PUBLIC_URL`.
     pub dev_tools: bool,
 }
 

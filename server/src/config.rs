@@ -165,9 +165,23 @@ pub struct Config {
 
     /// SMTP server for outgoing email: `smtp://host:port` (plain, loopback only),
     /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`. Without it, emails are
-    /// written as `.eml` files under DATA_DIR/outbox and listed at /dev/emails.
+    /// written as `.eml` files under DATA_DIR/outbox.
     #[arg(long, env = "SMTP_URL", global = true)]
     pub smtp_url: Option<String>,
+
+    /// Development tools: /dev/emails lists every email written (activation and reset links
+    /// included) and /dev/now shows the clock, to anyone. For a developer's machine and the
+    /// browser tests only: refused unless PUBLIC_URL is a loopback address.
+    #[arg(
+        long,
+        env = "DEV_TOOLS",
+        global = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        default_value = "false",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub dev_tools: bool,
 
     /// A folder holding a country database in MaxMind's GeoLite2-Country CSV format
     /// (`GeoLite2-Country-Blocks-IPv4.csv`, `-Blocks-IPv6.csv`, `-Locations-en.csv`). When set,
@@ -178,6 +192,12 @@ pub struct Config {
     /// ISO country codes allowed when GEOIP_DIR is set (default: the UK and the EEA).
     #[arg(long, env = "ALLOWED_COUNTRIES", value_delimiter = ',', global = true)]
     pub allowed_countries: Vec<String>,
+
+    /// Proxies and load balancers in front of the service, e.g. `10.0.0.0/8`: from a peer in
+    /// these networks, `Forwarded` / `X-Forwarded-For` name the client (the rightmost hop not in
+    /// them). Unset: the headers are ignored and the peer is the client.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    pub trusted_proxies: Vec<String>,
 
     /// Networks that always pass the country check, e.g. `10.0.0.0/8,2001:db8::/32`.
     #[arg(long, env = "TRUSTED_NETWORKS", value_delimiter = ',', global = true)]
@@ -192,9 +212,20 @@ impl Config {
         })
     }
 
-    /// Whether development pages (the email list) are served: only with no SMTP server.
-    pub fn dev_tools(&self) -> bool {
-        self.smtp_url.as_deref().is_none_or(|u| u.trim().is_empty())
+    /// Whether the development tools are served: only when asked for, and only when the service
+    /// is reached at a loopback address (anything else refuses to start).
+    pub fn dev_tools(&self) -> Result<bool, String> {
+        if !self.dev_tools {
+            return Ok(false);
+        }
+        if !is_loopback_url(&self.public_url) {
+            return Err(format!(
+                "DEV_TOOLS would show every email (with activation and reset links) to anyone: \
+                 it is only allowed when PUBLIC_URL is a loopback address, not {}",
+                self.public_url
+            ));
+        }
+        Ok(true)
     }
 
     /// Whether the service is served over HTTPS (and so sends HSTS).
@@ -203,9 +234,57 @@ impl Config {
     }
 }
 
+/// Whether `url`'s host is `localhost` or a loopback address.
+fn is_loopback_url(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // No credentials in the authority: `http://localhost@evil.example` is evil.example.
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn development_tools_are_off_unless_asked_for() {
+        // No SMTP server is configured here: that alone once turned the tools on.
+        let cli = Cli::try_parse_from(["server"]).unwrap();
+        assert_eq!(cli.config.dev_tools(), Ok(false));
+        let cli = Cli::try_parse_from(["server", "--dev-tools"]).unwrap();
+        assert_eq!(cli.config.dev_tools(), Ok(true));
+        let cli = Cli::try_parse_from(["server", "--dev-tools=false"]).unwrap();
+        assert_eq!(cli.config.dev_tools(), Ok(false));
+        for url in [
+            "https://caseaccess.example",
+            "http://10.0.0.1:3000",
+            "http://localhost@evil.example",
+            "http://localhost.evil.example",
+        ] {
+            let cli = Cli::try_parse_from(["server", "--dev-tools", "--public-url", url]).unwrap();
+            assert!(cli.config.dev_tools().is_err(), "{url}");
+        }
+        for url in [
+            "http://localhost:3000",
+            "http://127.0.0.1:8080/",
+            "http://[::1]:3000",
+        ] {
+            let cli = Cli::try_parse_from(["server", "--dev-tools", "--public-url", url]).unwrap();
+            assert_eq!(cli.config.dev_tools(), Ok(true), "{url}");
+        }
+    }
 
     #[test]
     fn defaults_run_on_one_machine() {

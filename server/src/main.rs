@@ -136,7 +136,7 @@ async fn add_staff(
     let email = validate::email(email).context("that email address is not valid")?;
     let first = validate::name(first_name).context("the first name is not valid")?;
     let last = validate::name(last_name).context("the last name is not valid")?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let id = store::insert_user(
         &mut tx,
         &store::NewUser {

@@ -46,6 +46,8 @@ pub struct Ctx {
     pub ip: String,
     /// The browser's user agent.
     pub user_agent: String,
+    /// The recognised-browser token the request carries (`device::COOKIE`), if any.
+    pub device: Option<String>,
     /// The posted fields.
     pub form: Vec<(String, String)>,
 }
@@ -92,8 +94,8 @@ pub enum Outcome {
     Redirect {
         /// Where to.
         to: String,
-        /// A `Set-Cookie` value.
-        cookie: Option<String>,
+        /// `Set-Cookie` values.
+        cookies: Vec<String>,
     },
     /// The same page again, with what was posted.
     Render(Posted),
@@ -102,14 +104,14 @@ pub enum Outcome {
 pub(crate) fn redirect(to: &str) -> Outcome {
     Outcome::Redirect {
         to: to.to_owned(),
-        cookie: None,
+        cookies: vec![],
     }
 }
 
 pub(crate) fn redirect_with(to: &str, cookie: String) -> Outcome {
     Outcome::Redirect {
         to: to.to_owned(),
-        cookie: Some(cookie),
+        cookies: vec![cookie],
     }
 }
 
@@ -166,23 +168,35 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
     }
     let db = &ctx.state.db;
     let now = ctx.now();
-    let keys = [throttle::email_key(&email), throttle::ip_key(&ctx.ip)];
-    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+    let user = store::user_by_email(db, &email).await.map_err(db_err)?;
+    // A browser that signed in to this account before counts against a throttle of its own;
+    // any other attempt counts against the email typed and the client address.
+    let device = match ctx.device.as_deref() {
+        Some(token) => super::device::recognise(db, token, now)
+            .await
+            .map_err(db_err)?
+            .filter(|(owner, _)| user.as_ref().is_some_and(|u| &u.id == owner))
+            .map(|(_, hash)| hash),
+        None => None,
+    };
+    let keys = match &device {
+        Some(hash) => vec![throttle::device_key(hash)],
+        None => vec![throttle::email_key(&email), throttle::ip_key(&ctx.ip)],
+    };
+    if let Err(wait) = throttle::attempt(db, &keys, now).await.map_err(db_err)? {
         return Ok(ctx.again_notice(wait_message(lang, wait)));
     }
-    let user = store::user_by_email(db, &email).await.map_err(db_err)?;
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = password::verify(pw.clone(), hash)
         .await
         .map_err(AppError::internal)?;
     let Some(user) = user.filter(|_| ok) else {
-        throttle::fail(db, &keys, now).await.map_err(db_err)?;
         Who::anonymous(&ctx.ip)
             .audit_alone(
                 db,
                 "auth.sign_in.failed",
                 None,
-                serde_json::json!({ "reason": "password" }),
+                serde_json::json!({ "reason": "password", "recognised_browser": device.is_some() }),
                 now,
             )
             .await
@@ -190,6 +204,9 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
         return Ok(ctx.again_notice(lang.t(Msg::SignInWrong).to_owned()));
     };
     throttle::clear(db, &keys[0]).await.map_err(db_err)?;
+    for shared in &keys[1..] {
+        throttle::refund(db, shared).await.map_err(db_err)?;
+    }
     if user.status != "active" {
         let msg = match user.status.as_str() {
             "deregistered" => Msg::SignInDeregistered,
@@ -209,7 +226,7 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             .map_err(db_err)?;
         return Ok(ctx.again_notice(lang.t(msg).to_owned()));
     }
-    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let mut tx = db.begin().await.map_err(db_err)?;
     if password::is_common(&pw) && user.change_password.is_none() {
         sqlx::query("UPDATE users SET change_password = 'common' WHERE id = $1")
             .bind(&user.id)
@@ -269,13 +286,14 @@ async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
     if code.trim().is_empty() {
         return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeMissing)]));
     }
-    let keys = [throttle::code_key(&s.user.id), throttle::ip_key(&ctx.ip)];
-    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+    // Codes are only tried after the password: they are throttled per account alone.
+    let keys = [throttle::code_key(&s.user.id)];
+    if let Err(wait) = throttle::attempt(db, &keys, now).await.map_err(db_err)? {
         return Ok(ctx.again_notice(wait_message(lang, wait)));
     }
     let who = Who::user(&s.user, &ctx.ip);
     let target = Some(format!("user:{}", s.user.id));
-    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let mut tx = db.begin().await.map_err(db_err)?;
     let step = totp::verify(&secret, &code, now, s.user.totp_last_step);
     let accepted = match step {
         Some(step) => store::accept_totp_step(&mut tx, &s.user.id, step)
@@ -294,21 +312,22 @@ async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
         .await
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
-        throttle::fail(db, &keys, now).await.map_err(db_err)?;
         return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeWrong)]));
     }
-    let next = finish_second_factor(&mut tx, &s, &who, "totp", now).await?;
+    let next = finish_second_factor(&mut tx, &s, &who, "totp", ctx.device.as_deref(), now).await?;
     tx.commit().await.map_err(db_err)?;
     throttle::clear(db, &keys[0]).await.map_err(db_err)?;
     Ok(next)
 }
 
-/// After a second factor: a reset goes on to the new password; a sign-in is complete.
+/// After a second factor: a reset goes on to the new password; a sign-in is complete, and the
+/// browser is remembered for the account (`device`).
 pub(crate) async fn finish_second_factor(
     tx: &mut sqlx::AnyConnection,
     s: &Current,
     who: &Who,
     factor: &str,
+    device: Option<&str>,
     now: i64,
 ) -> Result<Outcome, AppError> {
     let target = Some(format!("user:{}", s.user.id));
@@ -344,13 +363,19 @@ pub(crate) async fn finish_second_factor(
     } else {
         "/account"
     };
-    Ok(redirect_with(to, session::set_cookie(&token)))
+    let device = super::device::remember(tx, device, &s.user.id, now)
+        .await
+        .map_err(db_err)?;
+    Ok(Outcome::Redirect {
+        to: to.to_owned(),
+        cookies: vec![session::set_cookie(&token), device],
+    })
 }
 
 async fn sign_out(ctx: Ctx) -> Result<Outcome, AppError> {
     if let Some(s) = &ctx.session {
         let now = ctx.now();
-        let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+        let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
         session::end(&mut tx, &s.id_hash, "signed_out", now)
             .await
             .map_err(db_err)?;
@@ -374,7 +399,7 @@ async fn activate(ctx: Ctx) -> Result<Outcome, AppError> {
     let token = ctx.get("token").to_owned();
     let db = &ctx.state.db;
     let now = ctx.now();
-    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let mut tx = db.begin().await.map_err(db_err)?;
     let Some(user_id) = store::consume_token(&mut tx, &token, "activate", now)
         .await
         .map_err(db_err)?
@@ -432,7 +457,7 @@ async fn set_password(ctx: Ctx) -> Result<Outcome, AppError> {
     }
     let hash = password::hash(pw).await.map_err(AppError::internal)?;
     let now = ctx.now();
-    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
     sqlx::query("UPDATE users SET password_hash = $1, change_password = NULL WHERE id = $2")
         .bind(&hash)
         .bind(&s.user.id)
@@ -492,10 +517,16 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
     let Some(step) = totp::verify(&secret, code, now, None) else {
         return Ok(ctx.again(vec![field("code", lang, Msg::SetupCodeWrong)]));
     };
-    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
-    sqlx::query(
+    let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
+    // Under the organisation's lock, and only from invited (activation) or active (after a
+    // factor reset): a removal that committed first is never undone.
+    store::lock_organisation_of(&mut tx, &s.user.id, now)
+        .await
+        .map_err(db_err)?;
+    let changed = sqlx::query(
         "UPDATE users SET totp_secret = $1, totp_last_step = $2, status = 'active', \
-         last_active_at = $3, last_sign_in_at = $3, factor_reset_at = NULL WHERE id = $4",
+         last_active_at = $3, last_sign_in_at = $3, factor_reset_at = NULL \
+         WHERE id = $4 AND status IN ('invited', 'active')",
     )
     .bind(&secret)
     .bind(step)
@@ -503,7 +534,12 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
     .bind(&s.user.id)
     .execute(&mut *tx)
     .await
-    .map_err(db_err)?;
+    .map_err(db_err)?
+    .rows_affected();
+    if changed == 0 {
+        drop(tx);
+        return Ok(redirect_with("/sign-in", session::clear_cookie()));
+    }
     let who = Who::user(&s.user, &ctx.ip);
     let target = Some(format!("user:{}", s.user.id));
     who.audit(
@@ -552,7 +588,7 @@ async fn end_session(ctx: Ctx) -> Result<Outcome, AppError> {
     };
     let handle = ctx.get("session").to_owned();
     let now = ctx.now();
-    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
     let ended = session::end_by_handle(&mut tx, &s.user.id, &handle, now)
         .await
         .map_err(db_err)?;
@@ -597,6 +633,7 @@ mod tests {
             session: None,
             ip: "192.0.2.1".into(),
             user_agent: "test".into(),
+            device: None,
             form: vec![
                 ("email".into(), email.into()),
                 ("password".into(), pw.into()),
@@ -619,7 +656,7 @@ mod tests {
             .unwrap();
         const N: usize = 9;
         for i in 0..N {
-            let mut tx = state.db.pool.begin().await.unwrap();
+            let mut tx = state.db.begin().await.unwrap();
             store::insert_user(
                 &mut tx,
                 &store::NewUser {

@@ -99,7 +99,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<(), Box<dyn std::error::Error + S
         return Ok(());
     }
     let hash = password::hash(PASSWORD.to_owned()).await?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let mut orgs = vec![];
     for (name, address, postcode, laa, sra, bar, ap_name, ap_email, ap_phone) in ORGANISATIONS {
         let org = super::token::new_id();

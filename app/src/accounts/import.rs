@@ -311,7 +311,6 @@ pub async fn post(
     let mut tx = ctx
         .state
         .db
-        .pool
         .begin()
         .await
         .map_err(crate::error::AppError::internal)?;
@@ -334,7 +333,7 @@ pub async fn post(
         .map_err(crate::error::AppError::internal)?;
     Ok(Outcome::Redirect {
         to: format!("/onboarding?imported={}", parsed.len()),
-        cookie: None,
+        cookies: vec![],
     })
 }
 

@@ -56,6 +56,8 @@ pub struct Report {
     pub warned: usize,
     /// Accounts deregistered.
     pub deregistered: usize,
+    /// Accounts whose turn failed (logged; tried again at the next run).
+    pub failed: usize,
 }
 
 #[derive(sqlx::FromRow)]
@@ -67,7 +69,9 @@ struct Candidate {
     last_active_at: i64,
 }
 
-/// Sends the warnings and deregisters the accounts that are due at `now`.
+/// Sends the warnings and deregisters the accounts that are due at `now`. One account's
+/// failure is logged and counted, and the run carries on with the others. Several instances
+/// may run it at once: each warning and each deregistration happens once.
 pub async fn run(db: &Db, mail: &MailSettings, now: i64) -> Result<Report, sqlx::Error> {
     let earliest_warning = now - (DEREGISTER_AFTER_DAYS - WARN_DAYS_BEFORE[0]) * DAY;
     let candidates = sqlx::query_as::<_, Candidate>(
@@ -78,92 +82,109 @@ pub async fn run(db: &Db, mail: &MailSettings, now: i64) -> Result<Report, sqlx:
     .fetch_all(&db.pool)
     .await?;
     let mut report = Report::default();
-    let who = Who::system();
     for c in candidates {
-        let target = Some(format!("user:{}", c.id));
-        let mut tx = db.pool.begin().await?;
-        match due(c.last_active_at, now) {
-            Due::Nothing => {}
-            Due::Warning(before) => {
-                let done: Option<(String,)> = sqlx::query_as(
-                    "SELECT outbox_id FROM inactivity_warnings \
-                     WHERE user_id = $1 AND last_active_at = $2 AND days_before = $3",
-                )
-                .bind(&c.id)
-                .bind(c.last_active_at)
-                .bind(before)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if done.is_none() {
-                    let on = deregisters_at(c.last_active_at);
-                    let message =
-                        templates::inactivity_warning(mail, &c.id, &c.email, &c.first_name, on);
-                    let outbox = email::enqueue(&mut tx, mail, &message, now).await?;
-                    sqlx::query(
-                        "INSERT INTO inactivity_warnings \
-                         (user_id, last_active_at, days_before, outbox_id, created_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(&c.id)
-                    .bind(c.last_active_at)
-                    .bind(before)
-                    .bind(&outbox)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    Who {
-                        organisation_id: c.organisation_id.clone(),
-                        ..who.clone()
-                    }
-                    .audit(
-                        &mut tx,
-                        "account.inactivity.warned",
-                        target,
-                        serde_json::json!({ "days_before": before, "email": outbox }),
-                        now,
-                    )
-                    .await?;
-                    report.warned += 1;
-                }
-            }
-            Due::Deregister => {
-                let changed = sqlx::query(
-                    "UPDATE users SET status = 'deregistered', deregistered_at = $1 \
-                     WHERE id = $2 AND status = 'active' AND last_active_at = $3",
-                )
-                .bind(now)
-                .bind(&c.id)
-                .bind(c.last_active_at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if changed == 1 {
-                    session::end_all(&mut tx, &c.id, None, "deregistered", now).await?;
-                    let message = templates::deregistered(mail, &c.id, &c.email, &c.first_name);
-                    let outbox = email::enqueue(&mut tx, mail, &message, now).await?;
-                    Who {
-                        organisation_id: c.organisation_id.clone(),
-                        ..who.clone()
-                    }
-                    .audit(
-                        &mut tx,
-                        "account.deregistered",
-                        target,
-                        serde_json::json!({
-                            "reason": "inactive",
-                            "last_active_at": c.last_active_at,
-                            "email": outbox,
-                        }),
-                        now,
-                    )
-                    .await?;
-                    report.deregistered += 1;
-                }
+        match one(db, mail, &c, now).await {
+            Ok(Done::Warned) => report.warned += 1,
+            Ok(Done::Deregistered) => report.deregistered += 1,
+            Ok(Done::Nothing) => {}
+            Err(e) => {
+                report.failed += 1;
+                tracing::error!(user = %c.id, error = %e, "inactivity job: this account failed; carrying on");
             }
         }
-        tx.commit().await?;
     }
     Ok(report)
+}
+
+enum Done {
+    Nothing,
+    Warned,
+    Deregistered,
+}
+
+/// One account's turn, in its own transaction.
+async fn one(db: &Db, mail: &MailSettings, c: &Candidate, now: i64) -> Result<Done, sqlx::Error> {
+    let target = Some(format!("user:{}", c.id));
+    let who = Who {
+        organisation_id: c.organisation_id.clone(),
+        ..Who::system()
+    };
+    let due = due(c.last_active_at, now);
+    if due == Due::Nothing {
+        return Ok(Done::Nothing);
+    }
+    let mut tx = db.begin().await?;
+    match due {
+        Due::Nothing => Ok(Done::Nothing),
+        Due::Warning(before) => {
+            let on = deregisters_at(c.last_active_at);
+            let message = templates::inactivity_warning(mail, &c.id, &c.email, &c.first_name, on);
+            let outbox = email::enqueue(&mut tx, mail, &message, now).await?;
+            // Insert-if-absent decides: a warning another run (or another instance) already
+            // recorded is not sent again, and this transaction, email and all, is dropped.
+            let claimed = sqlx::query(
+                "INSERT INTO inactivity_warnings \
+                 (user_id, last_active_at, days_before, outbox_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (user_id, last_active_at, days_before) DO NOTHING",
+            )
+            .bind(&c.id)
+            .bind(c.last_active_at)
+            .bind(before)
+            .bind(&outbox)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                return Ok(Done::Nothing);
+            }
+            who.audit(
+                &mut tx,
+                "account.inactivity.warned",
+                target,
+                serde_json::json!({ "days_before": before, "email": outbox }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Done::Warned)
+        }
+        Due::Deregister => {
+            // Under the organisation's lock, like every administrator's change to its users.
+            super::store::lock_organisation_of(&mut tx, &c.id, now).await?;
+            let changed = sqlx::query(
+                "UPDATE users SET status = 'deregistered', deregistered_at = $1 \
+                 WHERE id = $2 AND status = 'active' AND last_active_at = $3",
+            )
+            .bind(now)
+            .bind(&c.id)
+            .bind(c.last_active_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Ok(Done::Nothing);
+            }
+            session::end_all(&mut tx, &c.id, None, "deregistered", now).await?;
+            let message = templates::deregistered(mail, &c.id, &c.email, &c.first_name);
+            let outbox = email::enqueue(&mut tx, mail, &message, now).await?;
+            who.audit(
+                &mut tx,
+                "account.deregistered",
+                target,
+                serde_json::json!({
+                    "reason": "inactive",
+                    "last_active_at": c.last_active_at,
+                    "email": outbox,
+                }),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(Done::Deregistered)
+        }
+    }
 }
 
 /// Runs [`run`] now and then every hour, for as long as the server runs.
@@ -177,10 +198,11 @@ pub async fn every_hour(
     loop {
         tick.tick().await;
         match run(&db, &mail, clock.now_unix()).await {
-            Ok(r) if r.warned + r.deregistered > 0 => {
+            Ok(r) if r.warned + r.deregistered + r.failed > 0 => {
                 tracing::info!(
                     warned = r.warned,
                     deregistered = r.deregistered,
+                    failed = r.failed,
                     "inactivity job"
                 );
             }
@@ -226,7 +248,7 @@ mod tests {
     }
 
     async fn user(db: &Db, email: &str, last_active: i64) -> String {
-        let mut tx = db.pool.begin().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         let id = store::insert_user(
             &mut tx,
             &store::NewUser {
@@ -277,7 +299,7 @@ mod tests {
             let m = mail();
             let id = user(&db, "idle@example.com", T0).await;
             let busy = user(&db, "busy@example.com", T0).await;
-            let mut tx = db.pool.begin().await.unwrap();
+            let mut tx = db.begin().await.unwrap();
             session::create(
                 &mut tx,
                 &id,
@@ -317,8 +339,8 @@ mod tests {
             assert_eq!(
                 r,
                 Report {
-                    warned: 0,
-                    deregistered: 1
+                    deregistered: 1,
+                    ..Report::default()
                 },
                 "day 90 ({name})"
             );
@@ -354,6 +376,79 @@ mod tests {
                 "each warning recorded with its email ({name})"
             );
             crate::audit::verify(&db).await.unwrap();
+        }
+    }
+
+    /// Two instances running the job at the same moment (on both engines; on PostgreSQL they
+    /// really interleave): every user is warned exactly once, and neither run fails.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_runners_at_once_warn_each_user_once() {
+        for (db, _guard) in testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let m = mail();
+            let mut ids = vec![];
+            for i in 0..12 {
+                ids.push(user(&db, &format!("idle{i}@example.com"), T0).await);
+            }
+            for round in 0..3 {
+                let now = day(76) + round;
+                let (a, b) = tokio::join!(run(&db, &m, now), run(&db, &m, now));
+                let (a, b) = (a.unwrap(), b.unwrap());
+                assert_eq!((a.failed, b.failed), (0, 0), "{name}");
+                let expected = if round == 0 { ids.len() } else { 0 };
+                assert_eq!(a.warned + b.warned, expected, "round {round} ({name})");
+            }
+            for id in &ids {
+                assert_eq!(emails(&db, id).await, vec!["inactivity_warning"], "{name}");
+            }
+            crate::audit::verify(&db).await.unwrap();
+        }
+    }
+
+    /// The defect review found on SQLite: with other writers busy, the job died on "database is
+    /// locked" and the last users were not warned. With writers hammering the database, every
+    /// user is warned in the one run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_job_warns_everyone_while_others_write() {
+        for (db, _guard) in testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let m = mail();
+            let mut ids = vec![];
+            for i in 0..8 {
+                ids.push(user(&db, &format!("quiet{i}@example.com"), T0).await);
+            }
+            let busy = user(&db, "writer@example.com", day(80)).await;
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let mut writers = tokio::task::JoinSet::new();
+            for w in 0..3 {
+                let (db, busy, stop) = (db.clone(), busy.clone(), stop.clone());
+                writers.spawn(async move {
+                    let mut n = 0_i64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let mut tx = db.begin().await.unwrap();
+                        let (_,): (i64,) =
+                            sqlx::query_as("SELECT last_active_at FROM users WHERE id = $1")
+                                .bind(&busy)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .unwrap();
+                        sqlx::query("UPDATE users SET last_sign_in_at = $1 WHERE id = $2")
+                            .bind(w * 1_000_000 + n)
+                            .bind(&busy)
+                            .execute(&mut *tx)
+                            .await
+                            .unwrap();
+                        tx.commit().await.unwrap();
+                        n += 1;
+                    }
+                    n
+                });
+            }
+            let r = run(&db, &m, day(76)).await.unwrap();
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let writes: i64 = writers.join_all().await.into_iter().sum();
+            assert!(writes > 0, "the writers ran ({name})");
+            assert_eq!((r.warned, r.failed), (ids.len(), 0), "{name}");
         }
     }
 }

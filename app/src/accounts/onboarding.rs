@@ -89,7 +89,7 @@ pub async fn approve(
     who: &Who,
     now: i64,
 ) -> Result<String, ApproveError> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let claimed = sqlx::query(
         "UPDATE registrations SET status = 'approved', decided_at = $1, decided_by = $2 \
          WHERE id = $3 AND status = 'pending'",
@@ -210,7 +210,7 @@ pub async fn reject(
     who: &Who,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let claimed = sqlx::query(
         "UPDATE registrations SET status = 'rejected', decided_at = $1, decided_by = $2, reason = $3 \
          WHERE id = $4 AND status = 'pending'",
@@ -271,11 +271,11 @@ pub async fn decide(ctx: Ctx) -> Result<Outcome, AppError> {
         "approve" => match approve(&ctx.state, &id, &who, now).await {
             Ok(_) => Ok(Outcome::Redirect {
                 to: "/onboarding?approved=1".into(),
-                cookie: None,
+                cookies: vec![],
             }),
             Err(ApproveError::AlreadyDecided) => Ok(Outcome::Redirect {
                 to: "/onboarding".into(),
-                cookie: None,
+                cookies: vec![],
             }),
             Err(ApproveError::EmailTaken(email)) => Ok(ctx.again(vec![crate::error::FieldError {
                 field: "decision".into(),
@@ -293,7 +293,7 @@ pub async fn decide(ctx: Ctx) -> Result<Outcome, AppError> {
                 .map_err(AppError::internal)?;
             Ok(Outcome::Redirect {
                 to: "/onboarding?rejected=1".into(),
-                cookie: None,
+                cookies: vec![],
             })
         }
         _ => Ok(ctx.again(vec![field(
@@ -321,7 +321,7 @@ pub async fn restore(ctx: Ctx) -> Result<Outcome, AppError> {
         Ok(()) => {
             return Ok(Outcome::Redirect {
                 to: "/onboarding?restored=1".into(),
-                cookie: None,
+                cookies: vec![],
             });
         }
         Err(OpError::Refused(Refusal::HasAdministrator)) => Msg::RestoreRefusedHasAdmin,

@@ -100,7 +100,7 @@ async fn save_state(
     now: i64,
 ) -> Result<String, sqlx::Error> {
     let id = super::token::new_token();
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM webauthn_states WHERE expires_at < $1")
         .bind(now)
         .execute(&mut *tx)
@@ -336,7 +336,7 @@ mod tests {
     }
 
     async fn user(db: &Db, email: &str) -> User {
-        let mut tx = db.pool.begin().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         let id = store::insert_user(
             &mut tx,
             &store::NewUser {
@@ -387,7 +387,7 @@ mod tests {
         state: &str,
         response: &serde_json::Value,
     ) -> Result<String, PasskeyError> {
-        let mut tx = db.pool.begin().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         let r = finish_registration(rp, &mut tx, u, state, "Laptop", response, NOW).await;
         if r.is_ok() {
             tx.commit().await.unwrap();
@@ -432,7 +432,7 @@ mod tests {
         state: &str,
         response: &serde_json::Value,
     ) -> Result<User, PasskeyError> {
-        let mut tx = db.pool.begin().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         let r = finish_sign_in(rp, &mut tx, who, state, response, NOW).await;
         tx.commit().await.unwrap();
         r

@@ -35,15 +35,15 @@ pub struct Reply {
     pub status: u16,
     /// The body.
     pub body: Value,
-    /// A `Set-Cookie` value.
-    pub cookie: Option<String>,
+    /// `Set-Cookie` values.
+    pub cookies: Vec<String>,
 }
 
 fn ok(body: Value) -> Reply {
     Reply {
         status: 200,
         body,
-        cookie: None,
+        cookies: vec![],
     }
 }
 
@@ -51,22 +51,22 @@ fn problem(status: u16, lang: Lang, msg: Msg) -> Reply {
     Reply {
         status,
         body: json!({ "error": lang.t(msg) }),
-        cookie: None,
+        cookies: vec![],
     }
 }
 
-fn go(to: &str, cookie: Option<String>) -> Reply {
+fn go(to: &str, cookies: Vec<String>) -> Reply {
     Reply {
         status: 200,
         body: json!({ "redirect": to }),
-        cookie,
+        cookies,
     }
 }
 
 fn from_outcome(o: Outcome) -> Reply {
     match o {
-        Outcome::Redirect { to, cookie } => go(&to, cookie),
-        Outcome::Render(_) => go("/sign-in", None),
+        Outcome::Redirect { to, cookies } => go(&to, cookies),
+        Outcome::Render(_) => go("/sign-in", vec![]),
     }
 }
 
@@ -131,7 +131,7 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             } else {
                 name.chars().take(60).collect()
             };
-            let mut tx = db.pool.begin().await.map_err(db_err)?;
+            let mut tx = db.begin().await.map_err(db_err)?;
             let id = match passkey::finish_registration(
                 &rp,
                 &mut tx,
@@ -161,15 +161,25 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             .await
             .map_err(db_err)?;
             let reply = if s.stage == Stage::Setup {
-                sqlx::query(
+                // As for the authenticator: under the organisation's lock, only from invited
+                // or active, so a removal that committed first is never undone.
+                super::store::lock_organisation_of(&mut tx, &s.user.id, now)
+                    .await
+                    .map_err(db_err)?;
+                let changed = sqlx::query(
                     "UPDATE users SET status = 'active', last_active_at = $1, last_sign_in_at = $1, \
-                     factor_reset_at = NULL WHERE id = $2",
+                     factor_reset_at = NULL WHERE id = $2 AND status IN ('invited', 'active')",
                 )
                 .bind(now)
                 .bind(&s.user.id)
                 .execute(&mut *tx)
                 .await
-                .map_err(db_err)?;
+                .map_err(db_err)?
+                .rows_affected();
+                if changed == 0 {
+                    drop(tx);
+                    return Ok(go("/sign-in", vec![session::clear_cookie()]));
+                }
                 if s.user.status == "invited" {
                     who.audit(&mut tx, "account.activated", target.clone(), json!({}), now)
                         .await
@@ -193,9 +203,9 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                 )
                 .await
                 .map_err(db_err)?;
-                go("/account/set-up/done", Some(session::set_cookie(&token)))
+                go("/account/set-up/done", vec![session::set_cookie(&token)])
             } else {
-                go("/account?passkey=added", None)
+                go("/account?passkey=added", vec![])
             };
             tx.commit().await.map_err(db_err)?;
             Ok(reply)
@@ -207,20 +217,25 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                 .filter(|s| s.stage == Stage::SecondFactor);
             let user = second.as_ref().map(|s| &s.user);
             let keys = [throttle::ip_key(&ctx.ip)];
-            if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
-                return Ok(Reply {
-                    status: 429,
-                    body: json!({ "error": super::actions::wait_message(lang, wait) }),
-                    cookie: None,
-                });
-            }
+            let too_many = |wait| Reply {
+                status: 429,
+                body: json!({ "error": super::actions::wait_message(lang, wait) }),
+                cookies: vec![],
+            };
             if path.ends_with("/options") {
+                // Asking for a challenge is no guess: refused while blocked, never counted.
+                if let Some(wait) = throttle::blocked(db, &keys[0], now).await.map_err(db_err)? {
+                    return Ok(too_many(wait));
+                }
                 return Ok(match passkey::start_sign_in(&rp, db, user, now).await {
                     Ok((state, options)) => ok(json!({ "state": state, "options": options })),
                     Err(e) => explain(lang, &e),
                 });
             }
-            let mut tx = db.pool.begin().await.map_err(db_err)?;
+            if let Err(wait) = throttle::attempt(db, &keys, now).await.map_err(db_err)? {
+                return Ok(too_many(wait));
+            }
+            let mut tx = db.begin().await.map_err(db_err)?;
             let owner = match passkey::finish_sign_in(
                 &rp,
                 &mut tx,
@@ -235,7 +250,6 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                 Err(e) => {
                     // The state is gone either way: keep its deletion.
                     tx.commit().await.map_err(db_err)?;
-                    throttle::fail(db, &keys, now).await.map_err(db_err)?;
                     Who::anonymous(&ctx.ip)
                         .audit_alone(
                             db,
@@ -249,9 +263,12 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                     return Ok(explain(lang, &e));
                 }
             };
+            throttle::refund(db, &keys[0]).await.map_err(db_err)?;
             let who = Who::user(&owner, &ctx.ip);
             if let Some(s) = &second {
-                let next = finish_second_factor(&mut tx, s, &who, "passkey", now).await?;
+                let next =
+                    finish_second_factor(&mut tx, s, &who, "passkey", ctx.device.as_deref(), now)
+                        .await?;
                 tx.commit().await.map_err(db_err)?;
                 return Ok(from_outcome(next));
             }
@@ -301,8 +318,11 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             )
             .await
             .map_err(db_err)?;
+            let device = super::device::remember(&mut tx, ctx.device.as_deref(), &owner.id, now)
+                .await
+                .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
-            Ok(go("/account", Some(session::set_cookie(&token))))
+            Ok(go("/account", vec![session::set_cookie(&token), device]))
         }
         _ => Err(AppError::NotFound),
     }

@@ -374,16 +374,31 @@ pub async fn post_barrister(ctx: Ctx) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
     match parse_barrister(&ctx.form, ctx.lang, now) {
         Err(errors) => Ok(ctx.again(errors)),
-        Ok(reg) => {
-            save(&ctx.state, &reg, "web", &Who::anonymous(&ctx.ip), now)
-                .await
-                .map_err(AppError::internal)?;
-            Ok(Outcome::Redirect {
-                to: "/register/submitted".into(),
-                cookie: None,
-            })
-        }
+        Ok(reg) => submit(&ctx, &reg, now).await,
     }
+}
+
+/// Saves a valid registration from the web, throttled per accountable email and per client
+/// address (each one emails and writes an audit event): past the allowance the form comes back
+/// with the wait and its values, and nothing is written.
+async fn submit(ctx: &Ctx, reg: &Registration, now: i64) -> Result<Outcome, AppError> {
+    let keys = [
+        super::throttle::register_key(&reg.accountable_email),
+        super::throttle::register_ip_key(&ctx.ip),
+    ];
+    if let Err(wait) = super::throttle::attempt(&ctx.state.db, &keys, now)
+        .await
+        .map_err(AppError::internal)?
+    {
+        return Ok(ctx.again_notice(super::actions::wait_message(ctx.lang, wait)));
+    }
+    save(&ctx.state, reg, "web", &Who::anonymous(&ctx.ip), now)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(Outcome::Redirect {
+        to: "/register/submitted".into(),
+        cookies: vec![],
+    })
 }
 
 /// Saves a registration for onboarding, with the "received" email, in one transaction.
@@ -394,7 +409,7 @@ pub async fn save(
     who: &Who,
     now: i64,
 ) -> Result<String, sqlx::Error> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let id = save_in(&mut tx, &state.mail, reg, source, who, now).await?;
     tx.commit().await?;
     Ok(id)
@@ -456,15 +471,7 @@ pub async fn post(ctx: Ctx) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
     match parse(&ctx.form, ctx.lang, now) {
         Err(errors) => Ok(ctx.again(errors)),
-        Ok(reg) => {
-            save(&ctx.state, &reg, "web", &Who::anonymous(&ctx.ip), now)
-                .await
-                .map_err(AppError::internal)?;
-            Ok(Outcome::Redirect {
-                to: "/register/submitted".into(),
-                cookie: None,
-            })
-        }
+        Ok(reg) => submit(&ctx, &reg, now).await,
     }
 }
 

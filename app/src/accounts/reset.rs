@@ -36,14 +36,20 @@ pub async fn forgot(ctx: Ctx) -> Result<Outcome, AppError> {
     let db = &ctx.state.db;
     let now = ctx.state.clock.now_unix();
     // Every request counts against the address and the email, so the form cannot be used to
-    // flood someone's inbox; past the allowance the same "check your email" page is shown.
+    // flood someone's inbox; past the allowance the same "check your email" page is shown, and
+    // nothing is written (no email, no audit row).
     let keys = [throttle::reset_key(&email), throttle::reset_ip_key(&ctx.ip)];
-    let blocked = throttle::blocked(db, &keys, now).await.map_err(db_err)?;
-    throttle::fail(db, &keys, now).await.map_err(db_err)?;
+    if throttle::attempt(db, &keys, now)
+        .await
+        .map_err(db_err)?
+        .is_err()
+    {
+        return Ok(redirect("/forgot-password/sent"));
+    }
     let user = store::user_by_email(db, &email).await.map_err(db_err)?;
-    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let mut tx = db.begin().await.map_err(db_err)?;
     match user {
-        Some(u) if blocked.is_none() && u.status == "active" => {
+        Some(u) if u.status == "active" => {
             let link = store::issue_token(&mut tx, &u.id, "reset", now, lifetime::RESET_SECS)
                 .await
                 .map_err(db_err)?;
@@ -63,17 +69,12 @@ pub async fn forgot(ctx: Ctx) -> Result<Outcome, AppError> {
                 .map_err(db_err)?;
         }
         _ => {
-            let reason = if blocked.is_some() {
-                "throttled"
-            } else {
-                "no_active_account"
-            };
             Who::anonymous(&ctx.ip)
                 .audit(
                     &mut tx,
                     "account.password.reset_refused",
                     None,
-                    serde_json::json!({ "reason": reason }),
+                    serde_json::json!({ "reason": "no_active_account" }),
                     now,
                 )
                 .await
@@ -89,7 +90,7 @@ pub async fn confirm(ctx: Ctx) -> Result<Outcome, AppError> {
     let link = ctx.get("token").to_owned();
     let db = &ctx.state.db;
     let now = ctx.state.clock.now_unix();
-    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let mut tx = db.begin().await.map_err(db_err)?;
     let Some(user_id) = store::consume_token(&mut tx, &link, "reset", now)
         .await
         .map_err(db_err)?
@@ -148,11 +149,8 @@ pub async fn change(ctx: Ctx) -> Result<Outcome, AppError> {
             Msg::ChangePasswordCurrentMissing,
         )]));
     }
-    let keys = [
-        throttle::email_key(&s.user.email),
-        throttle::ip_key(&ctx.ip),
-    ];
-    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+    let keys = [throttle::reauth_key(&s.user.id)];
+    if let Err(wait) = throttle::attempt(db, &keys, now).await.map_err(db_err)? {
         return Ok(ctx.again_notice(super::actions::wait_message(lang, wait)));
     }
     let ok = password::verify(current.clone(), s.user.password_hash.clone())
@@ -161,7 +159,6 @@ pub async fn change(ctx: Ctx) -> Result<Outcome, AppError> {
     let who = Who::user(&s.user, &ctx.ip);
     let target = Some(format!("user:{}", s.user.id));
     if !ok {
-        throttle::fail(db, &keys, now).await.map_err(db_err)?;
         who.audit_alone(
             db,
             "account.password.change_failed",
@@ -177,6 +174,8 @@ pub async fn change(ctx: Ctx) -> Result<Outcome, AppError> {
             Msg::ChangePasswordCurrentWrong,
         )]));
     }
+    // The current password was right: later mistakes with the new one are not guesses.
+    throttle::clear(db, &keys[0]).await.map_err(db_err)?;
     let rules = password::Context {
         first_name: &s.user.first_name,
         last_name: &s.user.last_name,
@@ -191,9 +190,8 @@ pub async fn change(ctx: Ctx) -> Result<Outcome, AppError> {
     if new != confirm {
         return Ok(ctx.again(vec![field("password-confirm", lang, Msg::PasswordMismatch)]));
     }
-    throttle::clear(db, &keys[0]).await.map_err(db_err)?;
     let hash = password::hash(new).await.map_err(AppError::internal)?;
-    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let mut tx = db.begin().await.map_err(db_err)?;
     sqlx::query("UPDATE users SET password_hash = $1, change_password = NULL WHERE id = $2")
         .bind(&hash)
         .bind(&s.user.id)

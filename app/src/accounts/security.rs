@@ -85,11 +85,8 @@ async fn confirm_password(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     if pw.is_empty() {
         return Ok(ctx.again(vec![field("password", lang, Msg::SignInPasswordMissing)]));
     }
-    let keys = [
-        throttle::email_key(&s.user.email),
-        throttle::ip_key(&ctx.ip),
-    ];
-    if let Some(wait) = throttle::blocked(db, &keys, now).await.map_err(db_err)? {
+    let keys = [throttle::reauth_key(&s.user.id)];
+    if let Err(wait) = throttle::attempt(db, &keys, now).await.map_err(db_err)? {
         return Ok(ctx.again_notice(super::actions::wait_message(lang, wait)));
     }
     let ok = password::verify(pw, s.user.password_hash.clone())
@@ -98,14 +95,13 @@ async fn confirm_password(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let who = Who::user(&s.user, &ctx.ip);
     let target = Some(format!("user:{}", s.user.id));
     if !ok {
-        throttle::fail(db, &keys, now).await.map_err(db_err)?;
         who.audit_alone(db, "account.confirm.failed", target, json!({}), now)
             .await
             .map_err(db_err)?;
         return Ok(ctx.again(vec![field("password", lang, Msg::ConfirmPasswordWrong)]));
     }
     throttle::clear(db, &keys[0]).await.map_err(db_err)?;
-    let mut tx = db.pool.begin().await.map_err(db_err)?;
+    let mut tx = db.begin().await.map_err(db_err)?;
     sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id_hash = $2")
         .bind(now)
         .bind(&s.id_hash)
@@ -162,7 +158,7 @@ async fn passkey_named(
 async fn remove_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
     let credential = ctx.get("credential").to_owned();
-    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
     let (app, keys) = factors(&mut tx, &s.user.id).await.map_err(db_err)?;
     let Some(name) = passkey_named(&mut tx, &s.user.id, &credential)
         .await
@@ -210,7 +206,7 @@ async fn rename_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
         };
         return Ok(ctx.again(vec![field("name", ctx.lang, msg)]));
     };
-    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
     let Some(old) = passkey_named(&mut tx, &s.user.id, &credential)
         .await
         .map_err(db_err)?
@@ -240,7 +236,7 @@ async fn rename_passkey(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
 
 async fn remove_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
-    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
     let (app, keys) = factors(&mut tx, &s.user.id).await.map_err(db_err)?;
     if !app {
         return Ok(redirect("/account#sign-in-methods"));
@@ -281,7 +277,7 @@ async fn replace_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError
         return Ok(ctx.again(vec![field("code", lang, Msg::SetupCodeWrong)]));
     };
     let had = s.user.totp_secret.is_some();
-    let mut tx = ctx.state.db.pool.begin().await.map_err(db_err)?;
+    let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
     sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3")
         .bind(&secret)
         .bind(step)
@@ -318,13 +314,29 @@ async fn replace_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError
 async fn report(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let now = ctx.state.clock.now_unix();
     let state = &ctx.state;
-    let mut tx = state.db.pool.begin().await.map_err(db_err)?;
-    sqlx::query("UPDATE users SET status = 'locked', change_password = 'reported' WHERE id = $1")
-        .bind(&s.user.id)
-        .execute(&mut *tx)
+    let mut tx = state.db.begin().await.map_err(db_err)?;
+    // Under the organisation's lock, and only an active user is locked: one an administrator
+    // removed a moment ago stays removed.
+    super::store::lock_organisation_of(&mut tx, &s.user.id, now)
         .await
         .map_err(db_err)?;
+    let locked = sqlx::query(
+        "UPDATE users SET status = 'locked', change_password = 'reported' \
+         WHERE id = $1 AND status = 'active'",
+    )
+    .bind(&s.user.id)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_err)?
+    .rows_affected();
+    if locked == 0 {
+        drop(tx);
+        return Ok(redirect_with("/signed-out", session::clear_cookie()));
+    }
     let ended = session::end_all(&mut tx, &s.user.id, None, "reported", now)
+        .await
+        .map_err(db_err)?;
+    super::device::forget_all(&mut tx, &s.user.id)
         .await
         .map_err(db_err)?;
     // Everyone to tell: the organisation's other active administrators, and HMCTS onboarding.
@@ -737,6 +749,7 @@ mod tests {
                             session: Some(current),
                             ip: "192.0.2.1".into(),
                             user_agent: "test".into(),
+                            device: None,
                             form,
                         }
                     }

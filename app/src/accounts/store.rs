@@ -116,6 +116,25 @@ pub async fn user_in(conn: &mut AnyConnection, id: &str) -> Result<User, sqlx::E
     .await
 }
 
+/// Takes the lock of the user's organisation (the one every administrator's change takes), so a
+/// status change made here and a removal made there happen one after the other, never
+/// interleaved. Users outside an organisation (HMCTS staff) lock nothing.
+pub async fn lock_organisation_of(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE organisations SET updated_at = $1 \
+         WHERE id = (SELECT organisation_id FROM users WHERE id = $2)",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+}
+
 /// Inserts a user; returns the id. Fails (unique constraint) if the email is taken.
 pub async fn insert_user(
     conn: &mut AnyConnection,
@@ -344,7 +363,7 @@ impl Who {
         details: serde_json::Value,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         self.audit(&mut tx, action, target, details, now).await?;
         tx.commit().await
     }

@@ -233,7 +233,7 @@ pub async fn verify(db: &crate::db::Db) -> Result<i64, VerifyError> {
 /// Records one event in its own transaction (for changes that are not themselves in the
 /// database, such as a failed sign-in).
 pub async fn record(db: &crate::db::Db, event: &Event, at_ms: i64) -> Result<i64, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let seq = append(&mut tx, event, at_ms).await?;
     tx.commit().await?;
     Ok(seq)

@@ -168,7 +168,7 @@ async fn concurrent_appends_form_one_chain() {
 #[tokio::test]
 async fn an_event_rolls_back_with_its_change() {
     for (db, _guard) in testing::all().await {
-        let mut tx = db.pool.begin().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         append(&mut tx, &event(1), 1000).await.unwrap();
         drop(tx);
         assert_eq!(verify(&db).await.unwrap(), 0, "{:?}", db.backend);

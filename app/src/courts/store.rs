@@ -44,7 +44,7 @@ pub async fn upsert_all(
     actor: &str,
     source: &str,
 ) -> Result<ImportSummary, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let mut summary = ImportSummary::default();
     for court in courts {
         let existing = sqlx::query("SELECT region, go_live_date FROM courts WHERE name = $1")
@@ -202,7 +202,7 @@ mod tests {
             .await
             .unwrap();
             // The database refuses a date that is not ISO text, half-way through the batch.
-            let mut tx = db.pool.begin().await.unwrap();
+            let mut tx = db.begin().await.unwrap();
             let refused = sqlx::query(
                 "INSERT INTO courts (name, region, go_live_date, updated_at) VALUES ('B', 'mars', '2021-01-01', 1)",
             )

@@ -376,7 +376,7 @@ mod tests {
             settings: settings.clone(),
             transport,
         };
-        let mut tx = db.pool.begin().await.unwrap();
+        let mut tx = db.begin().await.unwrap();
         let id = enqueue(
             &mut tx,
             &settings,

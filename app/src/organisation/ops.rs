@@ -73,7 +73,7 @@ async fn judge(state: &AppState, actor: &Actor, change: &Change, now: i64) -> Op
 /// Begins a transaction and locks the organisation: the transaction and a fresh snapshot, or
 /// `None` if there is no such organisation.
 async fn locked(state: &AppState, org_id: &str, now: i64) -> OpResult<Option<(Tx, Org)>> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     if !store::lock(&mut tx, org_id, now).await? {
         return Ok(None);
     }
@@ -82,15 +82,22 @@ async fn locked(state: &AppState, org_id: &str, now: i64) -> OpResult<Option<(Tx
 }
 
 /// Makes a deregistered or locked user active; a deregistered user's 90 days start again.
-async fn reactivate(tx: &mut AnyConnection, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET status = 'active', deregistered_at = NULL, last_active_at = $1 WHERE id = $2",
+/// Only from those statuses: anything else means the user changed since the change was judged.
+async fn reactivate(tx: &mut AnyConnection, user_id: &str, now: i64) -> OpResult<()> {
+    let n = sqlx::query(
+        "UPDATE users SET status = 'active', deregistered_at = NULL, last_active_at = $1 \
+         WHERE id = $2 AND status IN ('deregistered', 'locked')",
     )
     .bind(now)
     .bind(user_id)
     .execute(&mut *tx)
-    .await
-    .map(|_| ())
+    .await?
+    .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(Refusal::WrongStatus.into())
+    }
 }
 
 async fn audit(
@@ -107,17 +114,26 @@ async fn audit(
         .await
 }
 
+/// Moves a user from the status the change was judged on to `to`; refused if it is not that
+/// status any more.
 async fn set_status(
     tx: &mut AnyConnection,
     user_id: &str,
-    status: Status,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET status = $1 WHERE id = $2")
-        .bind(status.code())
+    from: Status,
+    to: Status,
+) -> OpResult<()> {
+    let n = sqlx::query("UPDATE users SET status = $1 WHERE id = $2 AND status = $3")
+        .bind(to.code())
         .bind(user_id)
+        .bind(from.code())
         .execute(&mut *tx)
-        .await
-        .map(|_| ())
+        .await?
+        .rows_affected();
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(Refusal::WrongStatus.into())
+    }
 }
 
 /// Stops every way into the account: passkeys, the authenticator, unused links and sessions.
@@ -142,6 +158,7 @@ async fn revoke_factors(
         .execute(&mut *tx)
         .await?;
     let sessions = session::end_all(tx, user_id, None, reason, now).await?;
+    crate::accounts::device::forget_all(tx, user_id).await?;
     Ok((passkeys, sessions))
 }
 
@@ -197,7 +214,7 @@ pub async fn add_users(
     now: i64,
 ) -> OpResult<Vec<String>> {
     let org_id = actor.org()?.to_owned();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     if !store::lock(&mut tx, &org_id, now).await? {
         return Err(Refusal::NotAdministrator.into());
     }
@@ -352,7 +369,13 @@ pub async fn remove(state: &AppState, actor: &Actor, user_id: &str, now: i64) ->
     };
     let (mut tx, before) = judge(state, actor, &change, now).await?;
     let was = before.member(user_id).map(|m| m.status);
-    set_status(&mut tx, user_id, Status::Removed).await?;
+    set_status(
+        &mut tx,
+        user_id,
+        was.ok_or(Refusal::NotMember)?,
+        Status::Removed,
+    )
+    .await?;
     sqlx::query("UPDATE users SET removed_at = $1 WHERE id = $2")
         .bind(now)
         .bind(user_id)
@@ -421,7 +444,7 @@ pub async fn unlock(state: &AppState, actor: &Actor, user_id: &str, now: i64) ->
         user: user_id.to_owned(),
     };
     let (mut tx, _) = judge(state, actor, &change, now).await?;
-    set_status(&mut tx, user_id, Status::Active).await?;
+    set_status(&mut tx, user_id, Status::Locked, Status::Active).await?;
     let u = users::user_in(&mut tx, user_id).await?;
     throttle::forget_account(&mut tx, &u.email, &u.id).await?;
     audit(

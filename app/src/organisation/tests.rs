@@ -671,3 +671,89 @@ async fn the_audit_shows_only_this_organisation_and_filters() {
         assert!(csv.contains("Roles changed") && !csv.contains("s@theirs.example"));
     }
 }
+
+/// The defect review found: activation wrote `status = 'active'` unconditionally and outside the
+/// organisation's lock, so a removal committed in between was undone. Removal racing the
+/// authenticator step of activation, many rounds on both engines: the removal always wins in the
+/// end, whichever commits first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn removal_racing_activation_never_leaves_the_user_active() {
+    use crate::accounts::{actions, session::Stage, totp};
+    const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    for (state, _guard) in each_engine().await {
+        let name = format!("{:?}", state.db.backend);
+        for round in 0..15 {
+            let o = org(&state.db, &format!("Race {round}")).await;
+            let admin = person(
+                &state.db,
+                &o,
+                &format!("admin{round}@x.example"),
+                "administrator",
+                "active",
+            )
+            .await;
+            let joiner = person(
+                &state.db,
+                &o,
+                &format!("new{round}@x.example"),
+                "advocate",
+                "invited",
+            )
+            .await;
+            // The joiner has chosen a password and is at the authenticator step.
+            sqlx::query("UPDATE users SET password_hash = 'set', totp_secret = NULL WHERE id = $1")
+                .bind(&joiner.id)
+                .execute(&state.db.pool)
+                .await
+                .expect("password");
+            let mut tx = state.db.begin().await.expect("tx");
+            let token = session::create(
+                &mut tx,
+                &joiner.id,
+                Stage::Setup,
+                "activate",
+                "192.0.2.1",
+                "t",
+                NOW,
+            )
+            .await
+            .expect("session");
+            tx.commit().await.expect("commit");
+            let current = session::lookup(&state.db, &token, NOW)
+                .await
+                .expect("lookup")
+                .expect("session");
+            session::set_pending_totp(&state.db, &current.id_hash, SECRET)
+                .await
+                .expect("pending key");
+            let current = session::lookup(&state.db, &token, NOW)
+                .await
+                .expect("lookup")
+                .expect("session");
+            let ctx = actions::Ctx {
+                state: state.clone(),
+                lang: crate::i18n::Lang::En,
+                session: Some(current),
+                ip: "192.0.2.2".into(),
+                user_agent: "t".into(),
+                device: None,
+                form: vec![("code".into(), totp::code_at(SECRET, NOW).expect("a code"))],
+            };
+            let (sa, aa, id) = (state.clone(), actor(&admin), joiner.id.clone());
+            let (removed, activated) = tokio::join!(
+                tokio::spawn(async move { ops::remove(&sa, &aa, &id, NOW).await }),
+                tokio::spawn(async move {
+                    actions::dispatch("/account/set-up/authenticator", ctx).await
+                }),
+            );
+            let removed = removed.expect("task");
+            activated.expect("task").expect("the activation answers");
+            assert!(removed.is_ok(), "round {round} ({name}): {removed:?}");
+            assert_eq!(
+                status(&state.db, &joiner.id).await,
+                "removed",
+                "round {round} ({name})"
+            );
+        }
+    }
+}

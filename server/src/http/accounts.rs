@@ -1,6 +1,7 @@
 //! Accounts on the HTTP side: the client's address, the session each request carries, the gate
 //! in front of signed-in pages, form posts, and the authenticator QR image.
 
+use super::client_ip::ClientIp;
 use app::{
     accounts::{
         actions::{self, Ctx, Outcome},
@@ -12,19 +13,14 @@ use app::{
 };
 use axum::{
     body::Body,
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
 use leptos::prelude::*;
-use std::net::{IpAddr, SocketAddr};
 
-/// The client's address, as the service sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-/// Puts [`ClientIp`] and the live [`Current`] session (if any) into the request's extensions.
+/// Puts the live [`Current`] session (if any) into the request's extensions.
 /// Static files and health checks skip the session lookup (a signed-in browser sends the cookie
 /// with every asset request).
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -36,11 +32,6 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     {
         return next.run(req).await;
     }
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip());
-    req.extensions_mut().insert(ClientIp(ip));
     let token = req
         .headers()
         .get(header::COOKIE)
@@ -185,14 +176,13 @@ pub async fn post(
         session: parts.extensions.get::<Current>().cloned(),
         ip,
         user_agent,
+        device: device_token(&parts.headers),
         form,
     };
     match actions::dispatch(&path, ctx).await {
-        Ok(Outcome::Redirect { to, cookie }) => {
+        Ok(Outcome::Redirect { to, cookies }) => {
             let mut res = Redirect::to(&to).into_response();
-            if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-                res.headers_mut().insert(header::SET_COOKIE, c);
-            }
+            set_cookies(&mut res, cookies);
             res
         }
         Ok(Outcome::Render(posted)) => {
@@ -274,6 +264,7 @@ pub async fn passkey(State(state): State<AppState>, req: Request) -> Response {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned(),
+        device: device_token(&parts.headers),
         form: vec![],
     };
     match app::accounts::passkey_api::handle(parts.uri.path(), ctx, json_body).await {
@@ -282,9 +273,7 @@ pub async fn passkey(State(state): State<AppState>, req: Request) -> Response {
             let mut res = json_response(status, &reply.body);
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            if let Some(c) = reply.cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-                res.headers_mut().insert(header::SET_COOKIE, c);
-            }
+            set_cookies(&mut res, reply.cookies);
             res
         }
         Err(app::error::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
@@ -292,6 +281,26 @@ pub async fn passkey(State(state): State<AppState>, req: Request) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             &serde_json::json!({ "error": e.message(lang) }),
         ),
+    }
+}
+
+/// The recognised-browser token in the request's cookies, if any.
+fn device_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(app::accounts::device::token_from_cookie_header)
+        .map(str::to_owned)
+}
+
+/// Adds a `Set-Cookie` header for each value.
+fn set_cookies(res: &mut Response, cookies: Vec<String>) {
+    for c in cookies
+        .into_iter()
+        .filter_map(|c| HeaderValue::from_str(&c).ok())
+    {
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
 }
 

@@ -5,18 +5,18 @@
 //! a refusal page. Loopback and the operator's trusted networks always pass, as do the health
 //! checks (load balancers).
 
-use super::accounts::ClientIp;
+use super::client_ip::ClientIp;
 use anyhow::Context as _;
 use app::i18n::Lang;
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     http::{StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use std::{
     collections::{HashMap, HashSet},
-    net::{IpAddr, SocketAddr},
+    net::IpAddr,
     path::Path,
     sync::Arc,
 };
@@ -228,13 +228,9 @@ pub async fn restrict(State(geo): State<Arc<Geo>>, req: Request, next: Next) -> 
     {
         return next.run(req).await;
     }
-    let ip = req.extensions().get::<ClientIp>().map(|c| c.0).or_else(|| {
-        req.extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-    });
-    let Some(ip) = ip else {
-        return next.run(req).await;
+    // Set by `client_ip::resolve`, which runs first; without it nothing is let through.
+    let Some(ip) = req.extensions().get::<ClientIp>().map(|c| c.0) else {
+        return refusal(req.extensions().get::<Lang>().copied().unwrap_or_default());
     };
     match geo.verdict(ip) {
         Verdict::Trusted | Verdict::Allowed(_) => next.run(req).await,

@@ -1,6 +1,7 @@
 //! The HTTP side: router, middleware, static files, health checks, graceful shutdown.
 
 mod accounts;
+mod client_ip;
 mod geo;
 mod health;
 mod lang;
@@ -40,10 +41,12 @@ pub struct HttpSettings {
     pub public_origin: String,
     /// The country check, when a country database is configured.
     pub geo: Option<Arc<geo::Geo>>,
+    /// The proxies whose forwarding headers name the client.
+    pub trusted_proxies: client_ip::TrustedProxies,
 }
 
 impl HttpSettings {
-    fn from_config(config: &Config) -> HttpSettings {
+    fn from_config(config: &Config) -> anyhow::Result<HttpSettings> {
         let url = config.public_url.trim_end_matches('/');
         let origin = match url.split_once("://") {
             Some((scheme, rest)) => {
@@ -51,11 +54,13 @@ impl HttpSettings {
             }
             None => url.to_owned(),
         };
-        HttpSettings {
+        Ok(HttpSettings {
             https: config.is_https(),
             public_origin: origin,
             geo: None,
-        }
+            trusted_proxies: client_ip::TrustedProxies::parse(&config.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!(e))?,
+        })
     }
 }
 
@@ -184,6 +189,10 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
                 .clone()
                 .map(|g| middleware::from_fn_with_state(g, geo::restrict)),
         ))
+        .layer(middleware::from_fn_with_state(
+            settings.trusted_proxies.clone(),
+            client_ip::resolve,
+        ))
         .layer(middleware::from_fn(lang::negotiate))
         // Pages are compressed as they are sent: a fast level, as they are small and many.
         .layer(
@@ -231,8 +240,14 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
         assets: Arc::new(assets),
         courts: Arc::default(),
         mail: mail.clone(),
-        dev_tools: config.dev_tools(),
+        dev_tools: config.dev_tools().map_err(|e| anyhow::anyhow!(e))?,
     };
+    if state.dev_tools {
+        tracing::warn!(
+            "DEV_TOOLS is on: /dev/emails (every email, with its links) and /dev/now are served \
+             to anyone who can reach this server"
+        );
+    }
     tokio::spawn(app::accounts::inactivity::every_hour(
         db.clone(),
         mail.clone(),
@@ -249,8 +264,14 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
     );
     let settings = HttpSettings {
         geo: load_geo(&config)?,
-        ..HttpSettings::from_config(&config)
+        ..HttpSettings::from_config(&config)?
     };
+    if !settings.trusted_proxies.0.is_empty() {
+        tracing::info!(
+            proxies = settings.trusted_proxies.0.len(),
+            "forwarding headers from TRUSTED_PROXIES name the client"
+        );
+    }
     let app = router(state, &config.site_root, settings)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = tokio::net::TcpListener::bind(config.site_addr)
@@ -351,6 +372,7 @@ mod tests {
             https: false,
             public_origin: "http://localhost:3000".into(),
             geo,
+            trusted_proxies: client_ip::TrustedProxies::default(),
         };
         (router(state.clone(), &site, settings), dir, state)
     }
@@ -405,6 +427,29 @@ mod tests {
             StatusCode::OK,
             "load balancers' health checks pass"
         );
+    }
+
+    #[tokio::test]
+    async fn development_tools_are_not_served_unless_switched_on() {
+        let (app, dir, state) = app_and_state(None).await;
+        let (status, _, body) = send(&app, get("/dev/emails")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(send(&app, get("/dev/now")).await.0, StatusCode::NOT_FOUND);
+        let on = AppState {
+            dev_tools: true,
+            ..state
+        };
+        let settings = HttpSettings {
+            https: false,
+            public_origin: "http://localhost:3000".into(),
+            geo: None,
+            trusted_proxies: client_ip::TrustedProxies::default(),
+        };
+        let app = router(on, &dir.path().join("site"), settings);
+        let (status, _, body) = send(&app, get("/dev/emails")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, _, body) = send(&app, get("/dev/now")).await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "1795251600"));
     }
 
     #[tokio::test]

@@ -25,8 +25,37 @@ use std::{
 const PUBLIC_PAGES: [&str; 5] = ["/", "/courts", "/accessibility", "/cookies", "/privacy"];
 /// Seconds a stored page is used.
 const TTL_SECS: i64 = 60;
-/// Most pages kept (searches make distinct keys); past it the store starts afresh.
+/// Most searches kept (each query makes its own page). Past it, expired pages are dropped and,
+/// if it is still full, a new search is not kept: a flood of junk queries cannot push out the
+/// pages already kept, and the plain pages (no query) are always kept.
 const MAX_ENTRIES: usize = 512;
+
+/// The query parameters each public page reads: any other parameter leaves the page as it is,
+/// so it is no part of the key.
+fn reads(path: &str) -> &'static [&'static str] {
+    match path {
+        "/courts" => &["q"],
+        _ => &[],
+    }
+}
+
+/// The key a page is stored under: the language, the path and the values of the parameters
+/// the page reads. `None` when a parameter the page reads is given twice (the page would take
+/// one of them; which is the page's business, so it is simply not stored).
+fn cache_key(lang: Lang, path: &str, query: Option<&str>) -> Option<String> {
+    let params: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    let mut key = format!("{}|{path}", lang.code());
+    for name in reads(path) {
+        let mut values = params.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        match (values.next(), values.next()) {
+            (Some(v), None) => key.push_str(&format!("|{name}={v}")),
+            (None, _) => {}
+            (Some(_), Some(_)) => return None,
+        }
+    }
+    Some(key)
+}
 /// Largest page kept.
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
@@ -85,12 +114,20 @@ impl PageCache {
     }
 
     fn store(&self, key: String, entry: Entry) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        let plain = !key.contains("|q=");
+        let searches =
+            |e: &HashMap<String, Arc<Entry>>| e.keys().filter(|k| k.contains("|q=")).count();
+        if !plain && !entries.contains_key(&key) && searches(&entries) >= MAX_ENTRIES {
+            let now = entry.stored_at;
+            entries.retain(|_, e| (0..TTL_SECS).contains(&(now - e.stored_at)));
+            if searches(&entries) >= MAX_ENTRIES {
+                return;
             }
-            entries.insert(key, Arc::new(entry));
         }
+        entries.insert(key, Arc::new(entry));
     }
 }
 
@@ -142,7 +179,9 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, request: Request, next: 
         .get::<Lang>()
         .copied()
         .unwrap_or_default();
-    let key = format!("{}|{}", lang.code(), request.uri());
+    let Some(key) = cache_key(lang, request.uri().path(), request.uri().query()) else {
+        return next.run(request).await;
+    };
     let (now, day) = (cache.clock.now_unix(), cache.clock.today_uk());
     if let Some(entry) = cache.lookup(&key, now, day) {
         return respond(&entry);
@@ -230,12 +269,49 @@ mod tests {
             cache.lookup("cy|/courts", 1001, day).is_none(),
             "another language"
         );
-        for i in 0..MAX_ENTRIES {
-            cache.store(format!("en|/courts?q={i}"), entry(1000));
+        cache.store("en|/courts|q=cardiff".into(), entry(1000));
+        for i in 0..2 * MAX_ENTRIES {
+            cache.store(format!("en|/courts|q=junk{i}"), entry(1000));
         }
+        let kept = cache.entries.lock().unwrap().len();
+        assert!(kept <= MAX_ENTRIES + 1, "bounded: {kept}");
         assert!(
-            cache.entries.lock().unwrap().len() <= MAX_ENTRIES,
-            "bounded"
+            cache.lookup("en|/courts", 1001, day).is_some()
+                && cache.lookup("en|/courts|q=cardiff", 1001, day).is_some(),
+            "a flood of searches pushes out nothing already kept"
+        );
+        cache.store("en|/cookies".into(), entry(1000));
+        assert!(
+            cache.lookup("en|/cookies", 1001, day).is_some(),
+            "a plain page is always kept"
+        );
+        // Once the flood has expired, new searches are kept again.
+        cache.store("en|/courts|q=swansea".into(), entry(1000 + TTL_SECS));
+        assert!(
+            cache
+                .lookup("en|/courts|q=swansea", 1000 + TTL_SECS, day)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn the_key_holds_only_what_the_page_reads() {
+        let key = |path, q| cache_key(Lang::En, path, q);
+        assert_eq!(key("/courts", None).as_deref(), Some("en|/courts"));
+        assert_eq!(
+            key("/courts", Some("q=cardiff&utm_source=x&junk=1")),
+            key("/courts", Some("q=cardiff"))
+        );
+        assert_eq!(key("/", Some("anything=at-all")), key("/", None));
+        assert_eq!(
+            key("/courts", Some("q=Caerdydd+Ynadon")).as_deref(),
+            Some("en|/courts|q=Caerdydd Ynadon")
+        );
+        assert_ne!(key("/courts", Some("q=a")), key("/courts", Some("q=b")));
+        assert_eq!(key("/courts", Some("q=a&q=b")), None, "not kept");
+        assert_eq!(
+            cache_key(Lang::Cy, "/courts", None).as_deref(),
+            Some("cy|/courts")
         );
     }
 

@@ -102,6 +102,7 @@ mod tests {
             https: false,
             public_origin: "http://localhost:3000".into(),
             geo: None,
+            trusted_proxies: Default::default(),
         }
     }
 
