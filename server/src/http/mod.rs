@@ -452,6 +452,47 @@ mod tests {
         assert_eq!((status, body.as_str()), (StatusCode::OK, "1795251600"));
     }
 
+    /// Behind a trusted proxy, the client named by `X-Forwarded-For` is who the audit trail
+    /// (and so the throttles) see; from anyone else the header is ignored.
+    #[tokio::test]
+    async fn the_client_behind_a_trusted_proxy_is_audited() {
+        let (_, dir, state) = app_and_state(None).await;
+        let settings = HttpSettings {
+            https: false,
+            public_origin: "http://localhost:3000".into(),
+            geo: None,
+            trusted_proxies: client_ip::TrustedProxies::parse(&["127.0.0.0/8".into()]).unwrap(),
+        };
+        let app = router(state.clone(), &dir.path().join("site"), settings);
+        let sign_in = |peer: &str| {
+            let mut req = Request::post("/sign-in")
+                .header(header::ORIGIN, "http://localhost:3000")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("x-forwarded-for", "203.0.113.99, 198.51.100.7")
+                .body(Body::from("email=nobody%40example.com&password=wrong"))
+                .unwrap();
+            let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(addr));
+            req
+        };
+        assert_eq!(send(&app, sign_in("127.0.0.1")).await.0, StatusCode::OK);
+        assert_eq!(send(&app, sign_in("192.0.2.50")).await.0, StatusCode::OK);
+        let ips: Vec<(Option<String>,)> = sqlx::query_as(
+            "SELECT client_ip FROM audit_events WHERE action = 'auth.sign_in.failed' ORDER BY seq",
+        )
+        .fetch_all(&state.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            ips,
+            vec![
+                (Some("198.51.100.7".to_owned()),),
+                (Some("192.0.2.50".to_owned()),)
+            ]
+        );
+    }
+
     #[tokio::test]
     async fn health_and_readiness() {
         let (app, _dir) = app().await;
