@@ -67,6 +67,8 @@ fn variant(key: &str) -> String {
 fn main() {
     let dir = Path::new("locales");
     println!("cargo:rerun-if-changed=locales");
+    // The migrations are embedded by `sqlx::migrate!`: a new one must rebuild the crate.
+    println!("cargo:rerun-if-changed=../migrations");
     let en = load(&dir.join("en.toml"));
     let cy = load(&dir.join("cy.toml"));
     for key in cy.keys() {

@@ -119,6 +119,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-in/verify") view=accounts::pages::VerifyPage />
                         <Route path=path!("/signed-out") view=accounts::pages::SignedOutPage />
                         <Route path=path!("/activate") view=accounts::pages::ActivatePage ssr=SsrMode::Async />
+                        <Route path=path!("/enrol") view=accounts::enrol::EnrolPage ssr=SsrMode::Async />
                         <Route path=path!("/account") view=accounts::pages::AccountPage ssr=SsrMode::Async />
                         <Route path=path!("/account/change-password") view=accounts::reset::ChangePasswordPage />
                         <Route path=path!("/forgot-password") view=accounts::reset::ForgotPasswordPage />

@@ -157,11 +157,22 @@ test('reporting disclosed sign-in details locks the account and tells the admini
   await checkAccessibility(admin, 'reset-factors-confirm');
   await submit(admin, 'main button.govuk-button--warning');
   assert.match(await success(admin), /reset/i);
-  assert.match(await email(admin, NIA, 'factor_reset'), /set up an authenticator app or a passkey again/);
+  const resetMail = await email(admin, NIA, 'factor_reset');
+  assert.match(resetMail, /set up an authenticator app or a passkey again/);
 
-  // Her next sign-in goes from the password straight to setting one up.
+  // The password alone no longer leads to setting one up: the emailed link is needed too.
   await page.goto(`${BASE}/sign-in`);
   await page.fill('#email', NIA);
+  await page.fill('#password', PASSWORD);
+  await submit(page);
+  assert.equal(path(page), '/sign-in');
+  assert.match(await page.locator('.govuk-error-summary').textContent(), /Use the link we emailed you/);
+  await page.goto(linkIn(resetMail, '/enrol'));
+  assert.equal(path(page), '/enrol');
+  await checkAccessibility(page, 'enrol');
+  await page.fill('#password', 'not my password at all');
+  await submit(page);
+  assert.match(await errorSummary(page), /password/i);
   await page.fill('#password', PASSWORD);
   await submit(page);
   assert.equal(path(page), '/account/set-up/authenticator');

@@ -16,6 +16,7 @@ const PAGES = [
   { path: '/help/authenticator-app', name: 'help-authenticator', h1: { en: 'Help with authenticator apps', cy: 'Help gydag apiau dilysu' } },
   { path: '/signed-out', name: 'signed-out', h1: { en: 'You have signed out', cy: 'Rydych wedi allgofnodi' } },
   { path: '/activate?token=not-a-real-token', name: 'activate-unknown', h1: { en: 'This link is not recognised', cy: 'Nid yw’r ddolen hon yn cael ei hadnabod' } },
+  { path: '/enrol?token=not-a-real-token', name: 'enrol-unknown', h1: { en: 'This link is not recognised', cy: 'Nid yw’r ddolen hon yn cael ei hadnabod' } },
   { path: '/no-such-page', name: 'not-found', status: 404, h1: { en: 'Page not found', cy: 'Heb ddod o hyd i’r dudalen' } },
 ];
 

@@ -21,6 +21,7 @@ pub const PATHS: &[&str] = &[
     "/sign-in/verify",
     "/sign-out",
     "/activate",
+    "/enrol",
     "/account/set-up/password",
     "/account/set-up/authenticator",
     "/account/sessions",
@@ -126,6 +127,7 @@ pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
         "/sign-in/verify" => verify_code(ctx).await,
         "/sign-out" => sign_out(ctx).await,
         "/activate" => activate(ctx).await,
+        "/enrol" => super::enrol::post(ctx).await,
         "/account/set-up/password" => set_password(ctx).await,
         "/account/set-up/authenticator" => confirm_authenticator(ctx).await,
         "/account/sessions" => end_session(ctx).await,
@@ -226,6 +228,11 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             .map_err(db_err)?;
         return Ok(ctx.again_notice(lang.t(msg).to_owned()));
     }
+    // After an administrator reset the second factors, the password alone never leads to
+    // setting one up: that takes the emailed link as well.
+    if user.factor_reset_at.is_some() {
+        return super::enrol::refuse_sign_in(&ctx, &user, now).await;
+    }
     let mut tx = db.begin().await.map_err(db_err)?;
     if password::is_common(&pw) && user.change_password.is_none() {
         sqlx::query("UPDATE users SET change_password = 'common' WHERE id = $1")
@@ -234,19 +241,11 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             .await
             .map_err(db_err)?;
     }
-    // After an administrator reset the user's second factors, the password leads straight to
-    // setting one up again (the user was told by email).
-    let reset = user.factor_reset_at.is_some();
-    let (stage, purpose, next) = if reset {
-        (Stage::Setup, "activate", "/account/set-up/authenticator")
-    } else {
-        (Stage::SecondFactor, "sign_in", "/sign-in/verify")
-    };
     let token = session::create(
         &mut tx,
         &user.id,
-        stage,
-        purpose,
+        Stage::SecondFactor,
+        "sign_in",
         &ctx.ip,
         &ctx.user_agent,
         now,
@@ -258,13 +257,16 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
             &mut tx,
             "auth.password.accepted",
             Some(format!("user:{}", user.id)),
-            serde_json::json!({ "factor_reset": reset }),
+            serde_json::json!({}),
             now,
         )
         .await
         .map_err(db_err)?;
     tx.commit().await.map_err(db_err)?;
-    Ok(redirect_with(next, session::set_cookie(&token)))
+    Ok(redirect_with(
+        "/sign-in/verify",
+        session::set_cookie(&token),
+    ))
 }
 
 /// The authenticator code after the password (or after a reset link).

@@ -26,6 +26,8 @@ pub mod lifetime {
     pub const ACTIVATE_SECS: i64 = 7 * 24 * 3600;
     /// Password reset links: 1 hour.
     pub const RESET_SECS: i64 = 3600;
+    /// Links to set up a second factor again after an administrator reset them: 3 days.
+    pub const ENROL_SECS: i64 = 3 * 24 * 3600;
 }
 
 /// Why a link cannot be used.

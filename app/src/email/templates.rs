@@ -295,19 +295,35 @@ pub fn restored(
     )
 }
 
-/// Tells a user an administrator reset their second factors.
-pub fn factor_reset(settings: &MailSettings, user_id: &str, to: &str, first_name: &str) -> Email {
-    simple(
-        settings,
+/// Tells a user an administrator reset their second factors, with the link (and its expiry) to
+/// set up a new one.
+pub fn factor_reset(
+    settings: &MailSettings,
+    user_id: &str,
+    to: &str,
+    first_name: &str,
+    token: &str,
+    expires: i64,
+) -> Email {
+    let link = format!("{}/enrol?token={token}", settings.public_url);
+    compose(
         "factor_reset",
+        to,
         Some(user_id),
-        (to, first_name),
         Msg::EmailFactorResetSubject,
-        &[
-            (Msg::EmailFactorResetBody, &[]),
-            (Msg::EmailFactorResetNotYou, &[]),
-        ],
-        Some(format!("{}/sign-in", settings.public_url)),
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", first_name)])),
+                Part::Para(lang.t(Msg::EmailFactorResetBody).to_owned()),
+                Part::Link(link.clone()),
+                Part::Para(lang.tf(
+                    Msg::EmailFactorResetExpires,
+                    &[("date", &crate::clock::uk_date(expires).long(lang))],
+                )),
+                Part::Para(lang.t(Msg::EmailFactorResetNotYou).to_owned()),
+            ]
+        },
+        settings,
     )
 }
 

@@ -515,8 +515,8 @@ pub async fn restore_administrator(
     Ok(())
 }
 
-/// Resets a user's second factors: passkeys and authenticator removed, sessions ended; at
-/// their next sign-in (password first) they set one up again. They are emailed.
+/// Resets a user's second factors: passkeys and authenticator removed, sessions ended. They are
+/// emailed a link with which (and their password) they set one up again.
 pub async fn reset_factors(
     state: &AppState,
     actor: &Actor,
@@ -534,8 +534,7 @@ pub async fn reset_factors(
         .execute(&mut *tx)
         .await?;
     let u = users::user_in(&mut tx, user_id).await?;
-    let mail = templates::factor_reset(&state.mail, &u.id, &u.email, &u.first_name);
-    let outbox = email::enqueue(&mut tx, &state.mail, &mail, now).await?;
+    let outbox = crate::accounts::enrol::send_link(&mut tx, &state.mail, &u, now).await?;
     audit(
         &mut tx,
         actor,

@@ -392,13 +392,30 @@ async fn the_accountable_person_is_transferred_on_confirmation() {
 }
 
 /// A second-factor reset sends the user's next sign-in to set one up again.
+/// The defect review found: after an administrator reset a user's second factors, the password
+/// alone led to enrolling a new one. Now it takes the emailed link and the password: signing in
+/// sends no session (and at most one new link per 15 minutes), the link page wants the password,
+/// and the link works once.
 #[tokio::test]
-async fn a_factor_reset_leads_the_next_sign_in_to_set_up() {
+async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
+    use crate::accounts::{
+        actions::{self, Ctx, Outcome},
+        password,
+    };
+    let pw = "correct horse battery staple";
+    let hash = password::hash(pw.into()).await.expect("hash");
     for (state, _guard) in each_engine().await {
+        let name = format!("{:?}", state.db.backend);
         let db = &state.db;
         let o = org(db, "Firm").await;
         let admin = person(db, &o, "admin@x.example", "administrator", "active").await;
         let u = person(db, &o, "u@x.example", "user", "active").await;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(&hash)
+            .bind(&u.id)
+            .execute(&db.pool)
+            .await
+            .expect("password");
         ops::reset_factors(&state, &actor(&admin), &u.id, NOW)
             .await
             .expect("reset");
@@ -408,12 +425,80 @@ async fn a_factor_reset_leads_the_next_sign_in_to_set_up() {
             .expect("user");
         assert_eq!(after.totp_secret, None);
         assert_eq!(after.factor_reset_at, Some(NOW));
-        let (mails,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'factor_reset' AND to_address = 'u@x.example'")
-                .fetch_one(&db.pool)
-                .await
-                .expect("outbox");
-        assert_eq!(mails, 1);
+        let links = || async {
+            let bodies: Vec<(String,)> = sqlx::query_as(
+                "SELECT text_body FROM outbox WHERE kind = 'factor_reset' AND to_address = 'u@x.example' ORDER BY created_at",
+            )
+            .fetch_all(&db.pool)
+            .await
+            .expect("outbox");
+            bodies
+                .into_iter()
+                .filter_map(|(b,)| {
+                    let at = b.find("/enrol?token=")? + "/enrol?token=".len();
+                    Some(b[at..at + 43].to_owned())
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(links().await.len(), 1, "{name}");
+        let ctx = |form: Vec<(&str, &str)>| Ctx {
+            state: state.clone(),
+            lang: crate::i18n::Lang::En,
+            session: None,
+            ip: "192.0.2.3".into(),
+            user_agent: "t".into(),
+            device: None,
+            form: form
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        };
+        // The password alone: no session, a notice, and no second link within 15 minutes.
+        let out = actions::dispatch(
+            "/sign-in",
+            ctx(vec![("email", "u@x.example"), ("password", pw)]),
+        )
+        .await
+        .expect("sign in");
+        assert!(
+            matches!(&out, Outcome::Render(p) if p.notice.is_some()),
+            "{name}: {out:?}"
+        );
+        assert_eq!(links().await.len(), 1, "{name}");
+        let link = links().await.remove(0);
+        // The link with a wrong password: the page again, the link still unused.
+        let out = actions::dispatch(
+            "/enrol",
+            ctx(vec![("token", &link), ("password", "not it at all")]),
+        )
+        .await
+        .expect("enrol");
+        assert!(
+            matches!(&out, Outcome::Render(p) if p.error("password").is_some()),
+            "{name}: {out:?}"
+        );
+        // The link and the password: the set-up session.
+        let out = actions::dispatch("/enrol", ctx(vec![("token", &link), ("password", pw)]))
+            .await
+            .expect("enrol");
+        assert!(
+            matches!(&out, Outcome::Redirect { to, cookies } if to == "/account/set-up/authenticator" && cookies.len() == 1),
+            "{name}: {out:?}"
+        );
+        // Once only.
+        let out = actions::dispatch("/enrol", ctx(vec![("token", &link), ("password", pw)]))
+            .await
+            .expect("enrol");
+        assert!(matches!(&out, Outcome::Render(_)), "{name}: {out:?}");
+        // Signing in after 15 minutes sends a new link, and the old one stops working.
+        let later = crate::state::AppState {
+            clock: std::sync::Arc::new(crate::clock::FixedClock(NOW + 16 * 60)),
+            ..state.clone()
+        };
+        let mut c = ctx(vec![("email", "u@x.example"), ("password", pw)]);
+        c.state = later;
+        actions::dispatch("/sign-in", c).await.expect("sign in");
+        assert_eq!(links().await.len(), 2, "{name}");
         // Not on yourself.
         let r = ops::reset_factors(&state, &actor(&admin), &admin.id, NOW).await;
         assert!(
