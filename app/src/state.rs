@@ -50,6 +50,10 @@ pub struct AppState {
     /// Development pages (`/dev/emails`, `/dev/now`) are served: only with `DEV_TOOLS` on a
     /// loopback `PUBLIC_URL`.
     pub dev_tools: bool,
+    /// The file outbox, when mail is written to files rather than sent (no SMTP server): the
+    /// development page reads delivered messages from there, since the database forgets their
+    /// links once they are sent.
+    pub mailbox: Option<std::path::PathBuf>,
 }
 
 /// The server state from the reactive context (present in every server render and call).
@@ -75,6 +79,7 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
             public_url: "http://localhost:3000".into(),
         }),
         dev_tools: false,
+        mailbox: None,
     }
 }
 

@@ -795,7 +795,20 @@ pub fn DevEmailsPage() -> impl IntoView {
         if !state.dev_tools {
             return None;
         }
-        crate::email::recent(&state.db, 100).await.ok()
+        let mut list = crate::email::recent(&state.db, 100).await.ok()?;
+        // A delivered message's links are gone from the database: show the mailbox's copy.
+        if let Some(dir) = &state.mailbox {
+            for m in list
+                .iter_mut()
+                .filter(|m| m.delivered_via.as_deref() == Some("file"))
+            {
+                let path = dir.join(crate::email::sender::file_name(m, "txt"));
+                if let Ok(text) = tokio::fs::read_to_string(path).await {
+                    m.text_body = text;
+                }
+            }
+        }
+        Some(list)
     };
     view! {
         {crate::page_title(Msg::DevEmailsTitle)}

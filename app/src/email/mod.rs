@@ -2,8 +2,11 @@
 //!
 //! A change that causes an email writes the message into `outbox` in its own database
 //! transaction ([`enqueue`]), so either both happen or neither does. The [`sender`] then delivers
-//! due messages over SMTP (or, with no SMTP server configured, writes `.eml` files under the
-//! data folder for the development page `/dev/emails`), retrying with backoff until delivered.
+//! due messages over SMTP (or, with no SMTP server configured, writes `.eml` files, and a `.txt`
+//! copy of the text for the development page `/dev/emails`, under the data folder), retrying
+//! with backoff until delivered. Once a message is sent (or cannot ever be), the one-time tokens
+//! in its links are removed from the row ([`redact_links`]): the outbox keeps what was sent to
+//! whom, not working activation or reset links.
 
 pub mod sender;
 pub mod templates;
@@ -77,6 +80,29 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// What stands in a link's token once the message has gone.
+pub const REDACTED: &str = "removed-once-sent";
+
+/// `body` with the value of every `token=` parameter replaced by [`REDACTED`].
+pub fn redact_links(body: &str) -> String {
+    const KEY: &str = "token=";
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(KEY) {
+        let (before, after) = rest.split_at(at + KEY.len());
+        out.push_str(before);
+        let end = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(after.len());
+        if end > 0 {
+            out.push_str(REDACTED);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// An outbox row as the development page and the tests see it.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct OutboxRow {
@@ -123,4 +149,19 @@ pub async fn get(db: &crate::db::Db, id: &str) -> Result<Option<OutboxRow>, sqlx
         .bind(id)
         .fetch_optional(&db.pool)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_lose_their_tokens() {
+        assert_eq!(
+            redact_links("a https://x/activate?token=abc_D-9 b token= c ?token=x&lang=cy"),
+            format!("a https://x/activate?token={REDACTED} b token= c ?token={REDACTED}&lang=cy")
+        );
+        assert_eq!(redact_links("no links here"), "no links here");
+        assert_eq!(redact_links("token=end"), format!("token={REDACTED}"));
+    }
 }

@@ -127,10 +127,13 @@ impl Sender {
                 Ok(()) => {
                     sqlx::query(
                         "UPDATE outbox SET sent_at = $1, delivered_via = $2, \
-                         attempts = attempts + 1, last_error = NULL WHERE id = $3",
+                         attempts = attempts + 1, last_error = NULL, text_body = $3, \
+                         html_body = $4 WHERE id = $5",
                     )
                     .bind(self.clock.now_unix())
                     .bind(self.transport.name())
+                    .bind(super::redact_links(&row.text_body))
+                    .bind(super::redact_links(&row.html_body))
                     .bind(&id)
                     .execute(&self.db.pool)
                     .await?;
@@ -153,10 +156,12 @@ impl Sender {
                     tracing::error!(id = %id, error = %e, "outbox: message cannot be delivered");
                     sqlx::query(
                         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, \
-                         last_error = $2 WHERE id = $3",
+                         last_error = $2, text_body = $3, html_body = $4 WHERE id = $5",
                     )
                     .bind(i64::from(i32::MAX))
                     .bind(format!("undeliverable: {e}"))
+                    .bind(super::redact_links(&row.text_body))
+                    .bind(super::redact_links(&row.html_body))
                     .bind(&id)
                     .execute(&self.db.pool)
                     .await?;
@@ -177,11 +182,16 @@ impl Sender {
             Transport::Files(dir) => {
                 let bytes = message.formatted();
                 let dir = dir.clone();
-                let name = format!("{}-{}.eml", row.created_at, row.id);
-                tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &bytes))
-                    .await
-                    .map_err(|e| Failure::Retry(e.to_string()))?
-                    .map_err(|e| Failure::Retry(e.to_string()))
+                let (eml, txt) = (file_name(row, "eml"), file_name(row, "txt"));
+                let text = row.text_body.clone().into_bytes();
+                tokio::task::spawn_blocking(move || {
+                    // The text copy first: the `.eml` is what marks the message delivered.
+                    write_atomically(&dir, &txt, &text)?;
+                    write_atomically(&dir, &eml, &bytes)
+                })
+                .await
+                .map_err(|e| Failure::Retry(e.to_string()))?
+                .map_err(|e| Failure::Retry(e.to_string()))
             }
         }
     }
@@ -190,6 +200,11 @@ impl Sender {
 enum Failure {
     Retry(String),
     Permanent(String),
+}
+
+/// The name of a delivered message's file in the file outbox.
+pub fn file_name(row: &OutboxRow, extension: &str) -> String {
+    format!("{}-{}.{extension}", row.created_at, row.id)
 }
 
 fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
@@ -343,6 +358,62 @@ mod tests {
             .await
             .unwrap()
             .0
+    }
+
+    /// The defect review found: outbox rows kept working activation and reset links forever.
+    /// Once a message is delivered, the row keeps it without the link's token; the mailbox (here
+    /// the file outbox) has the whole message.
+    #[tokio::test]
+    async fn a_sent_message_keeps_no_working_link() {
+        let (db, dir) = testing::sqlite().await;
+        let files = dir.path().join("outbox");
+        let settings = Arc::new(MailSettings {
+            from_address: "no-reply@test.example".into(),
+            from_name: "Test".into(),
+            public_url: "https://caseaccess.test".into(),
+        });
+        let sender = Sender {
+            db: db.clone(),
+            clock: Arc::new(ManualClock::new(T0)),
+            settings: settings.clone(),
+            transport: Transport::new(None, files.clone()).expect("file transport"),
+        };
+        let token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde";
+        let link = format!("https://caseaccess.test/activate?token={token}");
+        let mut tx = db.begin().await.unwrap();
+        let id = enqueue(
+            &mut tx,
+            &settings,
+            &Email {
+                kind: "activation",
+                to: "ann.example@example.com".into(),
+                user_id: None,
+                subject: "Activate your account".into(),
+                text: format!("Open this link:\n{link}\nIt lasts 7 days."),
+                html: format!("<p><a href=\"{link}\">{link}</a></p>"),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(sender.deliver_due().await.unwrap(), 1);
+        let row = super::super::get(&db, &id).await.unwrap().unwrap();
+        assert!(row.sent_at.is_some());
+        for body in [&row.text_body, &row.html_body] {
+            assert!(!body.contains(token), "{body}");
+            assert!(
+                body.contains(&format!("activate?token={}", super::super::REDACTED)),
+                "{body}"
+            );
+        }
+        assert!(
+            row.text_body.ends_with("It lasts 7 days."),
+            "the rest is kept"
+        );
+        let copy = std::fs::read_to_string(files.join(file_name(&row, "txt"))).unwrap();
+        assert!(copy.contains(&link), "{copy}");
+        assert!(files.join(file_name(&row, "eml")).is_file());
     }
 
     #[tokio::test]

@@ -241,6 +241,10 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
         courts: Arc::default(),
         mail: mail.clone(),
         dev_tools: config.dev_tools().map_err(|e| anyhow::anyhow!(e))?,
+        mailbox: match &transport {
+            app::email::sender::Transport::Files(dir) => Some(dir.clone()),
+            app::email::sender::Transport::Smtp(_) => None,
+        },
     };
     if state.dev_tools {
         tracing::warn!(
@@ -365,6 +369,7 @@ mod tests {
                 public_url: "http://127.0.0.1:3000".into(),
             }),
             dev_tools: false,
+            mailbox: None,
             assets: Arc::new(load_assets(&site).unwrap()),
             courts: Arc::default(),
         };
