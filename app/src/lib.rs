@@ -20,6 +20,8 @@ pub mod i18n;
 pub mod info;
 pub mod layout;
 pub mod organisation;
+#[cfg(feature = "ssr")]
+pub mod secrets;
 pub mod start;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -54,6 +54,37 @@ pub struct AppState {
     /// development page reads delivered messages from there, since the database forgets their
     /// links once they are sent.
     pub mailbox: Option<std::path::PathBuf>,
+    /// The keys that seal authenticator keys in the database.
+    pub secrets: Arc<crate::secrets::Keys>,
+}
+
+impl AppState {
+    /// Seals a user's authenticator key for `users.totp_secret`.
+    pub fn seal_totp(&self, user_id: &str, key: &str) -> String {
+        self.secrets
+            .seal(&crate::secrets::totp_context(user_id), key)
+    }
+
+    /// Opens a user's stored authenticator key; a value that does not open is an internal error
+    /// (logged), never used.
+    pub fn open_totp(&self, user_id: &str, sealed: &str) -> Result<String, AppError> {
+        self.secrets
+            .open(&crate::secrets::totp_context(user_id), sealed)
+            .map_err(AppError::internal)
+    }
+
+    /// Seals the authenticator key a user is setting up, for `sessions.pending_totp`.
+    pub fn seal_pending(&self, user_id: &str, key: &str) -> String {
+        self.secrets
+            .seal(&crate::secrets::pending_context(user_id), key)
+    }
+
+    /// Opens the authenticator key a user is setting up.
+    pub fn open_pending(&self, user_id: &str, sealed: &str) -> Result<String, AppError> {
+        self.secrets
+            .open(&crate::secrets::pending_context(user_id), sealed)
+            .map_err(AppError::internal)
+    }
 }
 
 /// The server state from the reactive context (present in every server render and call).
@@ -80,6 +111,7 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
         }),
         dev_tools: false,
         mailbox: None,
+        secrets: Arc::new(crate::secrets::Keys::for_tests()),
     }
 }
 

@@ -38,11 +38,26 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The key that seals authenticator keys in the database.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Manage HMCTS staff accounts.
     Staff {
         #[command(subcommand)]
         command: StaffCommand,
     },
+}
+
+/// Secrets subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Print a new random key for SECRETS_KEY.
+    NewKey,
+    /// Re-seal every stored secret under SECRETS_KEY (after moving the old key to
+    /// SECRETS_KEY_PREVIOUS); then the old key can be dropped.
+    Rotate,
 }
 
 /// Staff subcommands.
@@ -193,6 +208,23 @@ pub struct Config {
     #[arg(long, env = "ALLOWED_COUNTRIES", value_delimiter = ',', global = true)]
     pub allowed_countries: Vec<String>,
 
+    /// The key that seals authenticator keys in the database: 32 bytes in base64 (`server
+    /// secrets new-key` makes one). Keep it outside the database and its backups. Required,
+    /// except with DEV_TOOLS, where a key is kept in DATA_DIR/dev-secrets.key.
+    #[arg(long, env = "SECRETS_KEY", global = true, hide_env_values = true)]
+    pub secrets_key: Option<String>,
+
+    /// Earlier keys, comma-separated, that still open what they sealed until `server secrets
+    /// rotate` (and every start) re-seals it under SECRETS_KEY.
+    #[arg(
+        long,
+        env = "SECRETS_KEY_PREVIOUS",
+        value_delimiter = ',',
+        global = true,
+        hide_env_values = true
+    )]
+    pub secrets_key_previous: Vec<String>,
+
     /// Proxies and load balancers in front of the service, e.g. `10.0.0.0/8`: from a peer in
     /// these networks, `Forwarded` / `X-Forwarded-For` name the client (the rightmost hop not in
     /// them). Unset: the headers are ignored and the peer is the client.
@@ -228,6 +260,42 @@ impl Config {
         Ok(true)
     }
 
+    /// The keys that seal secrets in the database. Without SECRETS_KEY the service refuses to
+    /// start, unless the development tools are on: then a key kept in the data folder is used
+    /// (made on first use).
+    pub fn secret_keys(&self) -> Result<app::secrets::Keys, String> {
+        let current = match self.secrets_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            Some(k) => k.to_owned(),
+            None if self.dev_tools()? => self.dev_secrets_key()?,
+            None => {
+                return Err(
+                    "SECRETS_KEY is not set: authenticator keys are sealed with it. \
+                     Make one with `server secrets new-key` and keep it outside the database"
+                        .into(),
+                );
+            }
+        };
+        app::secrets::Keys::new(&current, &self.secrets_key_previous)
+            .map_err(|e| format!("SECRETS_KEY: {e}"))
+    }
+
+    fn dev_secrets_key(&self) -> Result<String, String> {
+        let path = self.data_dir.join("dev-secrets.key");
+        if let Ok(k) = std::fs::read_to_string(&path) {
+            return Ok(k.trim().to_owned());
+        }
+        let k = app::secrets::new_key();
+        std::fs::create_dir_all(&self.data_dir)
+            .and_then(|()| std::fs::write(&path, &k))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(k)
+    }
+
     /// Whether the service is served over HTTPS (and so sends HSTS).
     pub fn is_https(&self) -> bool {
         self.public_url.starts_with("https://")
@@ -257,6 +325,32 @@ fn is_loopback_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_secrets_key_fails_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().display().to_string();
+        let cli = Cli::try_parse_from(["server", "--data-dir", &data]).unwrap();
+        assert!(
+            cli.config
+                .secret_keys()
+                .unwrap_err()
+                .contains("SECRETS_KEY is not set")
+        );
+        let key = app::secrets::new_key();
+        let cli =
+            Cli::try_parse_from(["server", "--data-dir", &data, "--secrets-key", &key]).unwrap();
+        assert!(cli.config.secret_keys().is_ok());
+        let cli =
+            Cli::try_parse_from(["server", "--data-dir", &data, "--secrets-key", "short"]).unwrap();
+        assert!(cli.config.secret_keys().is_err());
+        // With the development tools, a key is made once in the data folder and kept.
+        let cli = Cli::try_parse_from(["server", "--data-dir", &data, "--dev-tools"]).unwrap();
+        let first = cli.config.secret_keys().unwrap();
+        let again = cli.config.secret_keys().unwrap();
+        assert_eq!(first.current_id(), again.current_id());
+        assert!(dir.path().join("dev-secrets.key").is_file());
+    }
 
     #[test]
     fn development_tools_are_off_unless_asked_for() {

@@ -13,7 +13,9 @@ use app::{
     db::{Db, DbOptions},
 };
 use clap::Parser;
-use config::{AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat, StaffCommand};
+use config::{
+    AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat, SecretsCommand, StaffCommand,
+};
 use std::{process::ExitCode, sync::Arc};
 use tracing_subscriber::{EnvFilter, fmt};
 
@@ -67,7 +69,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             if demo_accounts {
-                demo::seed(&db, clock.now_unix())
+                let keys = config.secret_keys().map_err(|e| anyhow::anyhow!(e))?;
+                demo::seed(&db, &keys, clock.now_unix())
                     .await
                     .map_err(|e| anyhow::anyhow!("creating the demo accounts: {e}"))?;
                 println!("Demo accounts (password \"{}\"):", demo::PASSWORD);
@@ -79,6 +82,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     demo::TOTP_SECRET
                 );
             }
+            Ok(())
+        }
+        Command::Secrets {
+            command: SecretsCommand::NewKey,
+        } => {
+            println!("{}", app::secrets::new_key());
+            Ok(())
+        }
+        Command::Secrets {
+            command: SecretsCommand::Rotate,
+        } => {
+            let keys = config.secret_keys().map_err(|e| anyhow::anyhow!(e))?;
+            let db = open_db(&config).await?;
+            let n = app::secrets::reseal_all(&db, &keys).await?;
+            println!(
+                "{n} stored secret(s) re-sealed under key {}; every value now opens with \
+                 SECRETS_KEY alone, so SECRETS_KEY_PREVIOUS can be emptied.",
+                keys.current_id()
+            );
             Ok(())
         }
         Command::Audit {

@@ -282,9 +282,10 @@ async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
     let code = ctx.get("code").to_owned();
     let db = &ctx.state.db;
     let now = ctx.now();
-    let Some(secret) = s.user.totp_secret.clone() else {
+    let Some(sealed) = s.user.totp_secret.clone() else {
         return Ok(ctx.again_notice(lang.t(Msg::VerifyNoAuthenticator).to_owned()));
     };
+    let secret = ctx.state.open_totp(&s.user.id, &sealed)?;
     if code.trim().is_empty() {
         return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeMissing)]));
     }
@@ -508,9 +509,10 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
     if s.user.password_hash.is_none() || s.purpose == "reset" {
         return Ok(redirect("/account/set-up/password"));
     }
-    let Some(secret) = s.pending_totp.clone() else {
+    let Some(pending) = s.pending_totp.clone() else {
         return Ok(redirect("/account/set-up/authenticator"));
     };
+    let secret = ctx.state.open_pending(&s.user.id, &pending)?;
     let code = ctx.get("code");
     if code.trim().is_empty() {
         return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeMissing)]));
@@ -530,7 +532,7 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
          last_active_at = $3, last_sign_in_at = $3, factor_reset_at = NULL \
          WHERE id = $4 AND status IN ('invited', 'active')",
     )
-    .bind(&secret)
+    .bind(ctx.state.seal_totp(&s.user.id, &secret))
     .bind(step)
     .bind(now)
     .bind(&s.user.id)

@@ -94,7 +94,11 @@ const ORGANISATIONS: [DemoOrg; 2] = [
 ];
 
 /// Creates the demo organisations and accounts if they are not there yet.
-pub async fn seed(db: &Db, now: i64) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+pub async fn seed(
+    db: &Db,
+    keys: &crate::secrets::Keys,
+    now: i64,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     if store::user_by_email(db, ACCOUNTS[0].email).await?.is_some() {
         return Ok(());
     }
@@ -189,7 +193,7 @@ pub async fn seed(db: &Db, now: i64) -> Result<(), Box<dyn std::error::Error + S
         )
         .await?;
         sqlx::query("UPDATE users SET totp_secret = $1, last_active_at = $2 WHERE id = $3")
-            .bind(TOTP_SECRET)
+            .bind(keys.seal(&crate::secrets::totp_context(&id), TOTP_SECRET))
             .bind(now)
             .bind(&id)
             .execute(&mut *tx)

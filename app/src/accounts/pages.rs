@@ -249,10 +249,11 @@ pub(crate) fn AuthenticatorSteps(action: &'static str, qr: &'static str) -> impl
         let state = state()?;
         let s = current_session()?;
         let secret = match s.pending_totp.clone() {
-            Some(k) => k,
+            Some(sealed) => state.open_pending(&s.user.id, &sealed).ok()?,
             None => {
                 let k = totp::new_secret();
-                session::set_pending_totp(&state.db, &s.id_hash, &k)
+                let sealed = state.seal_pending(&s.user.id, &k);
+                session::set_pending_totp(&state.db, &s.id_hash, &sealed)
                     .await
                     .ok()?;
                 k

@@ -266,9 +266,10 @@ async fn remove_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError>
 async fn replace_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let lang = ctx.lang;
     let now = ctx.state.clock.now_unix();
-    let Some(secret) = s.pending_totp.clone() else {
+    let Some(pending) = s.pending_totp.clone() else {
         return Ok(redirect("/account/authenticator"));
     };
+    let secret = ctx.state.open_pending(&s.user.id, &pending)?;
     let code = ctx.get("code");
     if code.trim().is_empty() {
         return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeMissing)]));
@@ -279,7 +280,7 @@ async fn replace_authenticator(ctx: Ctx, s: Current) -> Result<Outcome, AppError
     let had = s.user.totp_secret.is_some();
     let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
     sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3")
-        .bind(&secret)
+        .bind(ctx.state.seal_totp(&s.user.id, &secret))
         .bind(step)
         .bind(&s.user.id)
         .execute(&mut *tx)

@@ -808,9 +808,13 @@ async fn removal_racing_activation_never_leaves_the_user_active() {
                 .await
                 .expect("lookup")
                 .expect("session");
-            session::set_pending_totp(&state.db, &current.id_hash, SECRET)
-                .await
-                .expect("pending key");
+            session::set_pending_totp(
+                &state.db,
+                &current.id_hash,
+                &state.seal_pending(&joiner.id, SECRET),
+            )
+            .await
+            .expect("pending key");
             let current = session::lookup(&state.db, &token, NOW)
                 .await
                 .expect("lookup")

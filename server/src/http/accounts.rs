@@ -314,14 +314,15 @@ fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
 }
 
 /// The QR code for the authenticator key being set up: its own `no-store` image.
-pub async fn qr(req: Request) -> Response {
+pub async fn qr(State(state): State<AppState>, req: Request) -> Response {
     let Some(s) = req.extensions().get::<Current>() else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let Some(svg) = s
         .pending_totp
         .as_deref()
-        .and_then(|k| app::accounts::totp::otpauth_url(k, &s.user.email))
+        .and_then(|sealed| state.open_pending(&s.user.id, sealed).ok())
+        .and_then(|k| app::accounts::totp::otpauth_url(&k, &s.user.email))
         .and_then(|url| app::accounts::totp::qr_svg(&url))
     else {
         return StatusCode::NOT_FOUND.into_response();

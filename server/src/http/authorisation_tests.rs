@@ -252,7 +252,9 @@ fn classify(status: StatusCode, location: &str) -> Option<Expect> {
 async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
     let (app, _dir, state) = app_and_state(None).await;
     let now = state.clock.now_unix();
-    demo::seed(&state.db, now).await.expect("demo accounts");
+    demo::seed(&state.db, &state.secrets, now)
+        .await
+        .expect("demo accounts");
     let ids = [
         id_of(&state, "admin@smith-solicitors.example").await,
         id_of(&state, "caseworker@smith-solicitors.example").await,
@@ -378,7 +380,9 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
 async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on() {
     let (app, _dir, state) = app_and_state(None).await;
     let now = state.clock.now_unix();
-    demo::seed(&state.db, now).await.expect("demo accounts");
+    demo::seed(&state.db, &state.secrets, now)
+        .await
+        .expect("demo accounts");
     let accountable = id_of(&state, "admin@smith-solicitors.example").await;
     let priya = id_of(&state, "caseworker@smith-solicitors.example").await;
     sqlx::query("UPDATE users SET roles = 'administrator,user' WHERE id = $1")
@@ -438,7 +442,9 @@ async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on()
 async fn sign_in_methods_need_the_password_again_within_ten_minutes() {
     let (app, _dir, state) = app_and_state(None).await;
     let now = state.clock.now_unix();
-    demo::seed(&state.db, now).await.expect("demo accounts");
+    demo::seed(&state.db, &state.secrets, now)
+        .await
+        .expect("demo accounts");
     let user = id_of(&state, "caseworker@smith-solicitors.example").await;
     let token = signed_in(&state, &user, now).await;
     let cookie = Some(token.as_str());

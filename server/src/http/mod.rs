@@ -158,8 +158,14 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
-        .route("/account/set-up/authenticator/qr.svg", get(accounts::qr))
-        .route("/account/authenticator/qr.svg", get(accounts::qr))
+        .route(
+            "/account/set-up/authenticator/qr.svg",
+            get(accounts::qr).with_state(state.clone()),
+        )
+        .route(
+            "/account/authenticator/qr.svg",
+            get(accounts::qr).with_state(state.clone()),
+        )
         .route(
             "/organisation/audit.csv",
             get(accounts::audit_csv).with_state(state.clone()),
@@ -220,6 +226,17 @@ fn static_dir(
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let assets = load_assets(&config.site_root)?;
+    let secrets = Arc::new(config.secret_keys().map_err(|e| anyhow::anyhow!(e))?);
+    let resealed = app::secrets::reseal_all(&db, &secrets)
+        .await
+        .context("sealing stored secrets under SECRETS_KEY")?;
+    if resealed > 0 {
+        tracing::info!(
+            resealed,
+            key = secrets.current_id(),
+            "stored secrets re-sealed"
+        );
+    }
     // Leptos spawns rendering work on a global executor: make it tokio's.
     let _ = any_spawner::Executor::init_tokio();
     let mail = Arc::new(app::email::MailSettings {
@@ -241,6 +258,7 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
         courts: Arc::default(),
         mail: mail.clone(),
         dev_tools: config.dev_tools().map_err(|e| anyhow::anyhow!(e))?,
+        secrets,
         mailbox: match &transport {
             app::email::sender::Transport::Files(dir) => Some(dir.clone()),
             app::email::sender::Transport::Smtp(_) => None,
@@ -370,6 +388,7 @@ mod tests {
             }),
             dev_tools: false,
             mailbox: None,
+            secrets: Arc::new(app::secrets::Keys::new(&app::secrets::new_key(), &[]).unwrap()),
             assets: Arc::new(load_assets(&site).unwrap()),
             courts: Arc::default(),
         };
