@@ -135,6 +135,37 @@ impl Db {
         }
     }
 
+    /// PostgreSQL: lets the service's login role `role` use everything the migrations made,
+    /// except that on the audit table it may only INSERT and SELECT. Run on the owner's
+    /// connection (the one that migrates). The service role, not being the owner, can neither
+    /// alter the audit table nor disable or drop its triggers.
+    pub async fn grant_service(&self, role: &str) -> Result<(), sqlx::Error> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(sqlx::Error::Configuration(
+                format!("the service role {role:?} must be letters, digits and _").into(),
+            ));
+        }
+        let statements = [
+            format!("GRANT USAGE ON SCHEMA public TO {role}"),
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+            ),
+            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+            format!(
+                "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_events FROM {role}"
+            ),
+            format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {role}"),
+        ];
+        let mut tx = self.pool.begin().await?;
+        for s in &statements {
+            sqlx::query(s).execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
@@ -149,6 +180,7 @@ pub mod testing {
 
     /// A fresh, migrated SQLite database in a temporary folder (kept alive by the guard).
     pub async fn sqlite() -> (Db, tempfile::TempDir) {
+        crate::audit::install_test_keys();
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Db::connect(&url, &DbOptions::default())
@@ -163,6 +195,7 @@ pub mod testing {
     /// Returns `None` when that variable is unset, unless `REQUIRE_POSTGRES` is set, in which
     /// case a missing server fails the test: the test command always sets both.
     pub async fn postgres() -> Option<Db> {
+        crate::audit::install_test_keys();
         let Ok(base) = std::env::var("TEST_POSTGRES_URL") else {
             assert!(
                 std::env::var_os("REQUIRE_POSTGRES").is_none(),

@@ -83,9 +83,17 @@ pub enum StaffCommand {
 /// Audit subcommands.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check that the audit trail is whole and unaltered; names the first bad event and exits
-    /// with status 1 if not.
-    Verify,
+    /// Check that the audit trail is whole and unaltered: every event's MAC under AUDIT_KEY,
+    /// every link, and the checkpoints written outside the database (so removed events are
+    /// found). Names the first problem and exits with status 1 if there is one.
+    Verify {
+        /// Checkpoint files to check against (default: AUDIT_ANCHORS). Give one per instance.
+        #[arg(long = "anchors")]
+        anchors: Vec<PathBuf>,
+        /// Check the chain alone, without checkpoints (removed newest events go unnoticed).
+        #[arg(long)]
+        no_anchors: bool,
+    },
 }
 
 /// Courts subcommands.
@@ -134,8 +142,19 @@ pub struct Config {
     pub data_dir: PathBuf,
 
     /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/NAME. Default: SQLite in DATA_DIR.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+
+    /// PostgreSQL: the owner's connection, used only to migrate and to grant DATABASE_URL's
+    /// role what it needs (on the audit table, INSERT and SELECT only). Unset: DATABASE_URL
+    /// migrates itself.
+    #[arg(
+        long,
+        env = "MIGRATION_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub migration_database_url: Option<String>,
 
     /// Most database connections to keep open.
     #[arg(
@@ -214,6 +233,28 @@ pub struct Config {
     #[arg(long, env = "SECRETS_KEY", global = true, hide_env_values = true)]
     pub secrets_key: Option<String>,
 
+    /// The key of the audit trail's MACs: 32 bytes in base64 (`server secrets new-key` makes
+    /// one). Keep it outside the database. Required, except with DEV_TOOLS, where a key is kept
+    /// in DATA_DIR/dev-audit.key.
+    #[arg(long, env = "AUDIT_KEY", global = true, hide_env_values = true)]
+    pub audit_key: Option<String>,
+
+    /// Earlier audit keys, comma-separated: events they made still verify.
+    #[arg(
+        long,
+        env = "AUDIT_KEY_PREVIOUS",
+        value_delimiter = ',',
+        global = true,
+        hide_env_values = true
+    )]
+    pub audit_key_previous: Vec<String>,
+
+    /// The append-only file the audit chain's checkpoints are written to (and `audit verify`
+    /// reads). Default: DATA_DIR/audit-anchors.log. Keep it where the database's users cannot
+    /// write, and back it up apart from the database.
+    #[arg(long, env = "AUDIT_ANCHORS", global = true)]
+    pub audit_anchors: Option<PathBuf>,
+
     /// Earlier keys, comma-separated, that still open what they sealed until `server secrets
     /// rotate` (and every start) re-seals it under SECRETS_KEY.
     #[arg(
@@ -279,8 +320,37 @@ impl Config {
             .map_err(|e| format!("SECRETS_KEY: {e}"))
     }
 
+    /// The audit trail's keys: like [`Config::secret_keys`], required unless the development
+    /// tools are on.
+    pub fn audit_keys(&self) -> Result<app::audit::AuditKeys, String> {
+        let current = match self.audit_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            Some(k) => k.to_owned(),
+            None if self.dev_tools()? => self.dev_key("dev-audit.key")?,
+            None => {
+                return Err(
+                    "AUDIT_KEY is not set: the audit trail's MACs are made with it. \
+                     Make one with `server secrets new-key` and keep it outside the database"
+                        .into(),
+                );
+            }
+        };
+        app::audit::AuditKeys::new(&current, &self.audit_key_previous)
+            .map_err(|e| format!("AUDIT_KEY: {e}"))
+    }
+
+    /// Where the audit checkpoints go.
+    pub fn audit_anchors(&self) -> PathBuf {
+        self.audit_anchors
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-anchors.log"))
+    }
+
     fn dev_secrets_key(&self) -> Result<String, String> {
-        let path = self.data_dir.join("dev-secrets.key");
+        self.dev_key("dev-secrets.key")
+    }
+
+    fn dev_key(&self, name: &str) -> Result<String, String> {
+        let path = self.data_dir.join(name);
         if let Ok(k) = std::fs::read_to_string(&path) {
             return Ok(k.trim().to_owned());
         }
@@ -350,6 +420,17 @@ mod tests {
         let again = cli.config.secret_keys().unwrap();
         assert_eq!(first.current_id(), again.current_id());
         assert!(dir.path().join("dev-secrets.key").is_file());
+        // The audit key likewise.
+        let cli = Cli::try_parse_from(["server", "--data-dir", &data]).unwrap();
+        assert!(
+            cli.config
+                .audit_keys()
+                .unwrap_err()
+                .contains("AUDIT_KEY is not set")
+        );
+        let cli = Cli::try_parse_from(["server", "--data-dir", &data, "--dev-tools"]).unwrap();
+        let audit = cli.config.audit_keys().unwrap();
+        assert_ne!(audit.current.id(), first.current_id(), "a key of its own");
     }
 
     #[test]

@@ -82,7 +82,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     demo::TOTP_SECRET
                 );
             }
-            Ok(())
+            checkpoint(&db, &config, clock.as_ref()).await
         }
         Command::Secrets {
             command: SecretsCommand::NewKey,
@@ -104,11 +104,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command:
+                AuditCommand::Verify {
+                    mut anchors,
+                    no_anchors,
+                },
         } => {
             let db = open_db(&config).await?;
-            let events = app::audit::verify(&db).await?;
-            println!("Audit trail verified: {events} events, chain intact.");
+            let keys = app::audit::keys()?;
+            if anchors.is_empty() {
+                anchors.push(config.audit_anchors());
+            }
+            let checkpoints = if no_anchors {
+                println!("Checking the chain alone: removed newest events would go unnoticed.");
+                None
+            } else {
+                Some(app::audit::anchor::read(&keys, &anchors)?)
+            };
+            let events = app::audit::verify(&db, &keys, checkpoints.as_deref()).await?;
+            match &checkpoints {
+                Some(c) => println!(
+                    "Audit trail verified: {events} events, chain intact, {} checkpoint(s) matched.",
+                    c.len()
+                ),
+                None => println!("Audit trail verified: {events} events, chain intact."),
+            }
             Ok(())
         }
         Command::Staff {
@@ -121,11 +141,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let db = open_db(&config).await?;
-            let now = clock(&config)?.now_unix();
+            let clock = clock(&config)?;
+            let now = clock.now_unix();
             let link = add_staff(&db, &config, &role, &email, &first_name, &last_name, now).await?;
             println!("Staff account created for {email} ({role}).");
             println!("Activation link (works once, for 7 days): {link}");
-            Ok(())
+            checkpoint(&db, &config, clock.as_ref()).await
         }
         Command::Courts {
             command: CourtsCommand::Import { file },
@@ -133,13 +154,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let db = open_db(&config).await?;
-            import_courts(
-                &db,
-                &text,
-                &file.display().to_string(),
-                clock(&config)?.as_ref(),
-            )
-            .await
+            let clock = clock(&config)?;
+            import_courts(&db, &text, &file.display().to_string(), clock.as_ref()).await?;
+            checkpoint(&db, &config, clock.as_ref()).await
         }
     }
 }
@@ -196,18 +213,63 @@ async fn add_staff(
     ))
 }
 
-/// Opens the configured database and brings its schema up to date.
+/// Installs the audit keys, then opens the configured database and brings its schema up to
+/// date: with MIGRATION_DATABASE_URL, as the owner, granting DATABASE_URL's role its rights;
+/// otherwise over DATABASE_URL itself.
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    app::audit::install_keys(config.audit_keys().map_err(|e| anyhow::anyhow!(e))?)
+        .map_err(|e| anyhow::anyhow!(e))?;
     let url = config.database_url();
     let options = DbOptions {
         max_connections: config.database_max_connections,
         ..DbOptions::default()
     };
+    if let Some(owner_url) = config
+        .migration_database_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
+        let owner = Db::connect(owner_url, &DbOptions::default())
+            .await
+            .context("opening the database as its owner (check MIGRATION_DATABASE_URL)")?;
+        owner.migrate().await.context("migrating the database")?;
+        let role = user_of(&url).context("DATABASE_URL names no user to grant rights to")?;
+        owner
+            .grant_service(&role)
+            .await
+            .with_context(|| format!("granting the service role {role} its rights"))?;
+        owner.pool.close().await;
+        return Db::connect(&url, &options)
+            .await
+            .context("opening the database (check DATABASE_URL)");
+    }
     let db = Db::connect(&url, &options)
         .await
         .context("opening the database (check DATABASE_URL)")?;
     db.migrate().await.context("migrating the database")?;
     Ok(db)
+}
+
+/// The user a `postgres://USER:PASSWORD@HOST/NAME` URL connects as.
+fn user_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let (credentials, _) = rest.rsplit_once('@')?;
+    let user = credentials.split(':').next()?;
+    (!user.is_empty()).then(|| user.to_owned())
+}
+
+/// Writes a checkpoint of the audit chain after a command that recorded events.
+async fn checkpoint(db: &Db, config: &Config, clock: &dyn Clock) -> anyhow::Result<()> {
+    let mut last = 0;
+    app::audit::anchor::checkpoint(
+        db,
+        &config.audit_anchors(),
+        &mut last,
+        clock.now_unix() * 1000,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("writing the audit checkpoint: {e}"))?;
+    Ok(())
 }
 
 fn clock(config: &Config) -> anyhow::Result<Arc<dyn Clock>> {
@@ -246,4 +308,23 @@ async fn import_courts(db: &Db, text: &str, source: &str, clock: &dyn Clock) -> 
         s.unchanged
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_of;
+
+    #[test]
+    fn the_service_role_is_read_from_the_url() {
+        assert_eq!(
+            user_of("postgres://svc:p%40ss@db.internal:5432/caseaccess").as_deref(),
+            Some("svc")
+        );
+        assert_eq!(
+            user_of("postgres://svc@db/caseaccess").as_deref(),
+            Some("svc")
+        );
+        assert_eq!(user_of("postgres://db/caseaccess"), None);
+        assert_eq!(user_of("sqlite://data/x.db"), None);
+    }
 }

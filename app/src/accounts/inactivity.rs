@@ -375,7 +375,7 @@ mod tests {
                 vec![14, 3],
                 "each warning recorded with its email ({name})"
             );
-            crate::audit::verify(&db).await.unwrap();
+            crate::audit::verify_chain(&db).await.unwrap();
         }
     }
 
@@ -401,7 +401,7 @@ mod tests {
             for id in &ids {
                 assert_eq!(emails(&db, id).await, vec!["inactivity_warning"], "{name}");
             }
-            crate::audit::verify(&db).await.unwrap();
+            crate::audit::verify_chain(&db).await.unwrap();
         }
     }
 

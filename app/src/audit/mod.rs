@@ -1,13 +1,26 @@
 //! The audit trail: who did what to which record, when and from where.
 //!
-//! Append-only on three counts: the database refuses UPDATE and DELETE on `audit_events`
-//! (triggers on SQLite and PostgreSQL); each event stores the SHA-256 of the event before it, so
-//! a change made behind the triggers' back breaks the chain; and [`verify`] walks the chain and
-//! names the first event that does not fit. Events are written inside the transaction of the
-//! change they record, so a change and its audit event commit (or fail) together.
+//! Tamper-evident against whoever holds the application's database access:
+//! - each event carries an HMAC-SHA256, under a key from configuration (`AUDIT_KEY`, never in the
+//!   database), over the bytes stored in its row and the previous event's MAC, so no one without
+//!   the key can change, insert or re-chain an event unnoticed ([`verify`] hashes the stored
+//!   bytes, not re-serialised JSON);
+//! - the database refuses UPDATE and DELETE (triggers on both engines), and on PostgreSQL the
+//!   service runs as a role that may only INSERT and SELECT the audit table (`db::grant_service`);
+//! - checkpoints of the head are written outside the database ([`anchor`]): an append-only file
+//!   and the log. [`verify`] checks the chain against them, so removing the newest events (the
+//!   one change a chain cannot show by itself) is found.
+//!
+//! Events are written inside the transaction of the change they record, so a change and its
+//! audit event commit (or fail) together. Without a key installed ([`install_keys`]) nothing can
+//! be appended: the change fails rather than going unrecorded.
 
+pub mod anchor;
+
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
+use std::sync::{Arc, OnceLock};
 
 /// The hash the first event points back to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -29,35 +42,178 @@ pub struct Event {
     pub client_ip: Option<String>,
 }
 
-/// A stored event.
+/// A stored event, as its row holds it (the details as the stored text).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stored {
     /// Position in the chain, from 1.
     pub seq: i64,
     /// When, in Unix milliseconds (UTC).
     pub at_ms: i64,
-    /// The event.
-    pub event: Event,
-    /// The hash of the event before (or [`GENESIS`]).
+    /// Who.
+    pub actor: String,
+    /// The actor's organisation.
+    pub organisation_id: Option<String>,
+    /// What.
+    pub action: String,
+    /// Which record.
+    pub target: Option<String>,
+    /// The details, exactly as stored.
+    pub details: String,
+    /// From where.
+    pub client_ip: Option<String>,
+    /// The MAC of the event before (or [`GENESIS`]).
     pub prev_hash: String,
-    /// This event's hash.
+    /// This event's MAC.
     pub hash: String,
+    /// The key that made it (`None` for events written before the chain was keyed).
+    pub key_id: Option<String>,
 }
 
-/// The hash of an event: SHA-256 over every field, each length-prefixed so that no two
-/// different events share an input.
-pub fn chain_hash(seq: i64, at_ms: i64, e: &Event, prev_hash: &str) -> String {
-    let details = e.details.to_string();
+type HmacSha256 = Hmac<Sha256>;
+
+/// One audit key and its id (the first 8 hex digits of its SHA-256).
+#[derive(Clone)]
+pub struct AuditKey {
+    id: String,
+    bytes: [u8; 32],
+}
+
+impl AuditKey {
+    /// A key from its 32 bytes.
+    pub fn new(bytes: [u8; 32]) -> AuditKey {
+        let id = Sha256::digest(bytes)
+            .iter()
+            .take(4)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        AuditKey { id, bytes }
+    }
+
+    /// Its id, as written in each event it makes.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// HMAC-SHA256 of `parts`, each length-prefixed so no two different inputs share bytes.
+    pub fn mac(&self, parts: &[&str]) -> String {
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.bytes)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        for p in parts {
+            m.update(p.len().to_string().as_bytes());
+            m.update(b":");
+            m.update(p.as_bytes());
+        }
+        m.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The current audit key (which writes) and earlier ones (which only verify).
+#[derive(Clone)]
+pub struct AuditKeys {
+    /// Makes new events and checkpoints.
+    pub current: AuditKey,
+    /// Still verify what they made.
+    pub previous: Vec<AuditKey>,
+}
+
+impl std::fmt::Debug for AuditKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let previous: Vec<&str> = self.previous.iter().map(|k| k.id.as_str()).collect();
+        write!(
+            f,
+            "AuditKeys {{ current: {}, previous: {previous:?} }}",
+            self.current.id
+        )
+    }
+}
+
+impl AuditKeys {
+    /// The keys from their written forms (32 bytes in base64, as for `SECRETS_KEY`).
+    pub fn new(current: &str, previous: &[String]) -> Result<AuditKeys, String> {
+        Ok(AuditKeys {
+            current: AuditKey::new(crate::secrets::parse_key(current)?),
+            previous: previous
+                .iter()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| crate::secrets::parse_key(p).map(AuditKey::new))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// The key with this id.
+    pub fn by_id(&self, id: &str) -> Option<&AuditKey> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .find(|k| k.id == id)
+    }
+}
+
+static KEYS: OnceLock<Arc<AuditKeys>> = OnceLock::new();
+
+/// Installs the process's audit keys (at start-up, before anything is written). The first
+/// installation stands; a later one with other keys is refused.
+pub fn install_keys(keys: AuditKeys) -> Result<(), String> {
+    let keys = Arc::new(keys);
+    let installed = KEYS.get_or_init(|| keys.clone());
+    if installed.current.id == keys.current.id {
+        Ok(())
+    } else {
+        Err("another audit key is already installed".into())
+    }
+}
+
+/// The installed keys.
+pub fn keys() -> Result<Arc<AuditKeys>, sqlx::Error> {
+    KEYS.get().cloned().ok_or_else(|| {
+        sqlx::Error::Configuration("no audit key installed: nothing can be recorded".into())
+    })
+}
+
+/// The key every test uses.
+#[cfg(test)]
+pub fn install_test_keys() {
+    let _ = install_keys(AuditKeys {
+        current: AuditKey::new([42; 32]),
+        previous: vec![],
+    });
+}
+
+/// The MAC of a stored event: every stored field, as stored, and the key's id.
+pub fn event_mac(key: &AuditKey, s: &Stored) -> String {
+    let (seq, at) = (s.seq.to_string(), s.at_ms.to_string());
+    key.mac(&[
+        "audit-event-v2",
+        &seq,
+        &at,
+        &s.actor,
+        s.organisation_id.as_deref().unwrap_or("\u{0}"),
+        &s.action,
+        s.target.as_deref().unwrap_or("\u{0}"),
+        &s.details,
+        s.client_ip.as_deref().unwrap_or("\u{0}"),
+        &s.prev_hash,
+        &key.id,
+    ])
+}
+
+/// The unkeyed SHA-256 of events written before the chain was keyed (checked only for the
+/// chain's oldest events, before the first keyed one).
+pub fn legacy_hash(s: &Stored) -> String {
+    let (seq, at) = (s.seq.to_string(), s.at_ms.to_string());
     let fields: [&str; 9] = [
-        &seq.to_string(),
-        &at_ms.to_string(),
-        &e.actor,
-        e.organisation_id.as_deref().unwrap_or("\u{0}"),
-        &e.action,
-        e.target.as_deref().unwrap_or("\u{0}"),
-        &details,
-        e.client_ip.as_deref().unwrap_or("\u{0}"),
-        prev_hash,
+        &seq,
+        &at,
+        &s.actor,
+        s.organisation_id.as_deref().unwrap_or("\u{0}"),
+        &s.action,
+        s.target.as_deref().unwrap_or("\u{0}"),
+        &s.details,
+        s.client_ip.as_deref().unwrap_or("\u{0}"),
+        &s.prev_hash,
     ];
     let mut h = Sha256::new();
     for f in fields {
@@ -68,41 +224,63 @@ pub fn chain_hash(seq: i64, at_ms: i64, e: &Event, prev_hash: &str) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A number for PostgreSQL's transaction advisory lock that queues appends.
+const APPEND_LOCK: i64 = 0x6361_7365_6175_6474;
+
 /// Appends an event on `conn` (normally inside the transaction of the change it records) and
-/// returns its sequence number. Locking the head row first makes concurrent appends queue, so
-/// the chain stays one line on both engines.
+/// returns its sequence number. Appends queue, so the chain stays one line: on PostgreSQL on a
+/// transaction advisory lock (the service role needs no UPDATE right on the audit table for it),
+/// on SQLite on the write lock every transaction takes at its start (`Db::begin`); should two
+/// ever race, the sequence number's primary key refuses the second.
 pub async fn append(
     conn: &mut AnyConnection,
     event: &Event,
     at_ms: i64,
 ) -> Result<i64, sqlx::Error> {
-    let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut *conn)
-        .await?;
-    let seq: i64 = head.try_get("seq")?;
-    let prev: String = head.try_get("hash")?;
-    let hash = chain_hash(seq, at_ms, event, &prev);
+    let keys = keys()?;
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        sqlx::query("SELECT CAST(1 AS BIGINT) FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+            .bind(APPEND_LOCK)
+            .fetch_one(&mut *conn)
+            .await?;
+    }
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_owned()));
+    let mut s = Stored {
+        seq: prev_seq + 1,
+        at_ms,
+        actor: event.actor.clone(),
+        organisation_id: event.organisation_id.clone(),
+        action: event.action.clone(),
+        target: event.target.clone(),
+        details: event.details.to_string(),
+        client_ip: event.client_ip.clone(),
+        prev_hash,
+        hash: String::new(),
+        key_id: Some(keys.current.id.clone()),
+    };
+    s.hash = event_mac(&keys.current, &s);
     sqlx::query(
         "INSERT INTO audit_events (seq, at_ms, actor, organisation_id, action, target, details, \
-         client_ip, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         client_ip, prev_hash, hash, key_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(seq)
-    .bind(at_ms)
-    .bind(&event.actor)
-    .bind(event.organisation_id.as_deref())
-    .bind(&event.action)
-    .bind(event.target.as_deref())
-    .bind(event.details.to_string())
-    .bind(event.client_ip.as_deref())
-    .bind(&prev)
-    .bind(&hash)
+    .bind(s.seq)
+    .bind(s.at_ms)
+    .bind(&s.actor)
+    .bind(s.organisation_id.as_deref())
+    .bind(&s.action)
+    .bind(s.target.as_deref())
+    .bind(&s.details)
+    .bind(s.client_ip.as_deref())
+    .bind(&s.prev_hash)
+    .bind(&s.hash)
+    .bind(s.key_id.as_deref())
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-    Ok(seq)
+    Ok(s.seq)
 }
 
 /// Why the chain does not verify.
@@ -122,20 +300,54 @@ pub enum ChainError {
         /// The event.
         seq: i64,
     },
-    /// An event's contents do not match its hash: it was changed after it was written.
-    #[error("event {seq} has been altered: its contents do not match its hash")]
+    /// An event's stored bytes do not match its MAC: it was changed after it was written.
+    #[error("event {seq} has been altered: its contents do not match its MAC")]
     Altered {
         /// The event.
         seq: i64,
     },
-    /// The head does not match the last event: events were removed from the end.
-    #[error("the chain ends at event {last} but {head} were written")]
+    /// An event names a key that is not configured.
+    #[error("event {seq} was made with audit key {key}, which is not configured")]
+    UnknownKey {
+        /// The event.
+        seq: i64,
+        /// The key's id.
+        key: String,
+    },
+    /// An unkeyed event after keyed ones: only the oldest events may predate the key.
+    #[error("event {seq} has no MAC, but events before it do")]
+    Unkeyed {
+        /// The event.
+        seq: i64,
+    },
+    /// The chain ends before a checkpoint written outside the database: events were removed
+    /// from the end.
+    #[error("the chain ends at event {last} but a checkpoint shows {anchored} were written")]
     Truncated {
         /// The last event present.
         last: i64,
-        /// How many were written.
-        head: i64,
+        /// The highest event a checkpoint names.
+        anchored: i64,
     },
+    /// A checkpoint names an event whose MAC is not the one it recorded.
+    #[error("event {seq} is not the event the checkpoint recorded")]
+    AnchorMismatch {
+        /// The event.
+        seq: i64,
+    },
+    /// A checkpoint line is not one this service wrote (unreadable, or its MAC is wrong).
+    #[error("checkpoint line {line} is not valid: {reason}")]
+    BadAnchor {
+        /// The line number, from 1.
+        line: usize,
+        /// Why.
+        reason: String,
+    },
+    /// There are events but no checkpoint to check them against.
+    #[error(
+        "no checkpoints: the newest events could be removed unnoticed (pass --no-anchors to check the chain alone)"
+    )]
+    NoAnchors,
     /// An event's details are not JSON.
     #[error("event {seq} has details that are not JSON")]
     BadDetails {
@@ -153,10 +365,20 @@ pub enum VerifyError {
     /// The database could not be read.
     #[error("reading the audit trail: {0}")]
     Db(#[from] sqlx::Error),
+    /// A checkpoint file could not be read.
+    #[error("reading checkpoints: {0}")]
+    Io(#[from] std::io::Error),
 }
 
-/// Checks one event against the one before it (or the genesis).
-pub fn check_link(prev_seq: i64, prev_hash: &str, s: &Stored) -> Result<(), ChainError> {
+/// Checks one event against the one before it (or the genesis). `keyed` says whether a keyed
+/// event came before it.
+pub fn check_link(
+    keys: &AuditKeys,
+    prev_seq: i64,
+    prev_hash: &str,
+    keyed: bool,
+    s: &Stored,
+) -> Result<(), ChainError> {
     if s.seq != prev_seq + 1 {
         return Err(ChainError::Gap {
             expected: prev_seq + 1,
@@ -166,68 +388,107 @@ pub fn check_link(prev_seq: i64, prev_hash: &str, s: &Stored) -> Result<(), Chai
     if s.prev_hash != prev_hash {
         return Err(ChainError::BrokenLink { seq: s.seq });
     }
-    if chain_hash(s.seq, s.at_ms, &s.event, &s.prev_hash) != s.hash {
+    let expected = match &s.key_id {
+        Some(id) => {
+            let key = keys.by_id(id).ok_or_else(|| ChainError::UnknownKey {
+                seq: s.seq,
+                key: id.clone(),
+            })?;
+            event_mac(key, s)
+        }
+        None if keyed => return Err(ChainError::Unkeyed { seq: s.seq }),
+        None => legacy_hash(s),
+    };
+    if expected != s.hash {
         return Err(ChainError::Altered { seq: s.seq });
+    }
+    if serde_json::from_str::<serde_json::Value>(&s.details).is_err() {
+        return Err(ChainError::BadDetails { seq: s.seq });
     }
     Ok(())
 }
 
-fn stored(row: &sqlx::any::AnyRow) -> Result<Result<Stored, ChainError>, sqlx::Error> {
-    let seq: i64 = row.try_get("seq")?;
-    let details: String = row.try_get("details")?;
-    let Ok(details) = serde_json::from_str(&details) else {
-        return Ok(Err(ChainError::BadDetails { seq }));
-    };
-    Ok(Ok(Stored {
-        seq,
+fn stored(row: &sqlx::any::AnyRow) -> Result<Stored, sqlx::Error> {
+    Ok(Stored {
+        seq: row.try_get("seq")?,
         at_ms: row.try_get("at_ms")?,
-        event: Event {
-            actor: row.try_get("actor")?,
-            organisation_id: row.try_get("organisation_id")?,
-            action: row.try_get("action")?,
-            target: row.try_get("target")?,
-            details,
-            client_ip: row.try_get("client_ip")?,
-        },
+        actor: row.try_get("actor")?,
+        organisation_id: row.try_get("organisation_id")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        details: row.try_get("details")?,
+        client_ip: row.try_get("client_ip")?,
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
-    }))
+        key_id: row.try_get("key_id")?,
+    })
 }
 
-/// Walks the whole chain in order and returns how many events it holds, or the first problem.
-pub async fn verify(db: &crate::db::Db) -> Result<i64, VerifyError> {
+/// The newest event's sequence number and MAC (0 and [`GENESIS`] for an empty trail).
+pub async fn head(db: &crate::db::Db) -> Result<(i64, String), sqlx::Error> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(last.unwrap_or((0, GENESIS.to_owned())))
+}
+
+/// Walks the whole chain in order, then checks it against the checkpoints (`None`: the chain
+/// alone, said aloud by the caller); returns how many events it holds, or the first problem.
+pub async fn verify(
+    db: &crate::db::Db,
+    keys: &AuditKeys,
+    checkpoints: Option<&[anchor::Checkpoint]>,
+) -> Result<i64, VerifyError> {
     const BATCH: i64 = 1000;
-    let (mut last_seq, mut last_hash) = (0_i64, GENESIS.to_owned());
+    let (mut last_seq, mut last_hash, mut keyed) = (0_i64, GENESIS.to_owned(), false);
+    let mut wanted: std::collections::BTreeMap<i64, &str> = checkpoints
+        .unwrap_or_default()
+        .iter()
+        .map(|c| (c.seq, c.hash.as_str()))
+        .collect();
     loop {
         let rows = sqlx::query(
             "SELECT seq, at_ms, actor, organisation_id, action, target, details, client_ip, \
-             prev_hash, hash FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+             prev_hash, hash, key_id FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(last_seq)
         .bind(BATCH)
         .fetch_all(&db.pool)
         .await?;
         for row in &rows {
-            let s = stored(row)??;
-            check_link(last_seq, &last_hash, &s)?;
+            let s = stored(row)?;
+            check_link(keys, last_seq, &last_hash, keyed, &s)?;
+            if let Some(hash) = wanted.remove(&s.seq)
+                && hash != s.hash
+            {
+                return Err(ChainError::AnchorMismatch { seq: s.seq }.into());
+            }
+            keyed |= s.key_id.is_some();
             (last_seq, last_hash) = (s.seq, s.hash);
         }
         if (rows.len() as i64) < BATCH {
             break;
         }
     }
-    let head: i64 = sqlx::query("SELECT seq FROM audit_head WHERE id = 1")
-        .fetch_one(&db.pool)
-        .await?
-        .try_get("seq")?;
-    if head != last_seq {
+    if let Some((&anchored, _)) = wanted.iter().next_back() {
         return Err(ChainError::Truncated {
             last: last_seq,
-            head,
+            anchored,
         }
         .into());
     }
+    if checkpoints.is_some_and(<[_]>::is_empty) && last_seq > 0 {
+        return Err(ChainError::NoAnchors.into());
+    }
     Ok(last_seq)
+}
+
+/// The chain alone, with the installed keys (for tests of other modules).
+#[cfg(test)]
+pub async fn verify_chain(db: &crate::db::Db) -> Result<i64, VerifyError> {
+    let keys = keys()?;
+    verify(db, &keys, None).await
 }
 
 /// Records one event in its own transaction (for changes that are not themselves in the

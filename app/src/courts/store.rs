@@ -177,7 +177,7 @@ mod tests {
             let listed = list(&db).await.unwrap();
             assert_eq!(listed.len(), 4);
             assert_eq!(
-                crate::audit::verify(&db).await.unwrap(),
+                crate::audit::verify_chain(&db).await.unwrap(),
                 2,
                 "each import is audited"
             );

@@ -251,6 +251,7 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
     .map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!(transport = ?transport, from = %mail.from_address, "email");
     app::accounts::password::preload();
+    let (db_for_checkpoint, clock_for_checkpoint) = (db.clone(), clock.clone());
     let state = AppState {
         db: db.clone(),
         clock: clock.clone(),
@@ -270,6 +271,11 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
              to anyone who can reach this server"
         );
     }
+    tokio::spawn(app::audit::anchor::every_minute(
+        db.clone(),
+        config.audit_anchors(),
+        clock.clone(),
+    ));
     tokio::spawn(app::accounts::inactivity::every_hour(
         db.clone(),
         mail.clone(),
@@ -307,6 +313,18 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // A last checkpoint, so what was recorded since the previous one is anchored too.
+    let mut last = 0;
+    if let Err(e) = app::audit::anchor::checkpoint(
+        &db_for_checkpoint,
+        &config.audit_anchors(),
+        &mut last,
+        clock_for_checkpoint.now_unix() * 1000,
+    )
+    .await
+    {
+        tracing::error!(error = %e, "the last audit checkpoint failed");
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }
@@ -358,6 +376,10 @@ mod tests {
         geo: Option<Arc<geo::Geo>>,
     ) -> (Router, tempfile::TempDir, AppState) {
         let _ = any_spawner::Executor::init_tokio();
+        // The same fixed audit key for every test in this process (the first one installed
+        // stands).
+        app::audit::install_keys(app::audit::AuditKeys::new(&"A".repeat(43), &[]).unwrap())
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let site = dir.path().join("site");
         std::fs::create_dir_all(site.join("pkg")).unwrap();
