@@ -173,8 +173,8 @@ impl Db {
 }
 
 /// Helpers for store tests, which run every case on SQLite and, where a server is configured,
-/// on PostgreSQL.
-#[cfg(test)]
+/// on PostgreSQL (also for the server's HTTP tests, through the `testing` feature).
+#[cfg(any(test, feature = "testing"))]
 pub mod testing {
     use super::*;
 

@@ -174,7 +174,7 @@ pub fn keys() -> Result<Arc<AuditKeys>, sqlx::Error> {
 }
 
 /// The key every test uses.
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub fn install_test_keys() {
     let _ = install_keys(AuditKeys {
         current: AuditKey::new([42; 32]),

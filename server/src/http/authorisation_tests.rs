@@ -5,7 +5,7 @@
 //! HMCTS staff, signed out) → the answer expected. The table is checked against the routes the
 //! application actually serves, so a new endpoint without an entry fails this test.
 
-use super::tests::app_and_state;
+use super::tests::apps_and_states;
 use app::{
     accounts::{demo, session},
     state::AppState,
@@ -250,127 +250,128 @@ fn classify(status: StatusCode, location: &str) -> Option<Expect> {
 
 #[tokio::test]
 async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
-    let (app, _dir, state) = app_and_state(None).await;
-    let now = state.clock.now_unix();
-    demo::seed(&state.db, &state.secrets, now)
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        let ids = [
+            id_of(&state, "admin@smith-solicitors.example").await,
+            id_of(&state, "caseworker@smith-solicitors.example").await,
+            id_of(&state, "clerk@jones-chambers.example").await,
+            id_of(&state, "onboarding@hmcts.example").await,
+        ];
+        let plain_user = ids[1].clone();
+        let registration = app::accounts::register::save(
+            &state,
+            &app::accounts::register::Registration {
+                organisation: "Matrix & Co".into(),
+                address: "1 Test Street\nCardiff".into(),
+                postcode: "CF10 1AA".into(),
+                laa_account: Some("1A234B".into()),
+                sra_number: None,
+                bar_number: None,
+                accountable_name: "Mo Matrix".into(),
+                accountable_email: "mo@matrix.example".into(),
+                accountable_phone: "02920 000000".into(),
+                users: vec![],
+                terms_signed_name: "Mo Matrix".into(),
+                terms_signed_at: now,
+                terms_version: "1".into(),
+            },
+            "web",
+            &app::accounts::store::Who::system(),
+            now,
+        )
         .await
-        .expect("demo accounts");
-    let ids = [
-        id_of(&state, "admin@smith-solicitors.example").await,
-        id_of(&state, "caseworker@smith-solicitors.example").await,
-        id_of(&state, "clerk@jones-chambers.example").await,
-        id_of(&state, "onboarding@hmcts.example").await,
-    ];
-    let plain_user = ids[1].clone();
-    let registration = app::accounts::register::save(
-        &state,
-        &app::accounts::register::Registration {
-            organisation: "Matrix & Co".into(),
-            address: "1 Test Street\nCardiff".into(),
-            postcode: "CF10 1AA".into(),
-            laa_account: Some("1A234B".into()),
-            sra_number: None,
-            bar_number: None,
-            accountable_name: "Mo Matrix".into(),
-            accountable_email: "mo@matrix.example".into(),
-            accountable_phone: "02920 000000".into(),
-            users: vec![],
-            terms_signed_name: "Mo Matrix".into(),
-            terms_signed_at: now,
-            terms_version: "1".into(),
-        },
-        "web",
-        &app::accounts::store::Who::system(),
-        now,
-    )
-    .await
-    .expect("a pending registration");
+        .expect("a pending registration");
 
-    // Every endpoint under the covered prefixes has a row (method and path).
-    let rows = table();
-    let in_table: BTreeSet<(String, String)> = rows
-        .iter()
-        .map(|r| {
-            let path = r.path.split('?').next().unwrap_or(r.path);
-            (r.method.to_string(), path.to_owned())
-        })
-        .collect();
-    let mut served = BTreeSet::new();
-    for route in leptos_axum::generate_route_list(app::App) {
-        if covered(route.path()) {
-            served.insert(("GET".to_owned(), route.path().to_owned()));
-        }
-    }
-    for path in app::accounts::actions::PATHS
-        .iter()
-        .chain(app::accounts::security::PATHS)
-        .chain(app::organisation::forms::PATHS)
-        .chain(app::accounts::passkey_api::PATHS)
-    {
-        if covered(path) {
-            served.insert(("POST".to_owned(), (*path).to_owned()));
-        }
-    }
-    for (method, path) in [
-        ("GET", "/organisation/audit.csv"),
-        ("GET", "/account/authenticator/qr.svg"),
-        ("POST", "/account/keep-alive"),
-    ] {
-        served.insert((method.to_owned(), path.to_owned()));
-    }
-    let missing: Vec<_> = served.difference(&in_table).collect();
-    assert!(
-        missing.is_empty(),
-        "endpoints with no row in the authorisation matrix: {missing:?}"
-    );
-    let stale: Vec<_> = in_table.difference(&served).collect();
-    assert!(
-        stale.is_empty(),
-        "rows for endpoints that do not exist: {stale:?}"
-    );
-
-    // Each cell gets a fresh, fully signed-in session (a row may end the plain user's
-    // sessions, as an administrator's "sign them out everywhere" should).
-    let mut wrong = vec![];
-    for row in &rows {
-        for (i, who) in WHO.iter().enumerate() {
-            let cookie = match ids.get(i) {
-                Some(id) => Some(signed_in(&state, id, now).await),
-                None => None,
-            };
-            let fill = |s: &str| {
-                s.replace("{user}", &plain_user)
-                    .replace("{registration}", &registration)
-            };
-            let (status, location, _) = send(
-                &app,
-                row.method.clone(),
-                &fill(row.path),
-                &fill(row.body),
-                cookie.as_deref(),
-            )
-            .await;
-            let got = classify(status, &location);
-            if got != Some(row.expect[i]) {
-                wrong.push(format!(
-                    "{} {} as {who:?}: expected {:?}, got {status} {location}",
-                    row.method, row.path, row.expect[i]
-                ));
+        // Every endpoint under the covered prefixes has a row (method and path).
+        let rows = table();
+        let in_table: BTreeSet<(String, String)> = rows
+            .iter()
+            .map(|r| {
+                let path = r.path.split('?').next().unwrap_or(r.path);
+                (r.method.to_string(), path.to_owned())
+            })
+            .collect();
+        let mut served = BTreeSet::new();
+        for route in leptos_axum::generate_route_list(app::App) {
+            if covered(route.path()) {
+                served.insert(("GET".to_owned(), route.path().to_owned()));
             }
         }
-    }
-    assert!(
-        wrong.is_empty(),
-        "authorisation matrix:\n{}",
-        wrong.join("\n")
-    );
+        for path in app::accounts::actions::PATHS
+            .iter()
+            .chain(app::accounts::security::PATHS)
+            .chain(app::organisation::forms::PATHS)
+            .chain(app::accounts::passkey_api::PATHS)
+        {
+            if covered(path) {
+                served.insert(("POST".to_owned(), (*path).to_owned()));
+            }
+        }
+        for (method, path) in [
+            ("GET", "/organisation/audit.csv"),
+            ("GET", "/account/authenticator/qr.svg"),
+            ("POST", "/account/keep-alive"),
+        ] {
+            served.insert((method.to_owned(), path.to_owned()));
+        }
+        let missing: Vec<_> = served.difference(&in_table).collect();
+        assert!(
+            missing.is_empty(),
+            "endpoints with no row in the authorisation matrix: {missing:?}"
+        );
+        let stale: Vec<_> = in_table.difference(&served).collect();
+        assert!(
+            stale.is_empty(),
+            "rows for endpoints that do not exist: {stale:?}"
+        );
 
-    // The plain user's account was never touched by the other organisation's administrator.
-    let u = app::accounts::store::user_by_id(&state.db, &plain_user)
-        .await
-        .expect("read")
-        .expect("user");
-    assert_eq!(u.roles, "user");
+        // Each cell gets a fresh, fully signed-in session (a row may end the plain user's
+        // sessions, as an administrator's "sign them out everywhere" should).
+        let mut wrong = vec![];
+        for row in &rows {
+            for (i, who) in WHO.iter().enumerate() {
+                let cookie = match ids.get(i) {
+                    Some(id) => Some(signed_in(&state, id, now).await),
+                    None => None,
+                };
+                let fill = |s: &str| {
+                    s.replace("{user}", &plain_user)
+                        .replace("{registration}", &registration)
+                };
+                let (status, location, _) = send(
+                    &app,
+                    row.method.clone(),
+                    &fill(row.path),
+                    &fill(row.body),
+                    cookie.as_deref(),
+                )
+                .await;
+                let got = classify(status, &location);
+                if got != Some(row.expect[i]) {
+                    wrong.push(format!(
+                        "{} {} as {who:?}: expected {:?}, got {status} {location}",
+                        row.method, row.path, row.expect[i]
+                    ));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "authorisation matrix:\n{}",
+            wrong.join("\n")
+        );
+
+        // The plain user's account was never touched by the other organisation's administrator.
+        let u = app::accounts::store::user_by_id(&state.db, &plain_user)
+            .await
+            .expect("read")
+            .expect("user");
+        assert_eq!(u.roles, "user");
+    }
 }
 
 /// When the inactivity job deregisters the accountable person, the organisation page warns the
@@ -378,61 +379,62 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
 /// organisation) and mend it by reinstating them.
 #[tokio::test]
 async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on() {
-    let (app, _dir, state) = app_and_state(None).await;
-    let now = state.clock.now_unix();
-    demo::seed(&state.db, &state.secrets, now)
-        .await
-        .expect("demo accounts");
-    let accountable = id_of(&state, "admin@smith-solicitors.example").await;
-    let priya = id_of(&state, "caseworker@smith-solicitors.example").await;
-    sqlx::query("UPDATE users SET roles = 'administrator,user' WHERE id = $1")
-        .bind(&priya)
-        .execute(&state.db.pool)
-        .await
-        .expect("a second administrator");
-    sqlx::query("UPDATE users SET status = 'deregistered', deregistered_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&accountable)
-        .execute(&state.db.pool)
-        .await
-        .expect("deregistered");
-    let cookie = signed_in(&state, &priya, now).await;
-    let cookie = Some(cookie.as_str());
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        let accountable = id_of(&state, "admin@smith-solicitors.example").await;
+        let priya = id_of(&state, "caseworker@smith-solicitors.example").await;
+        sqlx::query("UPDATE users SET roles = 'administrator,user' WHERE id = $1")
+            .bind(&priya)
+            .execute(&state.db.pool)
+            .await
+            .expect("a second administrator");
+        sqlx::query("UPDATE users SET status = 'deregistered', deregistered_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&accountable)
+            .execute(&state.db.pool)
+            .await
+            .expect("deregistered");
+        let cookie = signed_in(&state, &priya, now).await;
+        let cookie = Some(cookie.as_str());
 
-    let (status, _, html) = send(&app, Method::GET, "/organisation", "", cookie).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("id=\"accountable-lapsed\""), "{html}");
-    assert!(html.contains("was deregistered after 90 days without use"));
+        let (status, _, html) = send(&app, Method::GET, "/organisation", "", cookie).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("id=\"accountable-lapsed\""), "{html}");
+        assert!(html.contains("was deregistered after 90 days without use"));
 
-    // Priya can act (the rules once refused every change while the accountable person was not
-    // current): she reinstates another deregistered user, then the accountable person, and the
-    // warning goes.
-    let dormant = id_of(&state, "dormant@smith-solicitors.example").await;
-    let (status, _, html) = send(
-        &app,
-        Method::POST,
-        &format!("/organisation/user?id={dormant}"),
-        &format!("user={dormant}&action=reinstate"),
-        cookie,
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
-    let (status, _, _) = send(
-        &app,
-        Method::POST,
-        &format!("/organisation/user?id={accountable}"),
-        &format!("user={accountable}&action=reinstate"),
-        cookie,
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, _, html) = send(&app, Method::GET, "/organisation", "", cookie).await;
-    assert!(!html.contains("accountable-lapsed"));
-    let back = app::accounts::store::user_by_id(&state.db, &accountable)
-        .await
-        .expect("read")
-        .expect("user");
-    assert_eq!(back.status, "active");
+        // Priya can act (the rules once refused every change while the accountable person was not
+        // current): she reinstates another deregistered user, then the accountable person, and the
+        // warning goes.
+        let dormant = id_of(&state, "dormant@smith-solicitors.example").await;
+        let (status, _, html) = send(
+            &app,
+            Method::POST,
+            &format!("/organisation/user?id={dormant}"),
+            &format!("user={dormant}&action=reinstate"),
+            cookie,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+        let (status, _, _) = send(
+            &app,
+            Method::POST,
+            &format!("/organisation/user?id={accountable}"),
+            &format!("user={accountable}&action=reinstate"),
+            cookie,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = send(&app, Method::GET, "/organisation", "", cookie).await;
+        assert!(!html.contains("accountable-lapsed"));
+        let back = app::accounts::store::user_by_id(&state.db, &accountable)
+            .await
+            .expect("read")
+            .expect("user");
+        assert_eq!(back.status, "active");
+    }
 }
 
 /// Changing how one signs in needs the password again, within ten minutes: an unconfirmed form
@@ -440,79 +442,80 @@ async fn a_lapsed_accountable_person_is_flagged_and_the_administrators_work_on()
 /// ten minutes no longer counts.
 #[tokio::test]
 async fn sign_in_methods_need_the_password_again_within_ten_minutes() {
-    let (app, _dir, state) = app_and_state(None).await;
-    let now = state.clock.now_unix();
-    demo::seed(&state.db, &state.secrets, now)
-        .await
-        .expect("demo accounts");
-    let user = id_of(&state, "caseworker@smith-solicitors.example").await;
-    let token = signed_in(&state, &user, now).await;
-    let cookie = Some(token.as_str());
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        let user = id_of(&state, "caseworker@smith-solicitors.example").await;
+        let token = signed_in(&state, &user, now).await;
+        let cookie = Some(token.as_str());
 
-    let (status, location, _) = send(
-        &app,
-        Method::POST,
-        "/account",
-        "action=remove-passkey&credential=abc",
-        cookie,
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(
-        location.starts_with("/account/confirm-password?next="),
-        "{location}"
-    );
-    let (_, location, _) = send(
-        &app,
-        Method::POST,
-        "/account/passkey",
-        "credential=abc&name=Laptop",
-        cookie,
-    )
-    .await;
-    assert_eq!(
-        location,
-        "/account/confirm-password?next=%2Faccount%2Fpasskey%3Fid%3Dabc"
-    );
+        let (status, location, _) = send(
+            &app,
+            Method::POST,
+            "/account",
+            "action=remove-passkey&credential=abc",
+            cookie,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(
+            location.starts_with("/account/confirm-password?next="),
+            "{location}"
+        );
+        let (_, location, _) = send(
+            &app,
+            Method::POST,
+            "/account/passkey",
+            "credential=abc&name=Laptop",
+            cookie,
+        )
+        .await;
+        assert_eq!(
+            location,
+            "/account/confirm-password?next=%2Faccount%2Fpasskey%3Fid%3Dabc"
+        );
 
-    // Confirmed: the post goes through (an unknown passkey: back to the account page).
-    let (status, location, _) = send(
-        &app,
-        Method::POST,
-        "/account/confirm-password",
-        "password=harbour+ledger+winter+42&next=%2Faccount%2Fpasskey%3Fid%3Dabc",
-        cookie,
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location, "/account/passkey?id=abc");
-    let (_, location, _) = send(
-        &app,
-        Method::POST,
-        "/account",
-        "action=remove-passkey&credential=abc",
-        cookie,
-    )
-    .await;
-    assert_eq!(location, "/account#sign-in-methods");
+        // Confirmed: the post goes through (an unknown passkey: back to the account page).
+        let (status, location, _) = send(
+            &app,
+            Method::POST,
+            "/account/confirm-password",
+            "password=harbour+ledger+winter+42&next=%2Faccount%2Fpasskey%3Fid%3Dabc",
+            cookie,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location, "/account/passkey?id=abc");
+        let (_, location, _) = send(
+            &app,
+            Method::POST,
+            "/account",
+            "action=remove-passkey&credential=abc",
+            cookie,
+        )
+        .await;
+        assert_eq!(location, "/account#sign-in-methods");
 
-    // Ten minutes on, it no longer counts.
-    sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE user_id = $2")
-        .bind(now - app::accounts::session::CONFIRM_SECS)
-        .bind(&user)
-        .execute(&state.db.pool)
-        .await
-        .expect("an older confirmation");
-    let (_, location, _) = send(
-        &app,
-        Method::POST,
-        "/account",
-        "action=remove-passkey&credential=abc",
-        cookie,
-    )
-    .await;
-    assert!(
-        location.starts_with("/account/confirm-password?next="),
-        "{location}"
-    );
+        // Ten minutes on, it no longer counts.
+        sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE user_id = $2")
+            .bind(now - app::accounts::session::CONFIRM_SECS)
+            .bind(&user)
+            .execute(&state.db.pool)
+            .await
+            .expect("an older confirmation");
+        let (_, location, _) = send(
+            &app,
+            Method::POST,
+            "/account",
+            "action=remove-passkey&credential=abc",
+            cookie,
+        )
+        .await;
+        assert!(
+            location.starts_with("/account/confirm-password?next="),
+            "{location}"
+        );
+    }
 }

@@ -357,7 +357,7 @@ mod authorisation_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::{clock::FixedClock, courts::Court, courts::Region, db::DbOptions};
+    use app::{clock::FixedClock, courts::Court, courts::Region};
     use axum::{body::Body, http::Request, http::StatusCode};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
@@ -371,16 +371,34 @@ mod tests {
         (router, dir)
     }
 
-    /// The router, its temporary folder and its state (for tests that seed the database).
+    /// The router, its temporary folder and its state (for tests that seed the database), on
+    /// SQLite.
     pub(super) async fn app_and_state(
         geo: Option<Arc<geo::Geo>>,
     ) -> (Router, tempfile::TempDir, AppState) {
+        let (db, dir) = app::db::testing::sqlite().await;
+        app_on(db, dir, geo).await
+    }
+
+    /// The same on every engine this run has: SQLite and, with the test command, PostgreSQL.
+    pub(super) async fn apps_and_states() -> Vec<(Router, tempfile::TempDir, AppState)> {
+        let mut out = vec![];
+        for (db, dir) in app::db::testing::all().await {
+            let dir = match dir {
+                Some(d) => d,
+                None => tempfile::tempdir().unwrap(),
+            };
+            out.push(app_on(db, dir, None).await);
+        }
+        out
+    }
+
+    async fn app_on(
+        db: Db,
+        dir: tempfile::TempDir,
+        geo: Option<Arc<geo::Geo>>,
+    ) -> (Router, tempfile::TempDir, AppState) {
         let _ = any_spawner::Executor::init_tokio();
-        // The same fixed audit key for every test in this process (the first one installed
-        // stands).
-        app::audit::install_keys(app::audit::AuditKeys::new(&"A".repeat(43), &[]).unwrap())
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
         let site = dir.path().join("site");
         std::fs::create_dir_all(site.join("pkg")).unwrap();
         std::fs::write(
@@ -389,9 +407,6 @@ mod tests {
         )
         .unwrap();
         std::fs::write(site.join("pkg/a.1.css"), "body{}").unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
-        db.migrate().await.unwrap();
         let court = Court {
             name: "Cardiff Magistrates' Court".into(),
             region: Region::Wales,
@@ -502,41 +517,42 @@ mod tests {
     /// (and so the throttles) see; from anyone else the header is ignored.
     #[tokio::test]
     async fn the_client_behind_a_trusted_proxy_is_audited() {
-        let (_, dir, state) = app_and_state(None).await;
-        let settings = HttpSettings {
-            https: false,
-            public_origin: "http://localhost:3000".into(),
-            geo: None,
-            trusted_proxies: client_ip::TrustedProxies::parse(&["127.0.0.0/8".into()]).unwrap(),
-        };
-        let app = router(state.clone(), &dir.path().join("site"), settings);
-        let sign_in = |peer: &str| {
-            let mut req = Request::post("/sign-in")
-                .header(header::ORIGIN, "http://localhost:3000")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header("x-forwarded-for", "203.0.113.99, 198.51.100.7")
-                .body(Body::from("email=nobody%40example.com&password=wrong"))
-                .unwrap();
-            let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
-            req.extensions_mut()
-                .insert(axum::extract::ConnectInfo(addr));
-            req
-        };
-        assert_eq!(send(&app, sign_in("127.0.0.1")).await.0, StatusCode::OK);
-        assert_eq!(send(&app, sign_in("192.0.2.50")).await.0, StatusCode::OK);
-        let ips: Vec<(Option<String>,)> = sqlx::query_as(
+        for (_, dir, state) in apps_and_states().await {
+            let settings = HttpSettings {
+                https: false,
+                public_origin: "http://localhost:3000".into(),
+                geo: None,
+                trusted_proxies: client_ip::TrustedProxies::parse(&["127.0.0.0/8".into()]).unwrap(),
+            };
+            let app = router(state.clone(), &dir.path().join("site"), settings);
+            let sign_in = |peer: &str| {
+                let mut req = Request::post("/sign-in")
+                    .header(header::ORIGIN, "http://localhost:3000")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header("x-forwarded-for", "203.0.113.99, 198.51.100.7")
+                    .body(Body::from("email=nobody%40example.com&password=wrong"))
+                    .unwrap();
+                let addr: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(addr));
+                req
+            };
+            assert_eq!(send(&app, sign_in("127.0.0.1")).await.0, StatusCode::OK);
+            assert_eq!(send(&app, sign_in("192.0.2.50")).await.0, StatusCode::OK);
+            let ips: Vec<(Option<String>,)> = sqlx::query_as(
             "SELECT client_ip FROM audit_events WHERE action = 'auth.sign_in.failed' ORDER BY seq",
         )
         .fetch_all(&state.db.pool)
         .await
         .unwrap();
-        assert_eq!(
-            ips,
-            vec![
-                (Some("198.51.100.7".to_owned()),),
-                (Some("192.0.2.50".to_owned()),)
-            ]
-        );
+            assert_eq!(
+                ips,
+                vec![
+                    (Some("198.51.100.7".to_owned()),),
+                    (Some("192.0.2.50".to_owned()),)
+                ]
+            );
+        }
     }
 
     #[tokio::test]
@@ -549,27 +565,28 @@ mod tests {
 
     #[tokio::test]
     async fn courts_page_is_complete_html_with_nonce_csp() {
-        let (app, _dir) = app().await;
-        let (status, headers, body) = send(&app, get("/courts")).await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(
-            body.contains("Cardiff Magistrates&#x27;") || body.contains("Cardiff Magistrates'"),
-            "{body}"
-        );
-        assert!(
-            body.contains("<time datetime=\"2026-10-05\">5 October 2026"),
-            "{body}"
-        );
-        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-        let nonce = csp
-            .split("'nonce-")
-            .nth(1)
-            .and_then(|s| s.split('\'').next())
-            .unwrap();
-        assert!(body.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")));
-        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
-        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
-        assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        for (app, _dir, _) in apps_and_states().await {
+            let (status, headers, body) = send(&app, get("/courts")).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                body.contains("Cardiff Magistrates&#x27;") || body.contains("Cardiff Magistrates'"),
+                "{body}"
+            );
+            assert!(
+                body.contains("<time datetime=\"2026-10-05\">5 October 2026"),
+                "{body}"
+            );
+            let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+            let nonce = csp
+                .split("'nonce-")
+                .nth(1)
+                .and_then(|s| s.split('\'').next())
+                .unwrap();
+            assert!(body.contains(&format!("<script type=\"module\" nonce=\"{nonce}\">")));
+            assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        }
     }
 
     #[tokio::test]
@@ -634,14 +651,15 @@ mod tests {
 
     #[tokio::test]
     async fn server_functions_answer_and_refuse_cross_site_posts() {
-        let (app, _dir) = app().await;
-        let (status, _, body) = send(&app, get("/api/courts")).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert!(body.contains("\"today\":\"2026-11-21\""), "{body}");
-        let forged = Request::post("/api/courts")
-            .header(header::ORIGIN, "https://evil.example")
-            .body(Body::empty())
-            .unwrap();
-        assert_eq!(send(&app, forged).await.0, StatusCode::FORBIDDEN);
+        for (app, _dir, _) in apps_and_states().await {
+            let (status, _, body) = send(&app, get("/api/courts")).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert!(body.contains("\"today\":\"2026-11-21\""), "{body}");
+            let forged = Request::post("/api/courts")
+                .header(header::ORIGIN, "https://evil.example")
+                .body(Body::empty())
+                .unwrap();
+            assert_eq!(send(&app, forged).await.0, StatusCode::FORBIDDEN);
+        }
     }
 }
