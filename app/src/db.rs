@@ -175,6 +175,7 @@ impl Db {
 /// Helpers for store tests, which run every case on SQLite and, where a server is configured,
 /// on PostgreSQL (also for the server's HTTP tests, through the `testing` feature).
 #[cfg(any(test, feature = "testing"))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub mod testing {
     use super::*;
 
