@@ -8,25 +8,52 @@ use std::{net::SocketAddr, path::PathBuf};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
-    #[command(flatten)]
-    pub config: Config,
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Command,
 }
 
-/// What to do (serving is the default).
+impl Cli {
+    /// Parses the command line; with no command, `serve` is meant (`server --port …` too).
+    pub fn parse_args(
+        args: impl IntoIterator<Item = std::ffi::OsString>,
+    ) -> Result<Cli, clap::Error> {
+        let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+        let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+        let named = <Cli as clap::CommandFactory>::command()
+            .get_subcommands()
+            .any(|c| c.get_name() == first)
+            || matches!(first, "help" | "-h" | "--help" | "-V" | "--version");
+        if !named {
+            args.insert(1.min(args.len()), "serve".into());
+        }
+        Cli::try_parse_from(args)
+    }
+
+    /// The log format the command asked for.
+    pub fn log_format(&self) -> LogFormat {
+        self.command
+            .config()
+            .map_or(LogFormat::Text, |c| c.log_format)
+    }
+}
+
+/// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the web server (migrating the database first).
-    Serve,
+    /// Run the web server (migrating the database first). The default.
+    Serve(Box<ServeArgs>),
     /// Bring the database schema up to date, then exit.
-    Migrate,
+    Migrate(Config),
     /// Migrate and load the demo data (the courts list shipped with the service). Idempotent.
     Seed {
         /// Also create demo accounts with a published password and authenticator key. For demos
         /// and tests only: never on a live service.
         #[arg(long)]
         demo_accounts: bool,
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        secrets: SecretsArgs,
     },
     /// Manage the list of courts using the service.
     Courts {
@@ -50,6 +77,43 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The database settings the command runs with (none for `secrets new-key`).
+    pub fn config(&self) -> Option<&Config> {
+        match self {
+            Command::Serve(a) => Some(&a.config),
+            Command::Migrate(config)
+            | Command::Seed { config, .. }
+            | Command::Courts {
+                command: CourtsCommand::Import { config, .. },
+            }
+            | Command::Audit {
+                command: AuditCommand::Verify { config, .. },
+            }
+            | Command::Secrets {
+                command: SecretsCommand::Rotate { config, .. },
+            }
+            | Command::Staff {
+                command: StaffCommand::Add { config, .. },
+            } => Some(config),
+            Command::Secrets {
+                command: SecretsCommand::NewKey,
+            } => None,
+        }
+    }
+}
+
+/// Everything the web server reads.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(flatten)]
+    pub secrets: SecretsArgs,
+    #[command(flatten)]
+    pub web: WebConfig,
+}
+
 /// Secrets subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
@@ -57,7 +121,12 @@ pub enum SecretsCommand {
     NewKey,
     /// Re-seal every stored secret under SECRETS_KEY (after moving the old key to
     /// SECRETS_KEY_PREVIOUS); then the old key can be dropped.
-    Rotate,
+    Rotate {
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        secrets: SecretsArgs,
+    },
 }
 
 /// Staff subcommands.
@@ -77,6 +146,8 @@ pub enum StaffCommand {
         /// Last name.
         #[arg(long)]
         last_name: String,
+        #[command(flatten)]
+        config: Config,
     },
 }
 
@@ -93,6 +164,8 @@ pub enum AuditCommand {
         /// Check the chain alone, without checkpoints (removed newest events go unnoticed).
         #[arg(long)]
         no_anchors: bool,
+        #[command(flatten)]
+        config: Config,
     },
 }
 
@@ -104,6 +177,8 @@ pub enum CourtsCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
+        #[command(flatten)]
+        config: Config,
     },
 }
 
@@ -116,92 +191,39 @@ pub enum LogFormat {
     Json,
 }
 
-/// Settings shared by every subcommand.
+/// Settings of every command that opens the database: where it is, how to reach it, the audit
+/// trail's keys, and the public address (links, and whether the development tools may run).
 #[derive(Clone, Debug, Args)]
 pub struct Config {
-    /// Address and port to listen on.
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ADDR",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
-    pub site_addr: SocketAddr,
-
-    /// Folder holding the built site (pkg/ with the browser bundle, assets/, favicon).
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ROOT",
-        default_value = "target/site",
-        global = true
-    )]
-    pub site_root: PathBuf,
-
     /// Folder for the service's own files: the SQLite database and, later, documents and mail.
-    #[arg(long, env = "DATA_DIR", default_value = "data", global = true)]
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
     /// Database: sqlite://PATH or postgres://USER:PASSWORD@HOST/NAME. Default: SQLite in DATA_DIR.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// PostgreSQL: the owner's connection, used only to migrate and to grant DATABASE_URL's
     /// role what it needs (on the audit table, INSERT and SELECT only). Unset: DATABASE_URL
     /// migrates itself.
-    #[arg(
-        long,
-        env = "MIGRATION_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "MIGRATION_DATABASE_URL", hide_env_values = true)]
     pub migration_database_url: Option<String>,
 
     /// Most database connections to keep open.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        default_value_t = 8,
-        global = true
-    )]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 8)]
     pub database_max_connections: u32,
 
     /// The address users reach the service at; https:// turns on HSTS.
-    #[arg(
-        long,
-        env = "PUBLIC_URL",
-        default_value = "http://localhost:3000",
-        global = true
-    )]
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://localhost:3000")]
     pub public_url: String,
 
     /// Log format.
-    #[arg(
-        long,
-        env = "LOG_FORMAT",
-        value_enum,
-        default_value = "text",
-        global = true
-    )]
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
     /// Start the clock at this instant (RFC 3339, UTC), for tests and reproducible demos only.
-    #[arg(long, env = "FIXED_NOW", global = true)]
+    #[arg(long, env = "FIXED_NOW")]
     pub fixed_now: Option<String>,
-
-    /// The address emails come from (named to users so they can find it and allow it).
-    #[arg(
-        long,
-        env = "MAIL_FROM",
-        default_value = "no-reply@caseaccess.localhost",
-        global = true
-    )]
-    pub mail_from: String,
-
-    /// SMTP server for outgoing email: `smtp://host:port` (plain, loopback only),
-    /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`. Without it, emails are
-    /// written as `.eml` files under DATA_DIR/outbox.
-    #[arg(long, env = "SMTP_URL", global = true)]
-    pub smtp_url: Option<String>,
 
     /// Development tools: /dev/emails lists every email written (activation and reset links
     /// included) and /dev/now shows the clock, to anyone. For a developer's machine and the
@@ -209,7 +231,6 @@ pub struct Config {
     #[arg(
         long,
         env = "DEV_TOOLS",
-        global = true,
         num_args = 0..=1,
         default_missing_value = "true",
         default_value = "false",
@@ -217,26 +238,10 @@ pub struct Config {
     )]
     pub dev_tools: bool,
 
-    /// A folder holding a country database in MaxMind's GeoLite2-Country CSV format
-    /// (`GeoLite2-Country-Blocks-IPv4.csv`, `-Blocks-IPv6.csv`, `-Locations-en.csv`). When set,
-    /// only addresses in ALLOWED_COUNTRIES (or TRUSTED_NETWORKS, or loopback) may use the service.
-    #[arg(long, env = "GEOIP_DIR", global = true)]
-    pub geoip_dir: Option<PathBuf>,
-
-    /// ISO country codes allowed when GEOIP_DIR is set (default: the UK and the EEA).
-    #[arg(long, env = "ALLOWED_COUNTRIES", value_delimiter = ',', global = true)]
-    pub allowed_countries: Vec<String>,
-
-    /// The key that seals authenticator keys in the database: 32 bytes in base64 (`server
-    /// secrets new-key` makes one). Keep it outside the database and its backups. Required,
-    /// except with DEV_TOOLS, where a key is kept in DATA_DIR/dev-secrets.key.
-    #[arg(long, env = "SECRETS_KEY", global = true, hide_env_values = true)]
-    pub secrets_key: Option<String>,
-
     /// The key of the audit trail's MACs: 32 bytes in base64 (`server secrets new-key` makes
     /// one). Keep it outside the database. Required, except with DEV_TOOLS, where a key is kept
     /// in DATA_DIR/dev-audit.key.
-    #[arg(long, env = "AUDIT_KEY", global = true, hide_env_values = true)]
+    #[arg(long, env = "AUDIT_KEY", hide_env_values = true)]
     pub audit_key: Option<String>,
 
     /// Earlier audit keys, comma-separated: events they made still verify.
@@ -244,7 +249,6 @@ pub struct Config {
         long,
         env = "AUDIT_KEY_PREVIOUS",
         value_delimiter = ',',
-        global = true,
         hide_env_values = true
     )]
     pub audit_key_previous: Vec<String>,
@@ -252,8 +256,18 @@ pub struct Config {
     /// The append-only file the audit chain's checkpoints are written to (and `audit verify`
     /// reads). Default: DATA_DIR/audit-anchors.log. Keep it where the database's users cannot
     /// write, and back it up apart from the database.
-    #[arg(long, env = "AUDIT_ANCHORS", global = true)]
+    #[arg(long, env = "AUDIT_ANCHORS")]
     pub audit_anchors: Option<PathBuf>,
+}
+
+/// The key that seals secrets in the database (the web server, the demo seed, rotation).
+#[derive(Clone, Debug, Args)]
+pub struct SecretsArgs {
+    /// The key that seals authenticator keys in the database: 32 bytes in base64 (`server
+    /// secrets new-key` makes one). Keep it outside the database and its backups. Required,
+    /// except with DEV_TOOLS, where a key is kept in DATA_DIR/dev-secrets.key.
+    #[arg(long, env = "SECRETS_KEY", hide_env_values = true)]
+    pub secrets_key: Option<String>,
 
     /// Earlier keys, comma-separated, that still open what they sealed until `server secrets
     /// rotate` (and every start) re-seals it under SECRETS_KEY.
@@ -261,20 +275,76 @@ pub struct Config {
         long,
         env = "SECRETS_KEY_PREVIOUS",
         value_delimiter = ',',
-        global = true,
         hide_env_values = true
     )]
     pub secrets_key_previous: Vec<String>,
+}
+
+/// The web server's own settings.
+#[derive(Clone, Debug, Args)]
+pub struct WebConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+
+    /// Folder holding the built site (pkg/ with the browser bundle, assets/, favicon).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// The address emails come from (named to users so they can find it and allow it).
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "no-reply@caseaccess.localhost"
+    )]
+    pub mail_from: String,
+
+    /// SMTP server for outgoing email: `smtp://host:port` (plain, loopback only),
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`. Without it, emails are
+    /// written as `.eml` files under DATA_DIR/outbox.
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// A folder holding a country database in MaxMind's GeoLite2-Country CSV format
+    /// (`GeoLite2-Country-Blocks-IPv4.csv`, `-Blocks-IPv6.csv`, `-Locations-en.csv`). When set,
+    /// only addresses in ALLOWED_COUNTRIES (or TRUSTED_NETWORKS, or loopback) may use the service.
+    #[arg(long, env = "GEOIP_DIR")]
+    pub geoip_dir: Option<PathBuf>,
+
+    /// ISO country codes allowed when GEOIP_DIR is set (default: the UK and the EEA).
+    #[arg(long, env = "ALLOWED_COUNTRIES", value_delimiter = ',')]
+    pub allowed_countries: Vec<String>,
+
+    /// Networks that always pass the country check, e.g. `10.0.0.0/8,2001:db8::/32`.
+    #[arg(long, env = "TRUSTED_NETWORKS", value_delimiter = ',')]
+    pub trusted_networks: Vec<String>,
 
     /// Proxies and load balancers in front of the service, e.g. `10.0.0.0/8`: from a peer in
     /// these networks, `Forwarded` / `X-Forwarded-For` name the client (the rightmost hop not in
     /// them). Unset: the headers are ignored and the peer is the client.
-    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', global = true)]
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+}
 
-    /// Networks that always pass the country check, e.g. `10.0.0.0/8,2001:db8::/32`.
-    #[arg(long, env = "TRUSTED_NETWORKS", value_delimiter = ',', global = true)]
-    pub trusted_networks: Vec<String>,
+impl SecretsArgs {
+    /// The keys that seal secrets in the database. Without SECRETS_KEY the service refuses to
+    /// start, unless the development tools are on: then a key kept in the data folder is used
+    /// (made on first use).
+    pub fn keys(&self, config: &Config) -> Result<app::secrets::Keys, String> {
+        let current = match self.secrets_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            Some(k) => k.to_owned(),
+            None if config.dev_tools()? => config.dev_key("dev-secrets.key")?,
+            None => {
+                return Err(
+                    "SECRETS_KEY is not set: authenticator keys are sealed with it. \
+                     Make one with `server secrets new-key` and keep it outside the database"
+                        .into(),
+                );
+            }
+        };
+        app::secrets::Keys::new(&current, &self.secrets_key_previous)
+            .map_err(|e| format!("SECRETS_KEY: {e}"))
+    }
 }
 
 impl Config {
@@ -301,25 +371,6 @@ impl Config {
         Ok(true)
     }
 
-    /// The keys that seal secrets in the database. Without SECRETS_KEY the service refuses to
-    /// start, unless the development tools are on: then a key kept in the data folder is used
-    /// (made on first use).
-    pub fn secret_keys(&self) -> Result<app::secrets::Keys, String> {
-        let current = match self.secrets_key.as_deref().filter(|k| !k.trim().is_empty()) {
-            Some(k) => k.to_owned(),
-            None if self.dev_tools()? => self.dev_secrets_key()?,
-            None => {
-                return Err(
-                    "SECRETS_KEY is not set: authenticator keys are sealed with it. \
-                     Make one with `server secrets new-key` and keep it outside the database"
-                        .into(),
-                );
-            }
-        };
-        app::secrets::Keys::new(&current, &self.secrets_key_previous)
-            .map_err(|e| format!("SECRETS_KEY: {e}"))
-    }
-
     /// The audit trail's keys: like [`Config::secret_keys`], required unless the development
     /// tools are on.
     pub fn audit_keys(&self) -> Result<app::audit::AuditKeys, String> {
@@ -343,10 +394,6 @@ impl Config {
         self.audit_anchors
             .clone()
             .unwrap_or_else(|| self.data_dir.join("audit-anchors.log"))
-    }
-
-    fn dev_secrets_key(&self) -> Result<String, String> {
-        self.dev_key("dev-secrets.key")
     }
 
     fn dev_key(&self, name: &str) -> Result<String, String> {
@@ -396,97 +443,153 @@ fn is_loopback_url(url: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The web server's settings from these arguments (`server ARGS…`).
+    fn serve(args: &[&str]) -> ServeArgs {
+        let argv = std::iter::once("server")
+            .chain(args.iter().copied())
+            .map(Into::into);
+        match Cli::parse_args(argv).unwrap().command {
+            Command::Serve(a) => *a,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn a_missing_secrets_key_fails_closed() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().display().to_string();
-        let cli = Cli::try_parse_from(["server", "--data-dir", &data]).unwrap();
+        let a = serve(&["--data-dir", &data]);
         assert!(
-            cli.config
-                .secret_keys()
+            a.secrets
+                .keys(&a.config)
                 .unwrap_err()
                 .contains("SECRETS_KEY is not set")
         );
         let key = app::secrets::new_key();
-        let cli =
-            Cli::try_parse_from(["server", "--data-dir", &data, "--secrets-key", &key]).unwrap();
-        assert!(cli.config.secret_keys().is_ok());
-        let cli =
-            Cli::try_parse_from(["server", "--data-dir", &data, "--secrets-key", "short"]).unwrap();
-        assert!(cli.config.secret_keys().is_err());
+        let a = serve(&["--data-dir", &data, "--secrets-key", &key]);
+        assert!(a.secrets.keys(&a.config).is_ok());
+        let a = serve(&["--data-dir", &data, "--secrets-key", "short"]);
+        assert!(a.secrets.keys(&a.config).is_err());
         // With the development tools, a key is made once in the data folder and kept.
-        let cli = Cli::try_parse_from(["server", "--data-dir", &data, "--dev-tools"]).unwrap();
-        let first = cli.config.secret_keys().unwrap();
-        let again = cli.config.secret_keys().unwrap();
+        let a = serve(&["--data-dir", &data, "--dev-tools"]);
+        let first = a.secrets.keys(&a.config).unwrap();
+        let again = a.secrets.keys(&a.config).unwrap();
         assert_eq!(first.current_id(), again.current_id());
         assert!(dir.path().join("dev-secrets.key").is_file());
         // The audit key likewise.
-        let cli = Cli::try_parse_from(["server", "--data-dir", &data]).unwrap();
+        let a = serve(&["--data-dir", &data]);
         assert!(
-            cli.config
+            a.config
                 .audit_keys()
                 .unwrap_err()
                 .contains("AUDIT_KEY is not set")
         );
-        let cli = Cli::try_parse_from(["server", "--data-dir", &data, "--dev-tools"]).unwrap();
-        let audit = cli.config.audit_keys().unwrap();
+        let a = serve(&["--data-dir", &data, "--dev-tools"]);
+        let audit = a.config.audit_keys().unwrap();
         assert_ne!(audit.current.id(), first.current_id(), "a key of its own");
     }
 
     #[test]
     fn development_tools_are_off_unless_asked_for() {
         // No SMTP server is configured here: that alone once turned the tools on.
-        let cli = Cli::try_parse_from(["server"]).unwrap();
-        assert_eq!(cli.config.dev_tools(), Ok(false));
-        let cli = Cli::try_parse_from(["server", "--dev-tools"]).unwrap();
-        assert_eq!(cli.config.dev_tools(), Ok(true));
-        let cli = Cli::try_parse_from(["server", "--dev-tools=false"]).unwrap();
-        assert_eq!(cli.config.dev_tools(), Ok(false));
+        assert_eq!(serve(&[]).config.dev_tools(), Ok(false));
+        assert_eq!(serve(&["--dev-tools"]).config.dev_tools(), Ok(true));
+        assert_eq!(serve(&["--dev-tools=false"]).config.dev_tools(), Ok(false));
         for url in [
             "https://caseaccess.example",
             "http://10.0.0.1:3000",
             "http://localhost@evil.example",
             "http://localhost.evil.example",
         ] {
-            let cli = Cli::try_parse_from(["server", "--dev-tools", "--public-url", url]).unwrap();
-            assert!(cli.config.dev_tools().is_err(), "{url}");
+            let a = serve(&["--dev-tools", "--public-url", url]);
+            assert!(a.config.dev_tools().is_err(), "{url}");
         }
         for url in [
             "http://localhost:3000",
             "http://127.0.0.1:8080/",
             "http://[::1]:3000",
         ] {
-            let cli = Cli::try_parse_from(["server", "--dev-tools", "--public-url", url]).unwrap();
-            assert_eq!(cli.config.dev_tools(), Ok(true), "{url}");
+            let a = serve(&["--dev-tools", "--public-url", url]);
+            assert_eq!(a.config.dev_tools(), Ok(true), "{url}");
         }
     }
 
     #[test]
     fn defaults_run_on_one_machine() {
-        let cli = Cli::try_parse_from(["server"]).unwrap();
-        assert!(cli.command.is_none());
-        assert_eq!(cli.config.site_addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(cli.config.database_url(), "sqlite://data/caseaccess.db");
-        assert!(!cli.config.is_https());
+        let a = serve(&[]);
+        assert_eq!(a.web.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(a.config.database_url(), "sqlite://data/caseaccess.db");
+        assert!(!a.config.is_https());
+        let named = serve(&["serve", "--site-addr", "127.0.0.1:4000"]);
+        assert_eq!(named.web.site_addr.to_string(), "127.0.0.1:4000");
+        let flags_only = serve(&["--site-addr", "127.0.0.1:4001"]);
+        assert_eq!(flags_only.web.site_addr.to_string(), "127.0.0.1:4001");
     }
 
     #[test]
     fn flags_and_subcommands() {
-        let cli = Cli::try_parse_from([
+        let argv = [
             "server",
             "courts",
             "import",
             "x.csv",
             "--database-url",
             "postgres://u@localhost/db",
-        ])
-        .unwrap();
-        assert!(matches!(
-            cli.command,
-            Some(Command::Courts {
-                command: CourtsCommand::Import { .. }
-            })
-        ));
-        assert_eq!(cli.config.database_url(), "postgres://u@localhost/db");
+        ];
+        let cli = Cli::parse_args(argv.map(Into::into)).unwrap();
+        let Command::Courts {
+            command: CourtsCommand::Import { config, .. },
+        } = &cli.command
+        else {
+            panic!("{:?}", cli.command);
+        };
+        assert_eq!(config.database_url(), "postgres://u@localhost/db");
+    }
+
+    /// Each command lists only the options it uses: `staff add --help` once showed every one of
+    /// the web server's.
+    #[test]
+    fn each_command_shows_only_its_own_options() {
+        let cli = <Cli as clap::CommandFactory>::command();
+        let options = |path: &[&str]| -> Vec<String> {
+            let mut c = &cli;
+            for p in path {
+                c = c.find_subcommand(p).unwrap();
+            }
+            c.get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_owned))
+                .collect()
+        };
+        let web_only = [
+            "site-addr",
+            "smtp-url",
+            "geoip-dir",
+            "trusted-proxies",
+            "mail-from",
+        ];
+        for path in [
+            &["staff", "add"][..],
+            &["courts", "import"],
+            &["audit", "verify"],
+            &["migrate"],
+            &["seed"],
+            &["secrets", "rotate"],
+        ] {
+            let o = options(path);
+            assert!(o.contains(&"database-url".to_owned()), "{path:?}: {o:?}");
+            for w in web_only {
+                assert!(!o.contains(&w.to_owned()), "{path:?} shows --{w}");
+            }
+        }
+        assert!(!options(&["staff", "add"]).contains(&"secrets-key".to_owned()));
+        assert!(options(&["seed"]).contains(&"secrets-key".to_owned()));
+        assert!(options(&["secrets", "new-key"]).is_empty());
+        let serve = options(&["serve"]);
+        for o in web_only
+            .iter()
+            .chain(&["database-url", "secrets-key", "audit-key"])
+        {
+            assert!(serve.contains(&(*o).to_owned()), "serve lacks --{o}");
+        }
     }
 }

@@ -12,7 +12,6 @@ use app::{
     courts::{import::parse_courts_csv, store::upsert_all},
     db::{Db, DbOptions},
 };
-use clap::Parser;
 use config::{
     AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat, SecretsCommand, StaffCommand,
 };
@@ -24,8 +23,11 @@ const BUNDLED_COURTS: &str = include_str!("../data/courts.csv");
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging(cli.config.log_format);
+    let cli = match Cli::parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    init_logging(cli.log_format());
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -47,18 +49,22 @@ fn init_logging(format: LogFormat) {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = cli.config;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let db = open_db(&config).await?;
-            http::serve(config.clone(), db, clock(&config)?).await
+    match cli.command {
+        Command::Serve(args) => {
+            let db = open_db(&args.config).await?;
+            let clock = clock(&args.config)?;
+            http::serve(*args, db, clock).await
         }
-        Command::Migrate => {
+        Command::Migrate(config) => {
             open_db(&config).await?;
             println!("Database is up to date.");
             Ok(())
         }
-        Command::Seed { demo_accounts } => {
+        Command::Seed {
+            demo_accounts,
+            config,
+            secrets,
+        } => {
             let db = open_db(&config).await?;
             let clock = clock(&config)?;
             import_courts(
@@ -69,7 +75,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             if demo_accounts {
-                let keys = config.secret_keys().map_err(|e| anyhow::anyhow!(e))?;
+                let keys = secrets.keys(&config).map_err(|e| anyhow::anyhow!(e))?;
                 demo::seed(&db, &keys, clock.now_unix())
                     .await
                     .map_err(|e| anyhow::anyhow!("creating the demo accounts: {e}"))?;
@@ -91,9 +97,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Secrets {
-            command: SecretsCommand::Rotate,
+            command: SecretsCommand::Rotate { config, secrets },
         } => {
-            let keys = config.secret_keys().map_err(|e| anyhow::anyhow!(e))?;
+            let keys = secrets.keys(&config).map_err(|e| anyhow::anyhow!(e))?;
             let db = open_db(&config).await?;
             let n = app::secrets::reseal_all(&db, &keys).await?;
             println!(
@@ -108,6 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 AuditCommand::Verify {
                     mut anchors,
                     no_anchors,
+                    config,
                 },
         } => {
             let db = open_db(&config).await?;
@@ -138,6 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     email,
                     first_name,
                     last_name,
+                    config,
                 },
         } => {
             let db = open_db(&config).await?;
@@ -149,7 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             checkpoint(&db, &config, clock.as_ref()).await
         }
         Command::Courts {
-            command: CourtsCommand::Import { file },
+            command: CourtsCommand::Import { file, config },
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;

@@ -9,7 +9,7 @@ mod page_cache;
 mod panic;
 mod security;
 
-use crate::config::Config;
+use crate::config::{ServeArgs, WebConfig};
 use anyhow::Context as _;
 use app::{
     App,
@@ -46,7 +46,8 @@ pub struct HttpSettings {
 }
 
 impl HttpSettings {
-    fn from_config(config: &Config) -> anyhow::Result<HttpSettings> {
+    fn from_config(args: &ServeArgs) -> anyhow::Result<HttpSettings> {
+        let (config, web) = (&args.config, &args.web);
         let url = config.public_url.trim_end_matches('/');
         let origin = match url.split_once("://") {
             Some((scheme, rest)) => {
@@ -58,14 +59,14 @@ impl HttpSettings {
             https: config.is_https(),
             public_origin: origin,
             geo: None,
-            trusted_proxies: client_ip::TrustedProxies::parse(&config.trusted_proxies)
+            trusted_proxies: client_ip::TrustedProxies::parse(&web.trusted_proxies)
                 .map_err(|e| anyhow::anyhow!(e))?,
         })
     }
 }
 
 /// Loads the country database named by the configuration, if any.
-fn load_geo(config: &Config) -> anyhow::Result<Option<Arc<geo::Geo>>> {
+fn load_geo(config: &WebConfig) -> anyhow::Result<Option<Arc<geo::Geo>>> {
     let Some(dir) = &config.geoip_dir else {
         tracing::warn!("GEOIP_DIR is not set: requests are not checked against the UK and EEA");
         return Ok(None);
@@ -224,9 +225,10 @@ fn static_dir(
 }
 
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
-pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
-    let assets = load_assets(&config.site_root)?;
-    let secrets = Arc::new(config.secret_keys().map_err(|e| anyhow::anyhow!(e))?);
+pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    let (config, web) = (&args.config, &args.web);
+    let assets = load_assets(&web.site_root)?;
+    let secrets = Arc::new(args.secrets.keys(config).map_err(|e| anyhow::anyhow!(e))?);
     let resealed = app::secrets::reseal_all(&db, &secrets)
         .await
         .context("sealing stored secrets under SECRETS_KEY")?;
@@ -240,15 +242,13 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
     // Leptos spawns rendering work on a global executor: make it tokio's.
     let _ = any_spawner::Executor::init_tokio();
     let mail = Arc::new(app::email::MailSettings {
-        from_address: config.mail_from.clone(),
+        from_address: web.mail_from.clone(),
         from_name: "Defence access to criminal cases".into(),
         public_url: config.public_url.trim_end_matches('/').to_owned(),
     });
-    let transport = app::email::sender::Transport::new(
-        config.smtp_url.as_deref(),
-        config.data_dir.join("outbox"),
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let transport =
+        app::email::sender::Transport::new(web.smtp_url.as_deref(), config.data_dir.join("outbox"))
+            .map_err(|e| anyhow::anyhow!(e))?;
     tracing::info!(transport = ?transport, from = %mail.from_address, "email");
     app::accounts::password::preload();
     let (db_for_checkpoint, clock_for_checkpoint) = (db.clone(), clock.clone());
@@ -291,8 +291,8 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
         .run(),
     );
     let settings = HttpSettings {
-        geo: load_geo(&config)?,
-        ..HttpSettings::from_config(&config)?
+        geo: load_geo(web)?,
+        ..HttpSettings::from_config(&args)?
     };
     if !settings.trusted_proxies.0.is_empty() {
         tracing::info!(
@@ -300,12 +300,12 @@ pub async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> anyhow::Res
             "forwarding headers from TRUSTED_PROXIES name the client"
         );
     }
-    let app = router(state, &config.site_root, settings)
+    let app = router(state, &web.site_root, settings)
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let listener = tokio::net::TcpListener::bind(config.site_addr)
+    let listener = tokio::net::TcpListener::bind(web.site_addr)
         .await
-        .with_context(|| format!("listening on {}", config.site_addr))?;
-    tracing::info!(address = %config.site_addr, public_url = %config.public_url, "serving");
+        .with_context(|| format!("listening on {}", web.site_addr))?;
+    tracing::info!(address = %web.site_addr, public_url = %config.public_url, "serving");
     // Without TCP_NODELAY, responses written in parts wait on delayed ACKs (~40 ms each).
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
