@@ -115,6 +115,8 @@ pub struct ServeArgs {
 }
 
 /// Secrets subcommands.
+// Parsed once at start-up: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
     /// Print a new random key for SECRETS_KEY.
