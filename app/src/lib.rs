@@ -19,6 +19,8 @@ pub mod forms;
 pub mod i18n;
 pub mod info;
 pub mod layout;
+#[cfg(feature = "ssr")]
+pub mod metrics;
 pub mod organisation;
 #[cfg(feature = "ssr")]
 pub mod secrets;

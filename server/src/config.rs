@@ -321,6 +321,11 @@ pub struct WebConfig {
     #[arg(long, env = "TRUSTED_NETWORKS", value_delimiter = ',')]
     pub trusted_networks: Vec<String>,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`), e.g. `127.0.0.1:9464`: a listen
+    /// address of its own, for the monitoring system only. Unset: no metrics listener.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// Proxies and load balancers in front of the service, e.g. `10.0.0.0/8`: from a peer in
     /// these networks, `Forwarded` / `X-Forwarded-For` name the client (the rightmost hop not in
     /// them). Unset: the headers are ignored and the peer is the client.

@@ -193,6 +193,7 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
         .await
         .map_err(AppError::internal)?;
     let Some(user) = user.filter(|_| ok) else {
+        crate::metrics::metrics().sign_in_failed("password");
         Who::anonymous(&ctx.ip)
             .audit_alone(
                 db,
@@ -305,6 +306,7 @@ async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
         None => false,
     };
     if !accepted {
+        crate::metrics::metrics().sign_in_failed("totp");
         who.audit(
             &mut tx,
             "auth.second_factor.failed",

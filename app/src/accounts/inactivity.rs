@@ -197,7 +197,9 @@ pub async fn every_hour(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match run(&db, &mail, clock.now_unix()).await {
+        let result = run(&db, &mail, clock.now_unix()).await;
+        crate::metrics::metrics().job("inactivity", result.as_ref().is_ok_and(|r| r.failed == 0));
+        match result {
             Ok(r) if r.warned + r.deregistered + r.failed > 0 => {
                 tracing::info!(
                     warned = r.warned,

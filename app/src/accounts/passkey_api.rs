@@ -250,6 +250,7 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                 Err(e) => {
                     // The state is gone either way: keep its deletion.
                     tx.commit().await.map_err(db_err)?;
+                    crate::metrics::metrics().sign_in_failed("passkey");
                     Who::anonymous(&ctx.ip)
                         .audit_alone(
                             db,

@@ -134,6 +134,7 @@ pub async fn attempt(db: &Db, keys: &[String], now: i64) -> Result<Result<(), i6
             .fetch_optional(&db.pool)
             .await?;
         if counted.is_none() {
+            crate::metrics::metrics().throttled(key);
             for earlier in &keys[..i] {
                 refund(db, earlier).await?;
             }

@@ -146,7 +146,9 @@ pub async fn every_minute(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = checkpoint(&db, &path, &mut last, clock.now_unix() * 1000).await {
+        let result = checkpoint(&db, &path, &mut last, clock.now_unix() * 1000).await;
+        crate::metrics::metrics().job("audit_checkpoint", result.is_ok());
+        if let Err(e) = result {
             tracing::error!(error = %e, path = %path.display(), "audit checkpoint failed");
         }
     }

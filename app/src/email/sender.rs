@@ -83,7 +83,9 @@ impl Sender {
     /// Delivers due messages until the process ends.
     pub async fn run(self) {
         loop {
-            match self.deliver_due().await {
+            let result = self.deliver_due().await;
+            crate::metrics::metrics().job("outbox_sender", result.is_ok());
+            match result {
                 Ok(n) if n > 0 => tracing::info!(delivered = n, "outbox"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "outbox: could not read the outbox"),

@@ -5,6 +5,7 @@ mod client_ip;
 mod geo;
 mod health;
 mod lang;
+pub mod metrics;
 mod page_cache;
 mod panic;
 mod security;
@@ -111,6 +112,8 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .site_pkg_dir("pkg")
         .build();
     let routes = generate_route_list(App);
+    let mut known: std::collections::HashSet<String> =
+        routes.iter().map(|r| r.path().to_owned()).collect();
 
     let context_state = state.clone();
     let provide = move || provide_context(context_state.clone());
@@ -147,6 +150,7 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     let mut forms = Router::new();
     for path in app::accounts::passkey_api::PATHS {
         forms = forms.route(path, post(accounts::passkey).with_state(state.clone()));
+        known.insert((*path).to_owned());
     }
     for path in app::accounts::actions::PATHS
         .iter()
@@ -154,7 +158,23 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .chain(app::organisation::forms::PATHS)
     {
         forms = forms.route(path, post(accounts::post));
+        known.insert((*path).to_owned());
     }
+    known.extend(
+        [
+            "/healthz",
+            "/readyz",
+            "/account/set-up/authenticator/qr.svg",
+            "/account/authenticator/qr.svg",
+            "/organisation/audit.csv",
+            "/account/keep-alive",
+            "/dev/now",
+            "/favicon.ico",
+            "/robots.txt",
+        ]
+        .map(str::to_owned),
+    );
+    let known = metrics::KnownRoutes(Arc::new(known));
     let forms = forms.with_state((state.clone(), leptos_options.clone()));
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -211,6 +231,7 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
         .layer(middleware::from_fn_with_state(settings, security::headers))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic::PanicPage::new(css)))
+        .layer(middleware::from_fn_with_state(known, metrics::record))
 }
 
 /// A folder of static files, sent precompressed where a `.br` or `.gz` copy exists, with the
@@ -310,6 +331,18 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
         let _ = tcp.set_nodelay(true);
     });
+    if let Some(addr) = web.metrics_addr {
+        let metrics_listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening for metrics on {addr}"))?;
+        tracing::info!(address = %addr, "metrics at /metrics");
+        let metrics_app = metrics::router(db_for_checkpoint.clone(), clock_for_checkpoint.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics_listener, metrics_app).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -553,6 +586,44 @@ mod tests {
                 ]
             );
         }
+    }
+
+    /// Requests are counted by route (junk paths under one label), and the metrics listener
+    /// serves them with the outbox read from the database.
+    #[tokio::test]
+    async fn requests_are_measured_and_served_apart() {
+        let (app, _dir, state) = app_and_state(None).await;
+        for _ in 0..3 {
+            assert_eq!(send(&app, get("/courts")).await.0, StatusCode::OK);
+        }
+        for i in 0..5 {
+            send(&app, get(&format!("/junk-{i}"))).await;
+        }
+        let metrics = metrics::router(state.db.clone(), state.clock.clone());
+        let (status, headers, text) = send(&metrics, get("/metrics")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain")
+        );
+        let courts = text
+            .lines()
+            .find(|l| {
+                l.starts_with("caseaccess_http_requests_total{")
+                    && l.contains("route=\"/courts\"")
+                    && l.contains("status=\"200\"")
+            })
+            .unwrap_or_else(|| panic!("{text}"));
+        let n: u64 = courts.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(n >= 3, "{courts}");
+        assert!(!text.contains("junk-"), "junk paths make no series");
+        assert!(text.contains("route=\"other\""), "{text}");
+        assert!(text.contains("caseaccess_outbox_waiting 0"), "{text}");
+        assert!(text.contains("caseaccess_http_request_duration_seconds_bucket"));
+        // The public router does not serve them.
+        assert_eq!(send(&app, get("/metrics")).await.0, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]
