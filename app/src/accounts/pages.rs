@@ -221,7 +221,9 @@ pub fn SetPasswordPage() -> impl IntoView {
 #[component]
 pub fn AuthenticatorPage() -> impl IntoView {
     let lang = use_lang();
-    let activating = current_session().is_some_and(|s| s.purpose == "activate");
+    // Activating, or setting a factor up again after a reset: a passkey is offered too.
+    let activating =
+        current_session().is_some_and(|s| matches!(s.purpose.as_str(), "activate" | "enrol"));
     view! {
         {form_title(Msg::AuthenticatorTitle)}
         <div class="govuk-grid-row">

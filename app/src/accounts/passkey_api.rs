@@ -108,7 +108,7 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             let Some(s) = ctx.session.clone().filter(|s| {
                 s.stage == Stage::Full
                     || (s.stage == Stage::Setup
-                        && s.purpose == "activate"
+                        && matches!(s.purpose.as_str(), "activate" | "enrol")
                         && s.user.password_hash.is_some())
             }) else {
                 return Ok(problem(403, lang, Msg::PasskeySignInFirst));
@@ -264,7 +264,9 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                     return Ok(explain(lang, &e));
                 }
             };
-            throttle::refund(db, &keys[0]).await.map_err(db_err)?;
+            throttle::refund_in(&mut tx, &keys[0])
+                .await
+                .map_err(db_err)?;
             let who = Who::user(&owner, &ctx.ip);
             if let Some(s) = &second {
                 let next =

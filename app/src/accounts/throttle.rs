@@ -163,6 +163,13 @@ pub async fn blocked(db: &Db, key: &str, now: i64) -> Result<Option<i64>, sqlx::
 /// Gives an attempt back to `key` (a success from a shared address, or an attempt refused by a
 /// later key), lifting its block if the count falls below the allowance.
 pub async fn refund(db: &Db, key: &str) -> Result<(), sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    refund_in(&mut conn, key).await
+}
+
+/// [`refund`] on the caller's connection (inside a transaction that is writing already: on
+/// SQLite another connection would wait for that transaction's lock).
+pub async fn refund_in(conn: &mut sqlx::AnyConnection, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE throttle SET failures = failures - 1, \
            blocked_until = CASE WHEN failures - 1 < $2 THEN 0 ELSE blocked_until END \
@@ -170,7 +177,7 @@ pub async fn refund(db: &Db, key: &str) -> Result<(), sqlx::Error> {
     )
     .bind(key)
     .bind(allowance(key))
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await
     .map(|_| ())
 }
