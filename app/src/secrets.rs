@@ -26,12 +26,19 @@ struct Key {
     cipher: Aes256Gcm,
 }
 
+/// A key's short id, written beside what it made: the first 8 hex digits of its SHA-256.
+pub fn key_id(bytes: &[u8; 32]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(4)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Key {
     fn new(bytes: &[u8; 32]) -> Key {
-        let digest = Sha256::digest(bytes);
-        let id = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
         Key {
-            id,
+            id: key_id(bytes),
             cipher: Aes256Gcm::new(bytes.into()),
         }
     }

@@ -15,12 +15,7 @@ pub const LIFETIME_SECS: i64 = 90 * 24 * 3600;
 
 /// The device token in a `Cookie` header, if any.
 pub fn token_from_cookie_header(header: &str) -> Option<&str> {
-    header
-        .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.trim())
-        .filter(|v| v.len() == 43)
+    super::session::token_cookie(header, COOKIE)
 }
 
 /// The `Set-Cookie` value for a device token.

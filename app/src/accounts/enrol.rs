@@ -201,11 +201,13 @@ pub fn EnrolPage() -> impl IntoView {
         }
     };
     view! {
+        // Outside the suspense, so a form posted back with a problem (rendered as a stream) has
+        // its "Error:" title; a link that cannot be used sets its own below.
+        {form_title(Msg::EnrolTitle)}
         <Suspense>
             {Suspend::new(async move {
                 match check.await.unwrap_or(Err(LinkProblem::Unknown)) {
                     Ok(()) => view! {
-                        {form_title(Msg::EnrolTitle)}
                         <div class="govuk-grid-row">
                             <div class="govuk-grid-column-two-thirds">
                                 <ErrorSummary />
@@ -220,22 +222,10 @@ pub fn EnrolPage() -> impl IntoView {
                         </div>
                     }
                     .into_any(),
-                    Err(problem) => {
-                        let (title, body) = match problem {
-                            LinkProblem::Used => (Msg::LinkUsedTitle, Msg::EnrolUsed),
-                            LinkProblem::Expired => (Msg::LinkExpiredTitle, Msg::EnrolExpired),
-                            LinkProblem::Unknown => (Msg::LinkUnknownTitle, Msg::EnrolUnknown),
-                        };
-                        view! {
-                            {crate::page_title(title)}
-                            <h1 class="govuk-heading-l">{lang.t(title)}</h1>
-                            <p class="govuk-body">{lang.t(body)}</p>
-                            <p class="govuk-body">
-                                <a class="govuk-link" href="/sign-in">{lang.t(Msg::LinkGoSignIn)}</a>
-                            </p>
-                        }
-                        .into_any()
+                    Err(problem) => view! {
+                        <super::pages::LinkProblemPage problem=problem used=Msg::EnrolUsed expired=Msg::EnrolExpired unknown=Msg::EnrolUnknown />
                     }
+                    .into_any(),
                 }
             })}
         </Suspense>

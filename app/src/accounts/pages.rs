@@ -166,26 +166,39 @@ pub fn ActivatePage() -> impl IntoView {
                             </form>
                         }
                         .into_any(),
-                        Err(problem) => {
-                            let (title, body) = match problem {
-                                super::token::LinkProblem::Used => (Msg::LinkUsedTitle, Msg::ActivateUsed),
-                                super::token::LinkProblem::Expired => (Msg::LinkExpiredTitle, Msg::ActivateExpired),
-                                super::token::LinkProblem::Unknown => (Msg::LinkUnknownTitle, Msg::ActivateUnknown),
-                            };
-                            view! {
-                                {crate::page_title(title)}
-                                <h1 class="govuk-heading-l">{lang.t(title)}</h1>
-                                <p class="govuk-body">{lang.t(body)}</p>
-                                <p class="govuk-body">
-                                    <a class="govuk-link" href="/sign-in">{lang.t(Msg::LinkGoSignIn)}</a>
-                                </p>
-                            }
-                            .into_any()
+                        Err(problem) => view! {
+                            <LinkProblemPage problem=problem used=Msg::ActivateUsed expired=Msg::ActivateExpired unknown=Msg::ActivateUnknown />
                         }
+                        .into_any(),
                     }
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Why an emailed link cannot be used, in the words of the page it belongs to, and the way on.
+#[component]
+pub(crate) fn LinkProblemPage(
+    problem: super::token::LinkProblem,
+    used: Msg,
+    expired: Msg,
+    unknown: Msg,
+) -> impl IntoView {
+    use super::token::LinkProblem;
+    let lang = use_lang();
+    let (title, body) = match problem {
+        LinkProblem::Used => (Msg::LinkUsedTitle, used),
+        LinkProblem::Expired => (Msg::LinkExpiredTitle, expired),
+        LinkProblem::Unknown => (Msg::LinkUnknownTitle, unknown),
+    };
+    view! {
+        {crate::page_title(title)}
+        <h1 class="govuk-heading-l">{lang.t(title)}</h1>
+        <p class="govuk-body">{lang.t(body)}</p>
+        <p class="govuk-body">
+            <a class="govuk-link" href="/sign-in">{lang.t(Msg::LinkGoSignIn)}</a>
+        </p>
     }
 }
 

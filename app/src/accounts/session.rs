@@ -101,10 +101,15 @@ pub fn clear_cookie() -> String {
 
 /// The session id in a `Cookie` header, if any.
 pub fn token_from_cookie_header(header: &str) -> Option<&str> {
+    token_cookie(header, COOKIE)
+}
+
+/// The value of cookie `name` in a `Cookie` header, if it is shaped like a token (43 characters).
+pub(crate) fn token_cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header
         .split(';')
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim())
         .filter(|v| v.len() == 43)
 }

@@ -81,12 +81,10 @@ pub struct AuditKey {
 impl AuditKey {
     /// A key from its 32 bytes.
     pub fn new(bytes: [u8; 32]) -> AuditKey {
-        let id = Sha256::digest(bytes)
-            .iter()
-            .take(4)
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        AuditKey { id, bytes }
+        AuditKey {
+            id: crate::secrets::key_id(&bytes),
+            bytes,
+        }
     }
 
     /// Its id, as written in each event it makes.
@@ -182,41 +180,36 @@ pub fn install_test_keys() {
     });
 }
 
+/// Every stored field of an event, as stored (a missing one as NUL), in chain order.
+fn stored_fields(s: &Stored) -> [String; 9] {
+    let or_nul = |v: &Option<String>| v.clone().unwrap_or_else(|| "\u{0}".to_owned());
+    [
+        s.seq.to_string(),
+        s.at_ms.to_string(),
+        s.actor.clone(),
+        or_nul(&s.organisation_id),
+        s.action.clone(),
+        or_nul(&s.target),
+        s.details.clone(),
+        or_nul(&s.client_ip),
+        s.prev_hash.clone(),
+    ]
+}
+
 /// The MAC of a stored event: every stored field, as stored, and the key's id.
 pub fn event_mac(key: &AuditKey, s: &Stored) -> String {
-    let (seq, at) = (s.seq.to_string(), s.at_ms.to_string());
-    key.mac(&[
-        "audit-event-v2",
-        &seq,
-        &at,
-        &s.actor,
-        s.organisation_id.as_deref().unwrap_or("\u{0}"),
-        &s.action,
-        s.target.as_deref().unwrap_or("\u{0}"),
-        &s.details,
-        s.client_ip.as_deref().unwrap_or("\u{0}"),
-        &s.prev_hash,
-        &key.id,
-    ])
+    let fields = stored_fields(s);
+    let mut parts: Vec<&str> = vec!["audit-event-v2"];
+    parts.extend(fields.iter().map(String::as_str));
+    parts.push(&key.id);
+    key.mac(&parts)
 }
 
 /// The unkeyed SHA-256 of events written before the chain was keyed (checked only for the
 /// chain's oldest events, before the first keyed one).
 pub fn legacy_hash(s: &Stored) -> String {
-    let (seq, at) = (s.seq.to_string(), s.at_ms.to_string());
-    let fields: [&str; 9] = [
-        &seq,
-        &at,
-        &s.actor,
-        s.organisation_id.as_deref().unwrap_or("\u{0}"),
-        &s.action,
-        s.target.as_deref().unwrap_or("\u{0}"),
-        &s.details,
-        s.client_ip.as_deref().unwrap_or("\u{0}"),
-        &s.prev_hash,
-    ];
     let mut h = Sha256::new();
-    for f in fields {
+    for f in stored_fields(s) {
         h.update(f.len().to_string().as_bytes());
         h.update(b":");
         h.update(f.as_bytes());

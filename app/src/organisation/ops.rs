@@ -93,7 +93,13 @@ async fn reactivate(tx: &mut AnyConnection, user_id: &str, now: i64) -> OpResult
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if n == 1 {
+    changed_one(n)
+}
+
+/// A status change that was judged on a snapshot changed exactly its one row, or the user had
+/// changed meanwhile.
+fn changed_one(rows: u64) -> OpResult<()> {
+    if rows == 1 {
         Ok(())
     } else {
         Err(Refusal::WrongStatus.into())
@@ -129,11 +135,7 @@ async fn set_status(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    if n == 1 {
-        Ok(())
-    } else {
-        Err(Refusal::WrongStatus.into())
-    }
+    changed_one(n)
 }
 
 /// Stops every way into the account: passkeys, the authenticator, unused links and sessions.
