@@ -611,4 +611,59 @@ mod tests {
             ["user2_email"]
         );
     }
+
+    /// The defect review found: each post to /register emailed any address and appended audit
+    /// rows, unlimited. Valid registrations naming one accountable email are throttled: past
+    /// the allowance the form comes back with its values and the wait, and nothing is written.
+    #[tokio::test]
+    async fn registrations_are_throttled_and_a_refused_one_writes_nothing() {
+        for (db, _guard) in crate::db::testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let state = crate::state::for_tests(db.clone(), 1_795_251_600);
+            let count = |table: &'static str| {
+                let db = db.clone();
+                async move {
+                    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+                        .fetch_one(&db.pool)
+                        .await
+                        .unwrap();
+                    n
+                }
+            };
+            let ctx = || Ctx {
+                state: state.clone(),
+                lang: Lang::En,
+                session: None,
+                ip: "192.0.2.20".into(),
+                user_agent: "t".into(),
+                device: None,
+                form: good(),
+            };
+            for i in 0..super::super::throttle::FREE_FAILURES {
+                let out = post(ctx()).await.unwrap();
+                assert!(
+                    matches!(&out, Outcome::Redirect { to, .. } if to == "/register/submitted"),
+                    "{name} #{i}: {out:?}"
+                );
+            }
+            let (registrations, emails, events) = (
+                count("registrations").await,
+                count("outbox").await,
+                count("audit_events").await,
+            );
+            let out = post(ctx()).await.unwrap();
+            let Outcome::Render(posted) = out else {
+                panic!("{name}: the form again");
+            };
+            assert!(posted.notice.is_some(), "{name}: the wait is said");
+            assert_eq!(
+                posted.value("organisation"),
+                Some("Pritchard & Co Solicitors"),
+                "{name}: nothing typed is lost"
+            );
+            assert_eq!(count("registrations").await, registrations, "{name}");
+            assert_eq!(count("outbox").await, emails, "{name}");
+            assert_eq!(count("audit_events").await, events, "{name}");
+        }
+    }
 }

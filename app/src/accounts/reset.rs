@@ -357,3 +357,73 @@ pub fn ChangePasswordPage() -> impl IntoView {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The defect review found: /forgot-password could email any address without limit. Past
+    /// the allowance for one address the answer is the same page, and nothing is written: no
+    /// link, no email, no audit row.
+    #[tokio::test]
+    async fn reset_requests_are_throttled_and_a_refused_one_writes_nothing() {
+        for (db, _guard) in crate::db::testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let state = crate::state::for_tests(db.clone(), 1_795_251_600);
+            let mut tx = db.begin().await.unwrap();
+            store::insert_user(
+                &mut tx,
+                &store::NewUser {
+                    organisation_id: None,
+                    staff_role: Some("onboarding"),
+                    email: "forgetful@example.com",
+                    first_name: "For",
+                    last_name: "Getful",
+                    roles: "",
+                    status: "active",
+                    password_hash: None,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            let count = |sql: &'static str| {
+                let db = db.clone();
+                async move {
+                    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&db.pool).await.unwrap();
+                    n
+                }
+            };
+            let ctx = || Ctx {
+                state: state.clone(),
+                lang: crate::i18n::Lang::En,
+                session: None,
+                ip: "192.0.2.30".into(),
+                user_agent: "t".into(),
+                device: None,
+                form: vec![("email".into(), "Forgetful@example.com".into())],
+            };
+            for _ in 0..super::super::throttle::FREE_FAILURES + 3 {
+                let out = forgot(ctx()).await.unwrap();
+                assert!(
+                    matches!(&out, Outcome::Redirect { to, .. } if to == "/forgot-password/sent"),
+                    "{name}: always the same answer"
+                );
+            }
+            assert_eq!(
+                count("SELECT COUNT(*) FROM outbox WHERE kind = 'password_reset'").await,
+                super::super::throttle::FREE_FAILURES,
+                "{name}"
+            );
+            assert_eq!(
+                count(
+                    "SELECT COUNT(*) FROM audit_events WHERE action LIKE 'account.password.reset%'"
+                )
+                .await,
+                super::super::throttle::FREE_FAILURES,
+                "{name}: the refused requests left no audit rows"
+            );
+        }
+    }
+}
