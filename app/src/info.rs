@@ -156,3 +156,17 @@ pub fn AuthenticatorHelpPage() -> impl IntoView {
     ];
     render(Msg::HelpAppTitle, &BLOCKS)
 }
+
+/// The information pages' addresses, and the start page's.
+#[cfg(feature = "ssr")]
+pub fn routes() -> Vec<crate::web::Route> {
+    use crate::web::{Access::Public, Route};
+    vec![
+        Route::new("/", Public).page(|| view! { <crate::start::StartPage /> }.into_any()),
+        Route::new("/accessibility", Public).page(|| view! { <AccessibilityPage /> }.into_any()),
+        Route::new("/cookies", Public).page(|| view! { <CookiesPage /> }.into_any()),
+        Route::new("/privacy", Public).page(|| view! { <PrivacyPage /> }.into_any()),
+        Route::new("/help/authenticator-app", Public)
+            .page(|| view! { <AuthenticatorHelpPage /> }.into_any()),
+    ]
+}

@@ -62,8 +62,8 @@ pub fn Header() -> impl IntoView {
 fn AccountItems() -> impl IntoView {
     let lang = use_lang();
     #[cfg(feature = "ssr")]
-    let (signed_in, admin) = crate::accounts::pages::current_session()
-        .filter(|s| s.stage == crate::accounts::session::Stage::Full)
+    let (signed_in, admin) = crate::web::current_session()
+        .filter(|s| s.stage == crate::web::Stage::Full)
         .map_or((false, false), |s| (true, s.user.is_active_admin()));
     #[cfg(not(feature = "ssr"))]
     let (signed_in, admin) = (false, false);
@@ -90,12 +90,12 @@ fn AccountItems() -> impl IntoView {
 #[cfg(feature = "ssr")]
 #[component]
 pub fn SessionTimeout() -> impl IntoView {
-    use crate::accounts::session::{Stage, TOUCH_SECS};
-    let s = crate::accounts::pages::current_session().filter(|s| s.stage == Stage::Full);
+    use crate::web::session::{Stage, TOUCH_SECS};
+    let s = crate::web::current_session().filter(|s| s.stage == Stage::Full);
     let now = use_context::<crate::state::AppState>().map(|st| st.clock.now_unix());
     match (s, now) {
         (Some(s), Some(now)) => Some(view! {
-            <crate::accounts::timeout::TimeoutWarning expires_in=s.expires_at() - now - TOUCH_SECS />
+            <crate::web::timeout::TimeoutWarning expires_in=s.expires_at() - now - TOUCH_SECS />
         }),
         _ => None,
     }

@@ -9,18 +9,25 @@ pub mod accounts;
 pub mod audit;
 pub mod clock;
 pub mod courts;
+#[cfg(feature = "ssr")]
+pub mod csv_file;
 pub mod date;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod email;
 pub mod error;
 pub mod forms;
 pub mod i18n;
 pub mod info;
+#[cfg(all(test, feature = "ssr"))]
+mod layers_tests;
 pub mod layout;
 #[cfg(feature = "ssr")]
 pub mod metrics;
+pub mod onboarding;
 pub mod organisation;
 #[cfg(feature = "ssr")]
 pub mod secrets;
@@ -28,6 +35,7 @@ pub mod start;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod text;
+pub mod web;
 
 use i18n::{Msg, use_lang};
 use leptos::prelude::*;
@@ -35,11 +43,46 @@ use leptos_meta::Title;
 #[cfg(feature = "ssr")]
 use leptos_meta::provide_meta_context;
 #[cfg(feature = "ssr")]
-use leptos_router::{
-    SsrMode,
-    components::{Route, Router, Routes},
-    path,
-};
+use leptos_router::components::{Router, Routes};
+
+/// The features, lowest first: each may import only those above it in this list (a test
+/// checks), and declares every address it serves ([`web::routes`]).
+#[cfg(feature = "ssr")]
+pub const FEATURES: &[web::Feature] = &[
+    web::Feature {
+        name: "info",
+        routes: info::routes,
+    },
+    web::Feature {
+        name: "courts",
+        routes: courts::routes,
+    },
+    web::Feature {
+        name: "accounts",
+        routes: accounts::routes,
+    },
+    web::Feature {
+        name: "organisation",
+        routes: organisation::routes,
+    },
+    web::Feature {
+        name: "onboarding",
+        routes: onboarding::routes,
+    },
+];
+
+/// Every feature's declared addresses, checked once ([`web::routes::check`]): the server refuses
+/// to start if they clash.
+#[cfg(feature = "ssr")]
+pub fn routes() -> Result<&'static [web::Route], String> {
+    static ROUTES: std::sync::OnceLock<Result<Vec<web::Route>, String>> =
+        std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| web::routes::check(FEATURES))
+        .as_ref()
+        .map(Vec::as_slice)
+        .map_err(Clone::clone)
+}
 
 /// The HTML document around the app: rendered on the server only.
 #[cfg(feature = "ssr")]
@@ -112,56 +155,41 @@ pub fn App() -> impl IntoView {
             <div class="govuk-width-container">
                 <layout::PhaseBanner />
                 <main class="govuk-main-wrapper" id="main-content" tabindex="-1">
-                    <Routes fallback=layout::NotFound>
-                        <Route path=path!("/") view=start::StartPage />
-                        <Route path=path!("/courts") view=courts::CourtsPage ssr=SsrMode::Async />
-                        <Route path=path!("/accessibility") view=info::AccessibilityPage />
-                        <Route path=path!("/cookies") view=info::CookiesPage />
-                        <Route path=path!("/privacy") view=info::PrivacyPage />
-                        <Route path=path!("/help/authenticator-app") view=info::AuthenticatorHelpPage />
-                        <Route path=path!("/sign-in") view=accounts::pages::SignInPage />
-                        <Route path=path!("/sign-in/verify") view=accounts::pages::VerifyPage />
-                        <Route path=path!("/signed-out") view=accounts::pages::SignedOutPage />
-                        <Route path=path!("/activate") view=accounts::pages::ActivatePage ssr=SsrMode::Async />
-                        <Route path=path!("/enrol") view=accounts::enrol::EnrolPage ssr=SsrMode::Async />
-                        <Route path=path!("/account") view=accounts::pages::AccountPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/change-password") view=accounts::reset::ChangePasswordPage />
-                        <Route path=path!("/forgot-password") view=accounts::reset::ForgotPasswordPage />
-                        <Route path=path!("/forgot-password/sent") view=accounts::reset::ForgotSentPage />
-                        <Route path=path!("/reset-password") view=accounts::reset::ResetPasswordPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/sessions") view=accounts::pages::SessionsPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/set-up/password") view=accounts::pages::SetPasswordPage />
-                        <Route path=path!("/account/set-up/authenticator") view=accounts::pages::AuthenticatorPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/set-up/done") view=accounts::pages::SetupDonePage />
-                        <Route path=path!("/register") view=accounts::register_page::RegisterPage />
-                        <Route path=path!("/register/barrister") view=accounts::register_page::RegisterBarristerPage />
-                        <Route path=path!("/register/submitted") view=accounts::register_page::RegisterSubmittedPage />
-                        <Route path=path!("/onboarding") view=accounts::pages::OnboardingPage ssr=SsrMode::Async />
-                        <Route path=path!("/onboarding/import") view=accounts::pages::OnboardingImportPage />
-                        <Route path=path!("/onboarding/registration") view=accounts::pages::OnboardingRegistrationPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation") view=organisation::pages::OrganisationPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/details") view=organisation::pages::DetailsPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/users") view=organisation::pages::UsersPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/users/add") view=organisation::pages::AddUserPage />
-                        <Route path=path!("/organisation/users/import") view=organisation::import::ImportUsersPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/user") view=organisation::pages::UserPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/user/confirm") view=organisation::pages::ConfirmPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/accountable") view=organisation::pages::AccountablePage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/audit") view=organisation::audit::AuditPage ssr=SsrMode::Async />
-                        <Route path=path!("/organisation/tell-hmcts") view=organisation::pages::TellHmctsPage />
-                        <Route path=path!("/account/confirm-password") view=accounts::security::ConfirmPasswordPage />
-                        <Route path=path!("/account/authenticator") view=accounts::security::ReplaceAuthenticatorPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/report") view=accounts::security::ReportPage />
-                        <Route path=path!("/account/passkey") view=accounts::security::RenamePasskeyPage ssr=SsrMode::Async />
-                        <Route path=path!("/account/accountable") view=organisation::pages::ConfirmAccountablePage ssr=SsrMode::Async />
-                        <Route path=path!("/dev/emails") view=accounts::pages::DevEmailsPage ssr=SsrMode::Async />
-                    </Routes>
+                    <Pages />
                 </main>
             </div>
             <layout::Footer />
             <layout::SessionTimeout />
         </Router>
     }
+}
+
+/// Tests: a form post to `path` as the server would make it, through the declared handler.
+#[cfg(all(feature = "ssr", any(test, feature = "testing")))]
+pub async fn post_form(path: &str, ctx: web::Ctx) -> Result<web::Outcome, error::AppError> {
+    let form = routes()
+        .map_err(|_| error::AppError::NotFound)?
+        .iter()
+        .find(|r| r.path == path)
+        .and_then(|r| r.form)
+        .ok_or(error::AppError::NotFound)?;
+    (form.handler)(ctx).await
+}
+
+/// The declared pages, routed.
+#[cfg(feature = "ssr")]
+#[component]
+fn Pages() -> impl IntoView {
+    use leptos::children::ToChildren as _;
+    use leptos_router::components::{RouteChildren, RoutesProps};
+    Routes(
+        RoutesProps::builder()
+            .fallback(layout::NotFound)
+            .children(RouteChildren::to_children(|| {
+                web::page_routes(routes().unwrap_or_default())
+            }))
+            .build(),
+    )
 }
 
 /// The page title for a message, used by every page's `<Title>`.

@@ -7,10 +7,10 @@ mod http;
 
 use anyhow::Context as _;
 use app::{
-    accounts::demo,
     clock::{Clock, ShiftedClock, SystemClock, parse_utc},
     courts::{import::parse_courts_csv, store::upsert_all},
     db::{Db, DbOptions},
+    demo,
 };
 use config::{
     AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat, SecretsCommand, StaffCommand,

@@ -1,6 +1,6 @@
-//! What happens when a form is posted. The server calls [`dispatch`] for every POST to a path in
-//! [`PATHS`]; the answer is a redirect (with perhaps a new session cookie) or the page rendered
-//! again with the values and errors ([`Posted`]).
+//! What happens when the sign-in, activation and set-up forms are posted (declared in
+//! [`super::routes`]): the answer is a redirect (with perhaps a new session cookie) or the page
+//! rendered again with the values and errors ([`Posted`]).
 
 use super::{
     password,
@@ -10,141 +10,14 @@ use super::{
 };
 use crate::{
     error::AppError,
-    forms::{Posted, field},
+    forms::field,
     i18n::{Lang, Msg},
-    state::AppState,
 };
 
-/// The paths that accept form posts.
-pub const PATHS: &[&str] = &[
-    "/sign-in",
-    "/sign-in/verify",
-    "/sign-out",
-    "/activate",
-    "/enrol",
-    "/account/set-up/password",
-    "/account/set-up/authenticator",
-    "/account/sessions",
-    "/account/change-password",
-    "/forgot-password",
-    "/reset-password",
-    "/register",
-    "/register/barrister",
-    "/onboarding",
-    "/onboarding/registration",
-    "/onboarding/import",
-];
-
-/// One form post.
-pub struct Ctx {
-    /// Server state.
-    pub state: AppState,
-    /// The user's language.
-    pub lang: Lang,
-    /// The session the request carries.
-    pub session: Option<Current>,
-    /// The client's address.
-    pub ip: String,
-    /// The browser's user agent.
-    pub user_agent: String,
-    /// The recognised-browser token the request carries (`device::COOKIE`), if any.
-    pub device: Option<String>,
-    /// The posted fields.
-    pub form: Vec<(String, String)>,
-}
-
-impl Ctx {
-    /// The first value posted under `name`, or "".
-    pub fn get(&self, name: &str) -> &str {
-        crate::forms::value(&self.form, name)
-    }
-
-    fn now(&self) -> i64 {
-        self.state.clock.now_unix()
-    }
-
-    /// The page again with these errors and the posted values (never passwords or codes).
-    pub fn again(&self, errors: Vec<crate::error::FieldError>) -> Outcome {
-        Outcome::Render(Posted {
-            values: self
-                .form
-                .iter()
-                .filter(|(k, _)| !k.contains("password") && k != "code")
-                .cloned()
-                .collect(),
-            errors,
-            notice: None,
-        })
-    }
-
-    pub(crate) fn again_notice(&self, msg: String) -> Outcome {
-        match self.again(vec![]) {
-            Outcome::Render(mut p) => {
-                p.notice = Some(msg);
-                Outcome::Render(p)
-            }
-            other => other,
-        }
-    }
-}
-
-/// What to send back.
-#[derive(Debug)]
-pub enum Outcome {
-    /// 303 See Other, optionally setting the session cookie.
-    Redirect {
-        /// Where to.
-        to: String,
-        /// `Set-Cookie` values.
-        cookies: Vec<String>,
-    },
-    /// The same page again, with what was posted.
-    Render(Posted),
-}
-
-pub(crate) fn redirect(to: &str) -> Outcome {
-    Outcome::Redirect {
-        to: to.to_owned(),
-        cookies: vec![],
-    }
-}
-
-pub(crate) fn redirect_with(to: &str, cookie: String) -> Outcome {
-    Outcome::Redirect {
-        to: to.to_owned(),
-        cookies: vec![cookie],
-    }
-}
+pub use crate::web::{Ctx, Outcome, redirect, redirect_with};
 
 fn db_err(e: sqlx::Error) -> AppError {
     AppError::internal(e)
-}
-
-/// Handles a post to `path`.
-pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
-    match path {
-        "/sign-in" => sign_in(ctx).await,
-        "/sign-in/verify" => verify_code(ctx).await,
-        "/sign-out" => sign_out(ctx).await,
-        "/activate" => activate(ctx).await,
-        "/enrol" => super::enrol::post(ctx).await,
-        "/account/set-up/password" => set_password(ctx).await,
-        "/account/set-up/authenticator" => confirm_authenticator(ctx).await,
-        "/account/sessions" => end_session(ctx).await,
-        "/account/change-password" => super::reset::change(ctx).await,
-        "/forgot-password" => super::reset::forgot(ctx).await,
-        "/reset-password" => super::reset::confirm(ctx).await,
-        "/register" => super::register::post(ctx).await,
-        "/register/barrister" => super::register::post_barrister(ctx).await,
-        "/onboarding" => super::onboarding::restore(ctx).await,
-        "/onboarding/registration" => super::onboarding::decide(ctx).await,
-        "/onboarding/import" => super::import::post(ctx).await,
-        p if super::security::PATHS.contains(&p) => super::security::dispatch(p, ctx).await,
-        p if crate::organisation::forms::PATHS.contains(&p) => {
-            crate::organisation::forms::dispatch(p, ctx).await
-        }
-        _ => Err(AppError::NotFound),
-    }
 }
 
 pub(crate) fn wait_message(lang: Lang, secs: i64) -> String {
@@ -154,7 +27,7 @@ pub(crate) fn wait_message(lang: Lang, secs: i64) -> String {
 
 /// Email and password. The answer is the same for an unknown email and a wrong password, and
 /// takes as long (the password is checked against a dummy hash).
-async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
+pub(crate) async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
     let lang = ctx.lang;
     let email = ctx.get("email").trim().to_lowercase();
     let pw = ctx.get("password").to_owned();
@@ -173,7 +46,7 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
     let user = store::user_by_email(db, &email).await.map_err(db_err)?;
     // A browser that signed in to this account before counts against a throttle of its own;
     // any other attempt counts against the email typed and the client address.
-    let device = match ctx.device.as_deref() {
+    let device = match super::device::token(&ctx) {
         Some(token) => super::device::recognise(db, token, now)
             .await
             .map_err(db_err)?
@@ -271,7 +144,7 @@ async fn sign_in(ctx: Ctx) -> Result<Outcome, AppError> {
 }
 
 /// The authenticator code after the password (or after a reset link).
-async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
+pub(crate) async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
     let lang = ctx.lang;
     let Some(s) = ctx
         .session
@@ -319,7 +192,8 @@ async fn verify_code(ctx: Ctx) -> Result<Outcome, AppError> {
         tx.commit().await.map_err(db_err)?;
         return Ok(ctx.again(vec![field("code", lang, Msg::VerifyCodeWrong)]));
     }
-    let next = finish_second_factor(&mut tx, &s, &who, "totp", ctx.device.as_deref(), now).await?;
+    let next =
+        finish_second_factor(&mut tx, &s, &who, "totp", super::device::token(&ctx), now).await?;
     tx.commit().await.map_err(db_err)?;
     throttle::clear(db, &keys[0]).await.map_err(db_err)?;
     Ok(next)
@@ -377,7 +251,7 @@ pub(crate) async fn finish_second_factor(
     })
 }
 
-async fn sign_out(ctx: Ctx) -> Result<Outcome, AppError> {
+pub(crate) async fn sign_out(ctx: Ctx) -> Result<Outcome, AppError> {
     if let Some(s) = &ctx.session {
         let now = ctx.now();
         let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
@@ -400,7 +274,7 @@ async fn sign_out(ctx: Ctx) -> Result<Outcome, AppError> {
 }
 
 /// Confirming an activation link (POST, so mail scanners that follow links use nothing up).
-async fn activate(ctx: Ctx) -> Result<Outcome, AppError> {
+pub(crate) async fn activate(ctx: Ctx) -> Result<Outcome, AppError> {
     let token = ctx.get("token").to_owned();
     let db = &ctx.state.db;
     let now = ctx.now();
@@ -442,7 +316,7 @@ async fn activate(ctx: Ctx) -> Result<Outcome, AppError> {
     ))
 }
 
-async fn set_password(ctx: Ctx) -> Result<Outcome, AppError> {
+pub(crate) async fn set_password(ctx: Ctx) -> Result<Outcome, AppError> {
     let lang = ctx.lang;
     let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Setup) else {
         return Ok(redirect("/sign-in"));
@@ -503,7 +377,7 @@ async fn set_password(ctx: Ctx) -> Result<Outcome, AppError> {
     Ok(out)
 }
 
-async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
+pub(crate) async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
     let lang = ctx.lang;
     let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Setup) else {
         return Ok(redirect("/sign-in"));
@@ -588,7 +462,7 @@ async fn confirm_authenticator(ctx: Ctx) -> Result<Outcome, AppError> {
     ))
 }
 
-async fn end_session(ctx: Ctx) -> Result<Outcome, AppError> {
+pub(crate) async fn end_session(ctx: Ctx) -> Result<Outcome, AppError> {
     let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Full) else {
         return Ok(redirect("/sign-in"));
     };
@@ -624,7 +498,7 @@ async fn end_session(ctx: Ctx) -> Result<Outcome, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{accounts::store, db::testing};
+    use crate::{accounts::store, db::testing, post_form as dispatch, state::AppState};
     use std::time::Instant;
 
     async fn state() -> (AppState, tempfile::TempDir) {
@@ -639,11 +513,12 @@ mod tests {
             session: None,
             ip: "192.0.2.1".into(),
             user_agent: "test".into(),
-            device: None,
+            cookies: String::new(),
             form: vec![
                 ("email".into(), email.into()),
                 ("password".into(), pw.into()),
             ],
+            files: vec![],
         }
     }
 
@@ -841,7 +716,7 @@ mod tests {
                 "without a recognised browser the address is blocked ({name})"
             );
             signed_in = ctx(&state, "colleague@example.com", pw);
-            signed_in.device = Some(device.clone());
+            signed_in.cookies = format!("{}={device}", super::super::device::COOKIE);
             let out = dispatch("/sign-in", signed_in).await.unwrap();
             assert!(
                 matches!(&out, Outcome::Redirect { to, .. } if to == "/sign-in/verify"),
@@ -850,7 +725,7 @@ mod tests {
             // The browser is recognised only for its own account: for another, the address's
             // block applies, right password or not.
             let mut other = ctx(&state, "third@example.com", pw);
-            other.device = Some(device);
+            other.cookies = format!("{}={device}", super::super::device::COOKIE);
             let out = dispatch("/sign-in", other).await.unwrap();
             assert!(
                 matches!(&out, Outcome::Render(p) if p.notice.is_some()),

@@ -18,6 +18,11 @@ pub fn token_from_cookie_header(header: &str) -> Option<&str> {
     super::session::token_cookie(header, COOKIE)
 }
 
+/// The device token a request carries, if any.
+pub fn token(ctx: &crate::web::Ctx) -> Option<&str> {
+    token_from_cookie_header(&ctx.cookies)
+}
+
 /// The `Set-Cookie` value for a device token.
 pub fn set_cookie(token: &str) -> String {
     format!("{COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={LIFETIME_SECS}")

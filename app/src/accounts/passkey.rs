@@ -458,7 +458,8 @@ mod tests {
                 session: None,
                 ip: "192.0.2.8".into(),
                 user_agent: "t".into(),
-                device: None,
+                cookies: String::new(),
+                files: vec![],
                 form: vec![],
             };
             let reply = handle("/passkeys/sign-in/options", ctx(), serde_json::json!({}))

@@ -269,9 +269,15 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                 .map_err(db_err)?;
             let who = Who::user(&owner, &ctx.ip);
             if let Some(s) = &second {
-                let next =
-                    finish_second_factor(&mut tx, s, &who, "passkey", ctx.device.as_deref(), now)
-                        .await?;
+                let next = finish_second_factor(
+                    &mut tx,
+                    s,
+                    &who,
+                    "passkey",
+                    super::device::token(&ctx),
+                    now,
+                )
+                .await?;
                 tx.commit().await.map_err(db_err)?;
                 return Ok(from_outcome(next));
             }
@@ -321,9 +327,10 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
             )
             .await
             .map_err(db_err)?;
-            let device = super::device::remember(&mut tx, ctx.device.as_deref(), &owner.id, now)
-                .await
-                .map_err(db_err)?;
+            let device =
+                super::device::remember(&mut tx, super::device::token(&ctx), &owner.id, now)
+                    .await
+                    .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
             Ok(go("/account", vec![session::set_cookie(&token), device]))
         }

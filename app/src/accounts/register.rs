@@ -636,7 +636,8 @@ mod tests {
                 session: None,
                 ip: "192.0.2.20".into(),
                 user_agent: "t".into(),
-                device: None,
+                cookies: String::new(),
+                files: vec![],
                 form: good(),
             };
             for i in 0..super::super::throttle::FREE_FAILURES {

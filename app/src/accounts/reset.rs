@@ -401,7 +401,8 @@ mod tests {
                 session: None,
                 ip: "192.0.2.30".into(),
                 user_agent: "t".into(),
-                device: None,
+                cookies: String::new(),
+                files: vec![],
                 form: vec![("email".into(), "Forgetful@example.com".into())],
             };
             for _ in 0..super::super::throttle::FREE_FAILURES + 3 {

@@ -20,20 +20,11 @@ use crate::{
 use leptos::prelude::*;
 use serde_json::json;
 
-/// The paths whose posts this module handles.
-pub const PATHS: &[&str] = &[
-    "/account",
-    "/account/confirm-password",
-    "/account/authenticator",
-    "/account/passkey",
-    "/account/report",
-];
-
 fn db_err(e: sqlx::Error) -> AppError {
     AppError::internal(e)
 }
 
-/// Handles a post to one of [`PATHS`].
+/// Handles a post to one of the account settings' addresses.
 pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
     let Some(s) = ctx.session.clone().filter(|s| s.stage == Stage::Full) else {
         return Ok(redirect("/sign-in"));
@@ -344,9 +335,10 @@ async fn report(ctx: Ctx, s: Current) -> Result<Outcome, AppError> {
     let mut recipients = vec![];
     let mut org_name = "HMCTS".to_owned();
     if let Some(o) = &s.user.organisation_id {
-        org_name = crate::organisation::store::name(&mut tx, o)
+        org_name = store::organisation_summary(&mut tx, o)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .map_or(org_name, |(name, _)| name);
         recipients = store::administrators(&mut tx, o, &s.user.id)
             .await
             .map_err(db_err)?;
@@ -750,7 +742,8 @@ mod tests {
                             session: Some(current),
                             ip: "192.0.2.1".into(),
                             user_agent: "test".into(),
-                            device: None,
+                            cookies: String::new(),
+                            files: vec![],
                             form,
                         }
                     }

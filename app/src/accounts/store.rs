@@ -3,67 +3,24 @@
 use crate::db::Db;
 use sqlx::AnyConnection;
 
-/// A user row.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct User {
-    /// Id.
-    pub id: String,
-    /// The organisation (none for HMCTS staff).
-    pub organisation_id: Option<String>,
-    /// `onboarding` for HMCTS onboarding staff.
-    pub staff_role: Option<String>,
-    /// Lower-case email.
-    pub email: String,
-    /// First name.
-    pub first_name: String,
-    /// Last name.
-    pub last_name: String,
-    /// Comma-separated role codes.
-    pub roles: String,
-    /// invited, active, locked, deregistered, removed.
-    pub status: String,
-    /// Argon2id hash.
-    pub password_hash: Option<String>,
-    /// Why a password change is due, if one is.
-    pub change_password: Option<String>,
-    /// Authenticator key (base32).
-    pub totp_secret: Option<String>,
-    /// The last accepted authenticator time step.
-    pub totp_last_step: Option<i64>,
-    /// Created.
-    pub created_at: i64,
-    /// Activation or last sign-in.
-    pub last_active_at: i64,
-    /// The last completed sign-in.
-    pub last_sign_in_at: Option<i64>,
-    /// When an administrator reset the user's second factors (until they set one up again).
-    pub factor_reset_at: Option<i64>,
-}
-
-impl User {
-    /// Whether the user is HMCTS onboarding staff.
-    pub fn is_onboarding(&self) -> bool {
-        self.staff_role.as_deref() == Some("onboarding")
-    }
-
-    /// Whether the user is an active administrator of their organisation (who may use its
-    /// settings).
-    pub fn is_active_admin(&self) -> bool {
-        self.status == "active"
-            && self.organisation_id.is_some()
-            && self.roles.split(',').any(|r| r.trim() == "administrator")
-    }
-
-    /// The user's full name.
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-    }
-}
+pub use crate::web::session::User;
 
 /// The columns of [`User`], for queries that join.
 pub const USER_COLUMNS: &str = "u.id, u.organisation_id, u.staff_role, u.email, u.first_name, \
      u.last_name, u.roles, u.status, u.password_hash, u.change_password, u.totp_secret, \
      u.totp_last_step, u.created_at, u.last_active_at, u.last_sign_in_at, u.factor_reset_at";
+
+/// A user's organisation as their own account shows it: its name, and who it has nominated
+/// as accountable person (until they confirm).
+pub async fn organisation_summary(
+    conn: &mut AnyConnection,
+    org_id: &str,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT name, accountable_pending_id FROM organisations WHERE id = $1")
+        .bind(org_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
 
 /// A user by email (lower case).
 pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<User>, sqlx::Error> {

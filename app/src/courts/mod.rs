@@ -10,6 +10,15 @@ pub mod store;
 
 pub use page::CourtsPage;
 
+/// The courts feature's one address.
+#[cfg(feature = "ssr")]
+pub fn routes() -> Vec<crate::web::Route> {
+    vec![
+        crate::web::Route::new("/courts", crate::web::Access::Public)
+            .page_async(|| view! { <CourtsPage /> }.into_any()),
+    ]
+}
+
 use crate::{
     date::Date,
     error::AppError,

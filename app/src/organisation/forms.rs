@@ -7,36 +7,17 @@ use super::{
     rules::Refusal,
 };
 use crate::{
-    accounts::{
-        Role,
-        actions::{Ctx, Outcome, redirect},
-        register::Checker,
-        session::Stage,
-        validate,
-    },
+    accounts::{Role, register::Checker, validate},
     error::AppError,
     forms::field,
     i18n::{Lang, Msg},
+    web::{Ctx, Outcome, Stage, redirect},
 };
 
-/// The paths whose posts this module handles.
-pub const PATHS: &[&str] = &[
-    "/organisation/details",
-    "/organisation/users/add",
-    "/organisation/users/import",
-    "/organisation/user",
-    "/organisation/accountable",
-    "/organisation/tell-hmcts",
-    "/account/accountable",
-];
-
-/// Handles a post to one of [`PATHS`].
+/// Handles a post to one of the organisation feature's forms (declared in `super::routes`).
 pub async fn dispatch(path: &str, ctx: Ctx) -> Result<Outcome, AppError> {
     if path == "/account/accountable" {
         return confirm_accountable(ctx).await;
-    }
-    if path == "/organisation/users/import" {
-        return super::import::post(ctx).await;
     }
     let Some(actor) = admin(&ctx) else {
         return Err(AppError::NotFound);

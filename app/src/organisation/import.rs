@@ -8,15 +8,12 @@ use super::{
     pages::OrgNav,
 };
 use crate::{
-    accounts::{
-        actions::{Ctx, Outcome, redirect},
-        import::{LineError, roles},
-        pages::state,
-        validate,
-    },
+    accounts::{roles_from_cell as roles, validate},
+    csv_file::LineError,
     error::AppError,
     forms::{ErrorSummary, Hidden, Posted, field, form_title, use_posted},
     i18n::{Lang, Msg, PluralMsg, use_lang},
+    web::{Ctx, Outcome, redirect, state},
 };
 use leptos::prelude::*;
 
@@ -203,8 +200,11 @@ pub async fn post(ctx: Ctx) -> Result<Outcome, AppError> {
         return Err(AppError::NotFound);
     };
     let lang = ctx.lang;
-    let text = ctx.get("csv").to_owned();
     let step = ctx.get("step").to_owned();
+    let text = match crate::csv_file::posted(&ctx, "csv") {
+        Ok(text) => text,
+        Err(msg) => return Ok(keep("", &step, vec![field("csv", lang, msg)])),
+    };
     if text.trim().is_empty() {
         return Ok(keep(
             &text,
@@ -279,7 +279,7 @@ pub fn ImportUsersPage() -> impl IntoView {
                 let text = text.clone();
                 match load.await {
                     Some(Err(errors)) => view! {
-                        <crate::accounts::import::LineProblems errors=errors />
+                        <crate::csv_file::LineProblems errors=errors />
                     }.into_any(),
                     Some(Ok(rows)) => {
                         let n = rows.len() as u64;

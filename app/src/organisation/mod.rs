@@ -1,5 +1,6 @@
 //! Organisation settings: the organisation's details, its users (joiners, movers and leavers),
-//! its audit trail and requests to HMCTS, all for the organisation's administrators.
+//! its audit trail and requests to HMCTS, all for the organisation's administrators. Builds on
+//! `accounts`; imports no other feature.
 //!
 //! The rules ([`rules`]) are pure and tested exhaustively; [`store`] loads a snapshot of the
 //! organisation inside the transaction that changes it, after locking the organisation's row, so
@@ -15,7 +16,11 @@ pub mod import;
 pub mod ops;
 #[cfg(feature = "ssr")]
 pub mod pages;
+#[cfg(feature = "ssr")]
+mod routes;
 pub mod rules;
+#[cfg(feature = "ssr")]
+pub use routes::routes;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(all(test, feature = "ssr"))]

@@ -36,14 +36,7 @@ pub fn status_name(s: Status) -> Msg {
     }
 }
 
-/// Role names, in the page's language, comma-separated.
-pub(crate) fn role_names(roles: &[Role], lang: Lang) -> String {
-    roles
-        .iter()
-        .map(|r| lang.t(r.label()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub(crate) use crate::accounts::role_names;
 
 fn factors(u: &UserRow, lang: Lang) -> String {
     let mut out = vec![];

@@ -69,23 +69,7 @@ pub async fn snapshot(conn: &mut AnyConnection, org_id: &str) -> Result<Org, sql
     })
 }
 
-/// Roles from their stored comma list (unknown codes dropped).
-pub fn parse_roles(s: &str) -> Vec<Role> {
-    Role::ALL
-        .into_iter()
-        .filter(|r| s.split(',').any(|c| c.trim() == r.code()))
-        .collect()
-}
-
-/// Roles as their stored comma list: each once, in [`Role::ALL`]'s order, however they came.
-pub fn roles_code(roles: &[Role]) -> String {
-    Role::ALL
-        .into_iter()
-        .filter(|r| roles.contains(r))
-        .map(|r| r.code())
-        .collect::<Vec<_>>()
-        .join(",")
-}
+pub use crate::accounts::{parse_roles, roles_code};
 
 /// The organisation's details.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]

@@ -399,7 +399,7 @@ async fn the_accountable_person_is_transferred_on_confirmation() {
 #[tokio::test]
 async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
     use crate::accounts::{
-        actions::{self, Ctx, Outcome},
+        actions::{Ctx, Outcome},
         password,
     };
     let pw = "correct horse battery staple";
@@ -447,14 +447,15 @@ async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
             session: None,
             ip: "192.0.2.3".into(),
             user_agent: "t".into(),
-            device: None,
+            cookies: String::new(),
+            files: vec![],
             form: form
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
         };
         // The password alone: no session, a notice, and no second link within 15 minutes.
-        let out = actions::dispatch(
+        let out = crate::post_form(
             "/sign-in",
             ctx(vec![("email", "u@x.example"), ("password", pw)]),
         )
@@ -467,7 +468,7 @@ async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
         assert_eq!(links().await.len(), 1, "{name}");
         let link = links().await.remove(0);
         // The link with a wrong password: the page again, the link still unused.
-        let out = actions::dispatch(
+        let out = crate::post_form(
             "/enrol",
             ctx(vec![("token", &link), ("password", "not it at all")]),
         )
@@ -478,7 +479,7 @@ async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
             "{name}: {out:?}"
         );
         // The link and the password: the set-up session.
-        let out = actions::dispatch("/enrol", ctx(vec![("token", &link), ("password", pw)]))
+        let out = crate::post_form("/enrol", ctx(vec![("token", &link), ("password", pw)]))
             .await
             .expect("enrol");
         assert!(
@@ -486,7 +487,7 @@ async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
             "{name}: {out:?}"
         );
         // Once only.
-        let out = actions::dispatch("/enrol", ctx(vec![("token", &link), ("password", pw)]))
+        let out = crate::post_form("/enrol", ctx(vec![("token", &link), ("password", pw)]))
             .await
             .expect("enrol");
         assert!(matches!(&out, Outcome::Render(_)), "{name}: {out:?}");
@@ -497,7 +498,7 @@ async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
         };
         let mut c = ctx(vec![("email", "u@x.example"), ("password", pw)]);
         c.state = later;
-        actions::dispatch("/sign-in", c).await.expect("sign in");
+        crate::post_form("/sign-in", c).await.expect("sign in");
         assert_eq!(links().await.len(), 2, "{name}");
         // Not on yourself.
         let r = ops::reset_factors(&state, &actor(&admin), &admin.id, NOW).await;
@@ -825,14 +826,15 @@ async fn removal_racing_activation_never_leaves_the_user_active() {
                 session: Some(current),
                 ip: "192.0.2.2".into(),
                 user_agent: "t".into(),
-                device: None,
+                cookies: String::new(),
+                files: vec![],
                 form: vec![("code".into(), totp::code_at(SECRET, NOW).expect("a code"))],
             };
             let (sa, aa, id) = (state.clone(), actor(&admin), joiner.id.clone());
             let (removed, activated) = tokio::join!(
                 tokio::spawn(async move { ops::remove(&sa, &aa, &id, NOW).await }),
                 tokio::spawn(async move {
-                    actions::dispatch("/account/set-up/authenticator", ctx).await
+                    crate::post_form("/account/set-up/authenticator", ctx).await
                 }),
             );
             let removed = removed.expect("task");

@@ -1,14 +1,17 @@
-//! The authorisation matrix for organisation settings, account settings and HMCTS onboarding:
-//! every route and form post under `/organisation`, `/account` (apart from activation's set-up
-//! pages) and `/onboarding` ×
-//! (administrator of the organisation, a user of it, an administrator of another organisation,
-//! HMCTS staff, signed out) → the answer expected. The table is checked against the routes the
-//! application actually serves, so a new endpoint without an entry fails this test.
+//! The authorisation matrix: every address every feature declares (`app::routes()`), with
+//! each method it answers, × (administrator of the organisation, a user of it, an
+//! administrator of another organisation, HMCTS staff, signed out) → the answer its declared
+//! access means. Built from the declarations, so a new address cannot be left out; and a policy
+//! check that the declared access is the one its place calls for (everything under
+//! `/organisation` for administrators, `/onboarding` for staff, and so on), with the public
+//! addresses listed here by name, so a page cannot be made public by mistake.
 
 use super::tests::apps_and_states;
 use app::{
-    accounts::{demo, session},
+    accounts::session,
+    demo,
     state::AppState,
+    web::{Access, Route, Stage},
 };
 use axum::{
     Router,
@@ -16,7 +19,6 @@ use axum::{
     http::{Method, Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use std::collections::BTreeSet;
 use tower::ServiceExt;
 
 /// Who is asking.
@@ -40,7 +42,8 @@ const WHO: [Who; 5] = [
 /// The answer expected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
-    /// Served: 200, or a redirect that is not to sign in.
+    /// Answered by the address's handler: 200, a redirect that is not to sign in, or the
+    /// handler's own refusal of the input (400, 403, 422).
     Allow,
     /// "Page not found" (404): the page is not theirs to know about.
     Deny,
@@ -50,122 +53,173 @@ enum Expect {
 
 use Expect::{Allow as A, Deny as D, SignIn as S};
 
-/// One endpoint: method, path (with `{user}` for the organisation's plain user's id and
-/// `{registration}` for a pending registration's), form body, and the expectation for each of
-/// [`WHO`].
+/// Only the organisation's administrators (the handler checks the user is theirs).
+const ADMINS_ONLY: [Expect; 5] = [A, D, D, D, S];
+
+/// What a declared access means for each of [`WHO`] (none of whom is part-way through signing
+/// in, and the development tools are off).
+fn expected(access: Access) -> [Expect; 5] {
+    match access {
+        Access::Public => [A; 5],
+        Access::Stage(_) => [S; 5],
+        Access::SignedIn => [A, A, A, A, S],
+        Access::Administrator => [A, D, A, D, S],
+        Access::Onboarding => [D, D, D, A, S],
+        Access::DevTools => [D; 5],
+    }
+}
+
+/// The addresses anyone may use, by name: a new public address is a decision made here.
+const PUBLIC: &[&str] = &[
+    "/",
+    "/accessibility",
+    "/cookies",
+    "/privacy",
+    "/help/authenticator-app",
+    "/courts",
+    "/sign-in",
+    "/sign-out",
+    "/signed-out",
+    "/activate",
+    "/enrol",
+    "/forgot-password",
+    "/forgot-password/sent",
+    "/reset-password",
+    "/register",
+    "/register/barrister",
+    "/register/submitted",
+    "/passkeys/register/options",
+    "/passkeys/register",
+    "/passkeys/sign-in/options",
+    "/passkeys/sign-in",
+];
+
+/// The access an address's place calls for.
+fn policy(path: &str) -> Option<Access> {
+    let under = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+    if PUBLIC.contains(&path) {
+        Some(Access::Public)
+    } else if path == "/sign-in/verify" {
+        Some(Access::Stage(Stage::SecondFactor))
+    } else if under("/account/set-up") && path != "/account/set-up/done" {
+        Some(Access::Stage(Stage::Setup))
+    } else if under("/account") {
+        Some(Access::SignedIn)
+    } else if under("/organisation") {
+        Some(Access::Administrator)
+    } else if under("/onboarding") {
+        Some(Access::Onboarding)
+    } else if under("/dev") {
+        Some(Access::DevTools)
+    } else {
+        None
+    }
+}
+
+/// One request of the matrix: a method, an address (with `{user}` for the organisation's plain
+/// user's id and `{registration}` for a pending registration's), a form body, and what each
+/// of [`WHO`] should get.
 struct Row {
     method: Method,
-    path: &'static str,
+    path: String,
     body: &'static str,
     expect: [Expect; 5],
 }
 
-const fn get(path: &'static str, expect: [Expect; 5]) -> Row {
-    Row {
-        method: Method::GET,
-        path,
-        body: "",
-        expect,
-    }
-}
-
-const fn post(path: &'static str, body: &'static str, expect: [Expect; 5]) -> Row {
-    Row {
-        method: Method::POST,
-        path,
-        body,
-        expect,
-    }
-}
-
-/// Only the organisation's administrators.
-const ADMINS_ONLY: [Expect; 5] = [A, D, D, D, S];
-/// Any administrator, each for their own organisation.
-const ANY_ADMIN: [Expect; 5] = [A, D, A, D, S];
-/// Anyone signed in.
-const SIGNED_IN: [Expect; 5] = [A, A, A, A, S];
-/// HMCTS onboarding staff only.
-const STAFF_ONLY: [Expect; 5] = [D, D, D, A, S];
-
-/// The matrix. Rows that change the asker's own account for good come last.
-fn table() -> Vec<Row> {
-    vec![
-        // Organisation pages.
-        get("/organisation", ANY_ADMIN),
-        get("/organisation/details", ANY_ADMIN),
-        get("/organisation/users", ANY_ADMIN),
-        get("/organisation/users/add", ANY_ADMIN),
-        get("/organisation/users/import", ANY_ADMIN),
-        get("/organisation/user?id={user}", ADMINS_ONLY),
-        get(
-            "/organisation/user/confirm?id={user}&action=remove",
-            ADMINS_ONLY,
-        ),
-        get("/organisation/accountable", ANY_ADMIN),
-        get("/organisation/tell-hmcts", ANY_ADMIN),
-        get("/organisation/audit", ANY_ADMIN),
-        get("/organisation/audit.csv", ANY_ADMIN),
-        // Organisation form posts (bodies that change nothing lasting, or only the asker's
-        // own organisation).
-        post("/organisation/details", "postcode=bad", ANY_ADMIN),
-        post("/organisation/users/add", "email=bad", ANY_ADMIN),
-        post("/organisation/users/import", "step=preview&csv=", ANY_ADMIN),
-        post(
-            "/organisation/user",
-            "user={user}&action=end-sessions",
-            ADMINS_ONLY,
-        ),
-        post(
-            "/organisation/user",
-            "user={user}&action=roles&roles=user",
-            ADMINS_ONLY,
-        ),
-        post("/organisation/accountable", "action=withdraw", ANY_ADMIN),
-        post("/organisation/tell-hmcts", "kind=", ANY_ADMIN),
-        // HMCTS onboarding (bodies that change nothing: a form with errors, an unknown user).
-        get("/onboarding", STAFF_ONLY),
-        get("/onboarding/import", STAFF_ONLY),
-        get("/onboarding/registration?id={registration}", STAFF_ONLY),
-        post("/onboarding", "restore={user}", STAFF_ONLY),
-        post("/onboarding/import", "step=preview&csv=", STAFF_ONLY),
-        post(
-            "/onboarding/registration",
-            "id={registration}&decision=",
-            STAFF_ONLY,
-        ),
-        // Account pages.
-        get("/account", SIGNED_IN),
-        get("/account/sessions", SIGNED_IN),
-        get("/account/change-password", SIGNED_IN),
-        get("/account/confirm-password", SIGNED_IN),
-        get("/account/authenticator", SIGNED_IN),
-        get("/account/report", SIGNED_IN),
-        get("/account/passkey?id=x", SIGNED_IN),
-        get("/account/accountable", SIGNED_IN),
+/// Requests that need more than the bare address to say something: a query or body naming a
+/// real user or registration (and the narrower answer that then comes), or input that changes
+/// nothing lasting. Keyed by method and path; the rest are sent bare.
+fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Option<[Expect; 5]>)> {
+    match (method.as_str(), path) {
+        ("GET", "/organisation/user") => vec![("?id={user}", "", Some(ADMINS_ONLY))],
+        ("GET", "/organisation/user/confirm") => {
+            vec![("?id={user}&action=remove", "", Some(ADMINS_ONLY))]
+        }
+        ("GET", "/onboarding/registration") => vec![("?id={registration}", "", None)],
+        ("GET", "/account/passkey") => vec![("?id=x", "", None)],
         // The QR image exists only while an app is being set up in the asker's own session.
-        get("/account/authenticator/qr.svg", [D, D, D, D, S]),
-        post("/account", "action=remove-passkey&credential=x", SIGNED_IN),
-        post("/account/confirm-password", "password=wrong", SIGNED_IN),
-        post("/account/authenticator", "code=000000", SIGNED_IN),
-        post("/account/passkey", "credential=x&name=Laptop", SIGNED_IN),
-        post("/account/accountable", "phone=02920000000", SIGNED_IN),
-        post("/account/sessions", "session=none", SIGNED_IN),
-        post("/account/change-password", "current-password=x", SIGNED_IN),
-        post("/account/keep-alive", "", SIGNED_IN),
-        // Last: locks the asker's account.
-        post("/account/report", "", SIGNED_IN),
-    ]
+        ("GET", "/account/authenticator/qr.svg") => vec![("", "", Some([D, D, D, D, S]))],
+        ("POST", "/organisation/details") => vec![("", "postcode=bad", None)],
+        ("POST", "/organisation/users/add") => vec![("", "email=bad", None)],
+        ("POST", "/organisation/users/import") => vec![("", "step=preview&csv=", None)],
+        ("POST", "/organisation/user") => vec![
+            ("", "user={user}&action=end-sessions", Some(ADMINS_ONLY)),
+            ("", "user={user}&action=roles&roles=user", Some(ADMINS_ONLY)),
+        ],
+        ("POST", "/organisation/accountable") => vec![("", "action=withdraw", None)],
+        ("POST", "/organisation/tell-hmcts") => vec![("", "kind=", None)],
+        ("POST", "/onboarding") => vec![("", "restore={user}", None)],
+        ("POST", "/onboarding/import") => vec![("", "step=preview&csv=", None)],
+        ("POST", "/onboarding/registration") => vec![("", "id={registration}&decision=", None)],
+        ("POST", "/account") => vec![("", "action=remove-passkey&credential=x", None)],
+        ("POST", "/account/confirm-password") => vec![("", "password=wrong", None)],
+        ("POST", "/account/authenticator") => vec![("", "code=000000", None)],
+        ("POST", "/account/passkey") => vec![("", "credential=x&name=Laptop", None)],
+        ("POST", "/account/accountable") => vec![("", "phone=02920000000", None)],
+        ("POST", "/account/sessions") => vec![("", "session=none", None)],
+        ("POST", "/account/change-password") => vec![("", "current-password=x", None)],
+        ("POST", "/sign-in") => vec![("", "email=nobody%40example.com&password=x", None)],
+        ("POST", "/forgot-password") => vec![("", "email=", None)],
+        ("POST", "/reset-password") => vec![("", "token=bad", None)],
+        ("POST", "/activate") => vec![("", "token=bad", None)],
+        ("POST", "/enrol") => vec![("", "token=bad", None)],
+        _ => vec![("", "", None)],
+    }
 }
 
-/// Paths under these prefixes belong to this matrix.
-fn covered(path: &str) -> bool {
-    (path == "/organisation"
-        || path.starts_with("/organisation/")
-        || path == "/account"
-        || path.starts_with("/account/")
-        || path == "/onboarding"
-        || path.starts_with("/onboarding/"))
-        && !path.starts_with("/account/set-up/")
+/// Addresses whose request changes the asker's own account for good: sent last.
+const LAST: &[&str] = &["/account/report", "/sign-out"];
+
+/// The matrix, from the declarations.
+fn table(routes: &[Route]) -> Vec<Row> {
+    let mut rows = vec![];
+    for r in routes {
+        for method in r.methods() {
+            for (query, body, narrower) in samples(&method, r.path) {
+                rows.push(Row {
+                    method: method.clone(),
+                    path: format!("{}{query}", r.path),
+                    body,
+                    expect: narrower.unwrap_or_else(|| expected(r.access)),
+                });
+            }
+        }
+    }
+    rows.sort_by_key(|row| LAST.iter().any(|l| row.path == *l));
+    rows
+}
+
+#[test]
+fn every_declared_address_has_the_access_its_place_calls_for() {
+    let routes = app::routes().expect("the declarations");
+    let mut wrong = vec![];
+    for r in routes {
+        match policy(r.path) {
+            Some(access) if access == r.access => {}
+            Some(access) => wrong.push(format!(
+                "{} is declared {:?}; its place calls for {access:?}",
+                r.path, r.access
+            )),
+            None => wrong.push(format!(
+                "{} ({:?}) is in no place this test knows: add its policy",
+                r.path, r.access
+            )),
+        }
+    }
+    let stale: Vec<_> = PUBLIC
+        .iter()
+        .filter(|p| !routes.iter().any(|r| r.path == **p))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "public addresses nobody declares: {stale:?}"
+    );
+    // The organisation's audit download is theirs, not anyone signed in's.
+    assert_eq!(
+        policy("/organisation/audit.csv"),
+        Some(Access::Administrator)
+    );
 }
 
 /// Sends one request (a form post when `method` is POST), signed in with `cookie` if given:
@@ -242,7 +296,10 @@ fn classify(status: StatusCode, location: &str) -> Option<Expect> {
         });
     }
     match status {
-        StatusCode::OK => Some(A),
+        StatusCode::OK
+        | StatusCode::BAD_REQUEST
+        | StatusCode::FORBIDDEN
+        | StatusCode::UNPROCESSABLE_ENTITY => Some(A),
         StatusCode::NOT_FOUND => Some(D),
         _ => None,
     }
@@ -286,48 +343,8 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
         .await
         .expect("a pending registration");
 
-        // Every endpoint under the covered prefixes has a row (method and path).
-        let rows = table();
-        let in_table: BTreeSet<(String, String)> = rows
-            .iter()
-            .map(|r| {
-                let path = r.path.split('?').next().unwrap_or(r.path);
-                (r.method.to_string(), path.to_owned())
-            })
-            .collect();
-        let mut served = BTreeSet::new();
-        for route in leptos_axum::generate_route_list(app::App) {
-            if covered(route.path()) {
-                served.insert(("GET".to_owned(), route.path().to_owned()));
-            }
-        }
-        for path in app::accounts::actions::PATHS
-            .iter()
-            .chain(app::accounts::security::PATHS)
-            .chain(app::organisation::forms::PATHS)
-            .chain(app::accounts::passkey_api::PATHS)
-        {
-            if covered(path) {
-                served.insert(("POST".to_owned(), (*path).to_owned()));
-            }
-        }
-        for (method, path) in [
-            ("GET", "/organisation/audit.csv"),
-            ("GET", "/account/authenticator/qr.svg"),
-            ("POST", "/account/keep-alive"),
-        ] {
-            served.insert((method.to_owned(), path.to_owned()));
-        }
-        let missing: Vec<_> = served.difference(&in_table).collect();
-        assert!(
-            missing.is_empty(),
-            "endpoints with no row in the authorisation matrix: {missing:?}"
-        );
-        let stale: Vec<_> = in_table.difference(&served).collect();
-        assert!(
-            stale.is_empty(),
-            "rows for endpoints that do not exist: {stale:?}"
-        );
+        let rows = table(app::routes().expect("the declarations"));
+        assert!(rows.len() > 60, "{} requests", rows.len());
 
         // Each cell gets a fresh, fully signed-in session (a row may end the plain user's
         // sessions, as an administrator's "sign them out everywhere" should).
@@ -345,7 +362,7 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
                 let (status, location, _) = send(
                     &app,
                     row.method.clone(),
-                    &fill(row.path),
+                    &fill(&row.path),
                     &fill(row.body),
                     cookie.as_deref(),
                 )
@@ -517,5 +534,61 @@ async fn sign_in_methods_need_the_password_again_within_ten_minutes() {
             location.starts_with("/account/confirm-password?next="),
             "{location}"
         );
+    }
+}
+
+/// A spreadsheet is read as the bytes that came: one saved as Windows-1252 (as Excel's plain
+/// "CSV" does) is refused with a message saying how to save it, not imported garbled; the same
+/// file in UTF-8 goes through to the preview. Each form has its own body limit.
+#[tokio::test]
+async fn uploaded_files_are_bytes_and_each_form_has_its_limit() {
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        let admin = id_of(&state, "admin@smith-solicitors.example").await;
+        let cookie = signed_in(&state, &admin, now).await;
+        let upload = |file: &[u8]| {
+            let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"step\"\r\n\r\npreview\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"users.csv\"\r\nContent-Type: text/csv\r\n\r\n".to_vec();
+            body.extend_from_slice(file);
+            body.extend_from_slice(b"\r\n--XyZ--\r\n");
+            Request::post("/organisation/users/import")
+                .header("origin", "http://localhost:3000")
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+                .header(header::COOKIE, format!("{}={cookie}", session::COOKIE))
+                .body(Body::from(body))
+                .expect("request")
+        };
+        let html = |res: axum::response::Response| async move {
+            let status = res.status();
+            let bytes = res.into_body().collect().await.expect("body").to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        };
+        let cp1252 = b"user_first_name,user_last_name,user_email,user_roles\nSi\xe2n,Jones,sian@smith-solicitors.example,user\n";
+        let (status, page) = html(app.clone().oneshot(upload(cp1252)).await.expect("answer")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("must be saved as UTF-8"), "{page}");
+        assert!(page.contains("govuk-error-summary"), "{page}");
+        let utf8 = "user_first_name,user_last_name,user_email,user_roles\nSiân,Jones,sian@smith-solicitors.example,user\n";
+        let (status, page) = html(
+            app.clone()
+                .oneshot(upload(utf8.as_bytes()))
+                .await
+                .expect("answer"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Siân"), "{page}");
+        assert!(!page.contains("must be saved as UTF-8"));
+
+        // A sign-in form of 300 KiB is refused; a 1 MiB spreadsheet is read.
+        let big = format!("email=a%40b.example&password={}", "x".repeat(300 << 10));
+        let (status, _, _) = send(&app, Method::POST, "/sign-in", &big, None).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let mut file = utf8.as_bytes().to_vec();
+        file.extend(std::iter::repeat_n(b' ', 1 << 20));
+        let (status, page) = html(app.clone().oneshot(upload(&file)).await.expect("answer")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
     }
 }

@@ -17,9 +17,7 @@ use std::{
     sync::Arc,
 };
 
-/// The client's address, as the service sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
+pub use app::web::ClientIp;
 
 /// The networks whose forwarding headers are believed.
 #[derive(Clone, Debug, Default)]

@@ -1,7 +1,7 @@
 //! The HTTP side: router, middleware, static files, health checks, graceful shutdown.
 
-mod accounts;
 mod client_ip;
+mod features;
 mod geo;
 mod health;
 mod lang;
@@ -9,6 +9,7 @@ pub mod metrics;
 mod page_cache;
 mod panic;
 mod security;
+mod session;
 
 use crate::config::{ServeArgs, WebConfig};
 use anyhow::Context as _;
@@ -23,7 +24,7 @@ use axum::{
     Router,
     http::{HeaderValue, header},
     middleware,
-    routing::{get, post},
+    routing::get,
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -147,69 +148,31 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     let db = state.db.clone();
     let css = format!("/pkg/{}", state.assets.css);
     let pages = Arc::new(page_cache::PageCache::new(state.clock.clone()));
-    let mut forms = Router::new();
-    for path in app::accounts::passkey_api::PATHS {
-        forms = forms.route(path, post(accounts::passkey).with_state(state.clone()));
-        known.insert((*path).to_owned());
-    }
-    for path in app::accounts::actions::PATHS
-        .iter()
-        .chain(app::accounts::security::PATHS)
-        .chain(app::organisation::forms::PATHS)
-    {
-        forms = forms.route(path, post(accounts::post));
-        known.insert((*path).to_owned());
-    }
-    known.extend(
-        [
-            "/healthz",
-            "/readyz",
-            "/account/set-up/authenticator/qr.svg",
-            "/account/authenticator/qr.svg",
-            "/organisation/audit.csv",
-            "/account/keep-alive",
-            "/dev/now",
-            "/favicon.ico",
-            "/robots.txt",
-        ]
-        .map(str::to_owned),
-    );
+    // The features' declarations (checked at start-up, in `serve`): their forms and handlers
+    // here, their pages in the Leptos routes above, their access in the gate.
+    let declared = app::routes().unwrap_or_default();
+    known.extend(declared.iter().map(|r| r.path.to_owned()));
+    known.extend(["/healthz", "/readyz", "/favicon.ico", "/robots.txt"].map(str::to_owned));
     let known = metrics::KnownRoutes(Arc::new(known));
-    let forms = forms.with_state((state.clone(), leptos_options.clone()));
+    let access = (
+        app::web::routes::AccessTable::new(declared),
+        state.dev_tools,
+    );
+    let handlers = features::router(declared, &state, &leptos_options);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz).with_state(db))
-        .route(
-            "/account/set-up/authenticator/qr.svg",
-            get(accounts::qr).with_state(state.clone()),
-        )
-        .route(
-            "/account/authenticator/qr.svg",
-            get(accounts::qr).with_state(state.clone()),
-        )
-        .route(
-            "/organisation/audit.csv",
-            get(accounts::audit_csv).with_state(state.clone()),
-        )
-        .route(
-            "/account/keep-alive",
-            post(accounts::keep_alive).with_state(state.clone()),
-        )
-        .route("/dev/now", get(accounts::dev_now).with_state(state.clone()))
         .leptos_routes_with_context(&leptos_options, routes, provide, move || {
             shell(shell_options.clone())
         })
-        .merge(forms)
+        .merge(handlers)
         .nest_service("/pkg", pkg)
         .nest_service("/assets", assets)
         .fallback_service(root_files)
         .with_state(leptos_options)
         .layer(middleware::from_fn_with_state(pages, page_cache::serve))
-        .layer(middleware::from_fn(accounts::gate))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            accounts::load,
-        ))
+        .layer(middleware::from_fn_with_state(access, app::web::gate))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load))
         .layer(tower::util::option_layer(
             settings
                 .geo
@@ -248,6 +211,8 @@ fn static_dir(
 /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
 pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
     let (config, web) = (&args.config, &args.web);
+    let declared = app::routes().map_err(|e| anyhow::anyhow!("the features' addresses: {e}"))?;
+    tracing::info!(addresses = declared.len(), "routes declared");
     let assets = load_assets(&web.site_root)?;
     let secrets = Arc::new(args.secrets.keys(config).map_err(|e| anyhow::anyhow!(e))?);
     let resealed = app::secrets::reseal_all(&db, &secrets)
@@ -454,7 +419,7 @@ mod tests {
             mail: Arc::new(app::email::MailSettings {
                 from_address: "no-reply@test.example".into(),
                 from_name: "Test".into(),
-                public_url: "http://127.0.0.1:3000".into(),
+                public_url: "http://localhost:3000".into(),
             }),
             dev_tools: false,
             mailbox: None,

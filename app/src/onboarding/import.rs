@@ -3,10 +3,11 @@
 //! registration). Every row is checked with the same rules as the web form; a preview lists
 //! every problem by line before anything is saved, and an import saves all or nothing.
 
-use super::{
-    Role,
+use crate::accounts::{
     register::{self, Registration},
+    roles_from_cell as roles,
 };
+use crate::csv_file::LineError;
 use crate::i18n::{Lang, Msg};
 
 /// The columns, in the order the template has them.
@@ -33,43 +34,6 @@ pub const MAX_ROWS: usize = 2000;
 /// A row of the file: its line number and its cells in [`COLUMNS`] order.
 type Row = (usize, Vec<String>);
 
-/// A problem on a line of the file (line 1 is the header).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineError {
-    /// The line.
-    pub line: usize,
-    /// What is wrong, in the user's language.
-    pub message: String,
-}
-
-/// The table of a file's problems, by line, and the reminder that nothing was saved.
-#[leptos::component]
-pub fn LineProblems(errors: Vec<LineError>) -> impl leptos::IntoView {
-    use leptos::prelude::*;
-    let lang = crate::i18n::use_lang();
-    view! {
-        <h2 class="govuk-heading-m">{lang.t(Msg::ImportProblemsTitle)}</h2>
-        <table class="govuk-table" id="import-problems">
-            <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::ImportProblemsTitle)}</caption>
-            <thead class="govuk-table__head">
-                <tr class="govuk-table__row">
-                    <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportLine)}</th>
-                    <th scope="col" class="govuk-table__header">{lang.t(Msg::ImportProblem)}</th>
-                </tr>
-            </thead>
-            <tbody class="govuk-table__body">
-                {errors.into_iter().map(|e| view! {
-                    <tr class="govuk-table__row">
-                        <td class="govuk-table__cell">{e.line}</td>
-                        <td class="govuk-table__cell">{e.message}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
-        <p class="govuk-body">{lang.t(Msg::ImportNothingSaved)}</p>
-    }
-}
-
 /// A registration from the file and the lines it came from.
 #[derive(Clone, Debug)]
 pub struct Parsed {
@@ -77,21 +41,6 @@ pub struct Parsed {
     pub registration: Registration,
     /// Its rows' line numbers.
     pub lines: Vec<usize>,
-}
-
-pub(crate) fn roles(raw: &str) -> Option<Vec<Role>> {
-    let list: Vec<Option<Role>> = raw
-        .split([';', '+', '|', ','])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| Role::from_code(&s.to_lowercase()))
-        .collect();
-    if list.is_empty() || list.iter().any(Option::is_none) {
-        return None;
-    }
-    let mut out: Vec<Role> = list.into_iter().flatten().collect();
-    out.dedup();
-    Some(out)
 }
 
 fn column_label(field: &str) -> &str {
@@ -280,15 +229,22 @@ pub fn parse(text: &str, lang: Lang, now: i64) -> Result<Vec<Parsed>, Vec<LineEr
 }
 
 /// `POST /onboarding/import`: `step=preview` (a file) or `step=import` (the previewed text).
-pub async fn post(
-    ctx: super::actions::Ctx,
-) -> Result<super::actions::Outcome, crate::error::AppError> {
-    use super::actions::Outcome;
+pub async fn post(ctx: crate::web::Ctx) -> Result<crate::web::Outcome, crate::error::AppError> {
     use crate::forms::{Posted, field};
-    let s = super::onboarding::officer(&ctx)?;
+    use crate::web::Outcome;
+    let s = super::decide::officer(&ctx)?;
     let lang = ctx.lang;
-    let text = ctx.get("csv").to_owned();
     let step = ctx.get("step").to_owned();
+    let text = match crate::csv_file::posted(&ctx, "csv") {
+        Ok(text) => text,
+        Err(msg) => {
+            return Ok(Outcome::Render(Posted {
+                values: vec![("step".into(), step)],
+                errors: vec![field("csv", lang, msg)],
+                notice: None,
+            }));
+        }
+    };
     let keep = |errors, notice| {
         Outcome::Render(Posted {
             values: vec![("csv".into(), text.clone()), ("step".into(), step.clone())],
@@ -307,7 +263,7 @@ pub async fn post(
     if step != "import" {
         return Ok(keep(vec![], None));
     }
-    let who = super::store::Who::user(&s.user, &ctx.ip);
+    let who = crate::accounts::store::Who::user(&s.user, &ctx.ip);
     let mut tx = ctx
         .state
         .db
@@ -340,6 +296,7 @@ pub async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::accounts::Role;
 
     const HEADER: &str = "organisation,address,postcode,laa_account,sra_number,bar_number,accountable_name,accountable_email,accountable_phone,terms_signed_name,user_first_name,user_last_name,user_email,user_roles\n";
 

@@ -1,13 +1,12 @@
 //! HMCTS onboarding: the queue of registrations, and approving (creating the organisation and
 //! its users, each sent an activation link) or rejecting with a reason.
 
-use super::{
-    actions::{Ctx, Outcome},
+use crate::accounts::{
     register::Registration,
-    session::{Current, Stage},
     store::{self, NewUser, Who},
     token::lifetime,
 };
+use crate::web::{Ctx, Current, Outcome, Stage};
 use crate::{
     db::Db,
     email::{self, templates},
@@ -118,7 +117,7 @@ pub async fn approve(
             return Err(ApproveError::EmailTaken(u.email.clone()));
         }
     }
-    let org_id = super::token::new_id();
+    let org_id = crate::accounts::token::new_id();
     sqlx::query(
         "INSERT INTO organisations (id, name, address, postcode, laa_account, sra_number, bar_number, \
          accountable_name, accountable_email, accountable_phone, terms_version, terms_signed_name, \

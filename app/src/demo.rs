@@ -3,7 +3,7 @@
 //! deregistered user, and a chambers' administrator, all with one published password and
 //! authenticator key. Never run this against a live service.
 
-use super::{TERMS_VERSION, password, store};
+use crate::accounts::{TERMS_VERSION, password, store};
 use crate::db::Db;
 
 /// The demo password (not on the common-password list; printed by `seed`).
@@ -106,7 +106,7 @@ pub async fn seed(
     let mut tx = db.begin().await?;
     let mut orgs = vec![];
     for (name, address, postcode, laa, sra, bar, ap_name, ap_email, ap_phone) in ORGANISATIONS {
-        let org = super::token::new_id();
+        let org = crate::accounts::token::new_id();
         sqlx::query(
             "INSERT INTO organisations (id, name, address, postcode, laa_account, sra_number, bar_number, \
              accountable_name, accountable_email, accountable_phone, terms_version, terms_signed_name, \

@@ -1,0 +1,243 @@
+//! What a feature declares: each address it serves, who may reach it, and what answers there
+//! (a page, a form post, a raw handler). The server builds its router from these declarations,
+//! the gate in front of every request reads the access from them, and the authorisation matrix
+//! test iterates them, so an address cannot be served without saying who may use it.
+
+use super::{context::Ctx, context::Outcome, session::Stage};
+use crate::{error::AppError, state::AppState};
+use std::{future::Future, pin::Pin};
+
+/// Who may reach an address. Anyone else is sent to sign in (no session, or the wrong stage),
+/// or told the page does not exist (signed in, but not theirs to know about).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A session part-way through signing in, at this stage.
+    Stage(Stage),
+    /// Anyone fully signed in.
+    SignedIn,
+    /// An active administrator of an organisation (the handler checks it is theirs).
+    Administrator,
+    /// HMCTS onboarding staff.
+    Onboarding,
+    /// Only with the development tools on (`DEV_TOOLS`); "not found" otherwise.
+    DevTools,
+}
+
+/// The future a form handler returns.
+pub type FormFuture = Pin<Box<dyn Future<Output = Result<Outcome, AppError>> + Send>>;
+
+/// The future a raw handler returns.
+pub type RawFuture = Pin<Box<dyn Future<Output = axum::response::Response> + Send>>;
+
+/// How a page is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Render {
+    /// Sent as it renders (pages that read nothing slow).
+    Stream,
+    /// Sent whole once every read is done (pages that read the database).
+    Async,
+}
+
+/// A server-rendered page (GET).
+#[derive(Clone, Copy)]
+pub struct Page {
+    /// The page.
+    pub view: fn() -> leptos::prelude::AnyView,
+    /// How it is sent.
+    pub render: Render,
+}
+
+/// A form post (POST): URL-encoded, or multipart with files read as bytes.
+#[derive(Clone, Copy)]
+pub struct Form {
+    /// What happens.
+    pub handler: fn(Ctx) -> FormFuture,
+    /// The largest body accepted, in bytes.
+    pub limit: usize,
+}
+
+/// Any other answer: JSON APIs, images, downloads, streams.
+#[derive(Clone)]
+pub struct Raw {
+    /// The method it answers.
+    pub method: axum::http::Method,
+    /// What answers.
+    pub handler: fn(AppState, axum::extract::Request) -> RawFuture,
+    /// The largest body accepted, in bytes.
+    pub limit: usize,
+}
+
+/// One address a feature serves.
+#[derive(Clone)]
+pub struct Route {
+    /// The path, exact.
+    pub path: &'static str,
+    /// Who may reach it.
+    pub access: Access,
+    /// Reachable while the user must first change a password known to be compromised (any
+    /// other signed-in address sends them to change it).
+    pub while_password_due: bool,
+    /// Its page.
+    pub page: Option<Page>,
+    /// Its form post.
+    pub form: Option<Form>,
+    /// Other handlers.
+    pub raw: Vec<Raw>,
+}
+
+/// The usual body limit of a form with no file: 256 KiB.
+pub const FORM_LIMIT: usize = 256 << 10;
+
+impl Route {
+    /// An address with nothing yet.
+    pub fn new(path: &'static str, access: Access) -> Route {
+        Route {
+            path,
+            access,
+            while_password_due: false,
+            page: None,
+            form: None,
+            raw: vec![],
+        }
+    }
+
+    /// With a page sent as it renders.
+    pub fn page(mut self, view: fn() -> leptos::prelude::AnyView) -> Route {
+        self.page = Some(Page {
+            view,
+            render: Render::Stream,
+        });
+        self
+    }
+
+    /// With a page sent once its reads are done.
+    pub fn page_async(mut self, view: fn() -> leptos::prelude::AnyView) -> Route {
+        self.page = Some(Page {
+            view,
+            render: Render::Async,
+        });
+        self
+    }
+
+    /// With a form post, up to [`FORM_LIMIT`].
+    pub fn form(self, handler: fn(Ctx) -> FormFuture) -> Route {
+        self.form_up_to(handler, FORM_LIMIT)
+    }
+
+    /// With a form post, up to `limit` bytes (a form with a file).
+    pub fn form_up_to(mut self, handler: fn(Ctx) -> FormFuture, limit: usize) -> Route {
+        self.form = Some(Form { handler, limit });
+        self
+    }
+
+    /// With a raw handler for `method`, reading up to `limit` bytes.
+    pub fn raw(
+        mut self,
+        method: axum::http::Method,
+        handler: fn(AppState, axum::extract::Request) -> RawFuture,
+        limit: usize,
+    ) -> Route {
+        self.raw.push(Raw {
+            method,
+            handler,
+            limit,
+        });
+        self
+    }
+
+    /// Reachable before a due password change.
+    pub fn while_password_due(mut self) -> Route {
+        self.while_password_due = true;
+        self
+    }
+
+    /// The methods it answers.
+    pub fn methods(&self) -> Vec<axum::http::Method> {
+        let mut out = vec![];
+        if self.page.is_some() {
+            out.push(axum::http::Method::GET);
+        }
+        if self.form.is_some() {
+            out.push(axum::http::Method::POST);
+        }
+        out.extend(self.raw.iter().map(|r| r.method.clone()));
+        out
+    }
+}
+
+/// A feature: a folder of the app with the addresses it serves.
+pub struct Feature {
+    /// Its name (its folder).
+    pub name: &'static str,
+    /// Its addresses.
+    pub routes: fn() -> Vec<Route>,
+}
+
+/// Checks a set of features' declarations: every path once, starting with `/`, each method
+/// once. The server refuses to start on an error; a test runs it on the app's features.
+pub fn check(features: &[Feature]) -> Result<Vec<Route>, String> {
+    let mut seen = std::collections::HashMap::new();
+    let mut all = vec![];
+    for f in features {
+        for r in (f.routes)() {
+            if !r.path.starts_with('/') || r.path.contains(['?', '#', ':', '*', '{']) {
+                return Err(format!("{}: {:?} is not an exact path", f.name, r.path));
+            }
+            if let Some(other) = seen.insert(r.path, f.name) {
+                return Err(format!("{} is declared by {other} and {}", r.path, f.name));
+            }
+            let methods = r.methods();
+            if methods.is_empty() {
+                return Err(format!("{}: {} answers nothing", f.name, r.path));
+            }
+            let mut unique = methods.clone();
+            unique.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+            unique.dedup();
+            if unique.len() != methods.len() {
+                return Err(format!("{}: {} declares a method twice", f.name, r.path));
+            }
+            all.push(r);
+        }
+    }
+    Ok(all)
+}
+
+/// The routes' access by path, for the gate.
+#[derive(Clone, Debug, Default)]
+pub struct AccessTable(std::sync::Arc<std::collections::HashMap<&'static str, (Access, bool)>>);
+
+impl AccessTable {
+    /// From the declarations.
+    pub fn new(routes: &[Route]) -> AccessTable {
+        AccessTable(std::sync::Arc::new(
+            routes
+                .iter()
+                .map(|r| (r.path, (r.access, r.while_password_due)))
+                .collect(),
+        ))
+    }
+
+    /// The access an address needs ([`Access::Public`] for an address no feature declares: it
+    /// is a static file or "not found"), and whether it is open while a password change is due.
+    pub fn get(&self, path: &str) -> (Access, bool) {
+        self.0.get(path).copied().unwrap_or((Access::Public, true))
+    }
+}
+
+/// Boxes a form handler's future (for `Route::form(|ctx| form(handler(ctx)))`).
+pub fn form<F>(f: F) -> FormFuture
+where
+    F: Future<Output = Result<Outcome, AppError>> + Send + 'static,
+{
+    Box::pin(f)
+}
+
+/// Boxes a raw handler's future.
+pub fn raw<F>(f: F) -> RawFuture
+where
+    F: Future<Output = axum::response::Response> + Send + 'static,
+{
+    Box::pin(f)
+}
