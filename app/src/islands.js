@@ -1,8 +1,17 @@
 // Loads the wasm bundle when the browser is idle, then hydrates each `<leptos-island>` on the page.
 // Adapted from Leptos 0.8's island_script.js (MIT); the paths come from the build's manifest and
 // `data-hydrated` on <html> tells styles and browser tests that the islands are live.
+//
+// Then navigation stays in the browser: a link or GET form to another page of the service
+// fetches that page and swaps the body in, keeping the document (and the loaded wasm); the title
+// and language change, focus moves to the new page's heading (or its error summary) so screen
+// readers announce it, and Back and Forward work. Anything unusual — another site, a download,
+// a new tab, a POST, a failed fetch, an answer that is not a page of ours — is an ordinary
+// browser navigation, so every page still works as it does without JavaScript.
 ((js, wasm) => {
   const childCallbacks = [];
+  let loaded = null;
+  let swaps = 0;
   async function hydrateIsland(el, mod) {
     const islandFn = mod[el.dataset.component];
     if (!islandFn) {
@@ -31,10 +40,109 @@
   const start = () => import(js).then(async (mod) => {
     await mod.default({ module_or_path: wasm });
     mod.hydrate();
+    loaded = mod;
     window.__hydrateIsland = (el) => hydrateIsland(el, mod);
-    await traverse(document.body, mod);
+    // A page swapped in meanwhile has islands of its own: go round again.
+    let seen;
+    do {
+      seen = swaps;
+      await traverse(document.body, mod);
+    } while (seen !== swaps);
     document.documentElement.dataset.hydrated = 'true';
   });
   if ('requestIdleCallback' in window) window.requestIdleCallback(start, { timeout: 1000 });
   else start();
+
+  // Client-side navigation.
+  if (!window.fetch || !window.DOMParser || !history.pushState) return;
+  history.scrollRestoration = 'manual';
+  const stylesheet = (doc) => doc.querySelector('link[rel=stylesheet]')?.getAttribute('href');
+  // Our pages only: not bundle files, downloads (a file name with a dot) or development tools.
+  const ours = (url) => url.origin === location.origin
+    && !/^\/(pkg|assets|dev|api)\//.test(url.pathname)
+    && !/\.[a-z0-9]+$/i.test(url.pathname);
+  const remember = () => history.replaceState({ ...(history.state || {}), scroll: scrollY }, '');
+  let latest = 0;
+  async function navigate(url, push, scroll) {
+    const id = ++latest;
+    const started = performance.now();
+    const html = document.documentElement;
+    html.dataset.navigating = 'true';
+    document.getElementById('main-content')?.setAttribute('aria-busy', 'true');
+    const fallBack = () => { if (id === latest) location.assign(url.href); };
+    let res, text;
+    try {
+      res = await fetch(url.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+      if (!(res.headers.get('content-type') || '').startsWith('text/html')) return fallBack();
+      text = await res.text();
+    } catch (_) {
+      return fallBack();
+    }
+    if (id !== latest) return;
+    const doc = new DOMParser().parseFromString(text, 'text/html');
+    const landed = new URL(res.url || url.href);
+    if (!doc.getElementById('main-content') || stylesheet(doc) !== stylesheet(document)
+      || landed.origin !== location.origin) return fallBack();
+    landed.hash = url.hash;
+    if (push) {
+      remember();
+      history.pushState({}, '', landed.href);
+    } else if (landed.href !== location.href) {
+      history.replaceState(history.state, '', landed.href);
+    }
+    document.title = doc.title;
+    html.lang = doc.documentElement.lang;
+    document.body.replaceChildren(...doc.body.childNodes);
+    swaps++;
+    delete html.dataset.navigating;
+    if (loaded) delete html.dataset.hydrated;
+    // Focus: the error summary if the page has one, then the target of a #fragment, else the
+    // heading; the view goes back to where it was (Back) or to the top.
+    const target = doc.querySelector('.govuk-error-summary') ? document.querySelector('.govuk-error-summary')
+      : (url.hash && document.getElementById(decodeURIComponent(url.hash.slice(1))))
+      || document.querySelector('#main-content h1') || document.getElementById('main-content');
+    if (target) {
+      if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+      target.focus({ preventScroll: true });
+    }
+    if (typeof scroll === 'number') scrollTo(0, scroll);
+    else if (url.hash && target) target.scrollIntoView();
+    else scrollTo(0, 0);
+    requestAnimationFrame(() => {
+      html.dataset.navigated = String(Math.round(performance.now() - started));
+      document.dispatchEvent(new CustomEvent('app:navigated', { detail: { url: landed.href } }));
+    });
+    if (loaded) {
+      await traverse(document.body, loaded);
+      if (id === latest) html.dataset.hydrated = 'true';
+    }
+  }
+  document.addEventListener('click', (e) => {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = e.target.closest && e.target.closest('a[href]');
+    if (!a || (a.target && a.target !== '_self') || a.hasAttribute('download')) return;
+    const url = new URL(a.href, location.href);
+    if (!ours(url)) return;
+    // A link within this page (the skip link, the error summary's links) is the browser's.
+    if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
+    e.preventDefault();
+    navigate(url, true);
+  });
+  document.addEventListener('submit', (e) => {
+    if (e.defaultPrevented) return;
+    const form = e.target;
+    const submitter = e.submitter;
+    const method = ((submitter && submitter.getAttribute('formmethod')) || form.getAttribute('method') || 'get').toLowerCase();
+    if (method !== 'get' || (form.target && form.target !== '_self')) return;
+    const url = new URL((submitter && submitter.getAttribute('formaction')) || form.getAttribute('action') || location.href, location.href);
+    if (!ours(url)) return;
+    const data = new FormData(form, submitter || undefined);
+    url.search = new URLSearchParams([...data].filter(([, v]) => typeof v === 'string')).toString();
+    url.hash = '';
+    e.preventDefault();
+    navigate(url, true);
+  });
+  window.addEventListener('popstate', (e) => {
+    navigate(new URL(location.href), false, (e.state && e.state.scroll) || 0);
+  });
 })

@@ -73,7 +73,7 @@ test('after hydration the list filters as you type, without reloading', async ()
   expectNoProblems(page);
 });
 
-test('the header navigation is plain links: a full page load with the new page current', async () => {
+test('the header navigation: links, with the new page current', async () => {
   const page = await openPage(browser);
   await page.goto(`${BASE}/`);
   await hydrated(page);

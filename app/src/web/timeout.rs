@@ -45,8 +45,21 @@ pub fn TimeoutWarning(expires_in: i64) -> impl IntoView {
     };
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let _ = set_interval_with_handle(
+        // The page may be swapped out by client-side navigation (the new page has its own
+        // warning): then this one stops, so it never signs out a session the user is using.
+        let handle = std::rc::Rc::new(std::cell::Cell::new(None::<IntervalHandle>));
+        let own = handle.clone();
+        let started = set_interval_with_handle(
             move || {
+                if dialog
+                    .get_untracked()
+                    .is_some_and(|d| !web_sys::Node::is_connected(&d))
+                {
+                    if let Some(h) = own.get() {
+                        h.clear();
+                    }
+                    return;
+                }
                 let secs =
                     ((deadline.get_untracked() - js_sys::Date::now()) / 1000.0).ceil() as i64;
                 left.set(secs);
@@ -64,6 +77,7 @@ pub fn TimeoutWarning(expires_in: i64) -> impl IntoView {
             },
             std::time::Duration::from_secs(1),
         );
+        handle.set(started.ok());
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = open;
