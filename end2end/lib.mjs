@@ -39,6 +39,16 @@ export async function openPage(browser, { viewport = DESKTOP, javaScript = true,
       body: 'export default async function init() {}\nexport function hydrate() {}\n',
     }));
   }
+  // A click that starts a navigation in the browser (a link, a GET form) returns once the new
+  // page is in and, if the old one was hydrated, its islands are live: as Playwright waits for
+  // an ordinary navigation.
+  const click = page.click.bind(page);
+  page.click = async (selector, options) => {
+    const wasHydrated = await page.evaluate(() => document.documentElement.dataset.hydrated === 'true')
+      .catch(() => false);
+    await click(selector, options);
+    await settle(page, wasHydrated);
+  };
   page.problems = [];
   page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
@@ -50,6 +60,24 @@ export async function openPage(browser, { viewport = DESKTOP, javaScript = true,
     page.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   return page;
+}
+
+/// Waits while a navigation in the browser is under way (then for the new islands, if the page
+/// was hydrated before); returns at once when there is none.
+export async function settle(page, wasHydrated = false) {
+  for (let i = 0; i < 800; i++) {
+    let busy;
+    try {
+      busy = await page.evaluate((h) => {
+        const d = document.documentElement.dataset;
+        return d.navigating === 'true' || (h && d.hydrated !== 'true' && d.navigated !== undefined);
+      }, wasHydrated);
+    } catch (_) {
+      busy = true; // the document is being replaced
+    }
+    if (!busy) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 export function expectNoProblems(page) {

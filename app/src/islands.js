@@ -94,6 +94,7 @@
     html.lang = doc.documentElement.lang;
     document.body.replaceChildren(...doc.body.childNodes);
     swaps++;
+    html.dataset.navigated = 'pending';
     delete html.dataset.navigating;
     if (loaded) delete html.dataset.hydrated;
     // Focus: the error summary if the page has one, then the target of a #fragment, else the

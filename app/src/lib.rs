@@ -7,6 +7,7 @@
 pub mod accounts;
 #[cfg(feature = "ssr")]
 pub mod audit;
+pub mod cases;
 pub mod clock;
 pub mod courts;
 #[cfg(feature = "ssr")]

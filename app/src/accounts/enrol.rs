@@ -62,6 +62,14 @@ pub async fn send_link(
 /// none was sent in the last 15 minutes; the page says to use the email.
 pub async fn refuse_sign_in(ctx: &Ctx, user: &User, now: i64) -> Result<Outcome, AppError> {
     let mut tx = ctx.state.db.begin().await.map_err(db_err)?;
+    // The user's row is locked first (an UPDATE that changes nothing), so two sign-ins at once
+    // queue here and the second counts the first's link: one email, never two. (SQLite's
+    // write transaction already holds the lock from its start.)
+    sqlx::query("UPDATE users SET factor_reset_at = factor_reset_at WHERE id = $1")
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
     let (recent,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
     )

@@ -500,6 +500,22 @@ async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
         c.state = later;
         crate::post_form("/sign-in", c).await.expect("sign in");
         assert_eq!(links().await.len(), 2, "{name}");
+        // Eight sign-ins at once, another quarter of an hour on: one new link between them.
+        let much_later = crate::state::AppState {
+            clock: std::sync::Arc::new(crate::clock::FixedClock(NOW + 32 * 60)),
+            ..state.clone()
+        };
+        let burst: Vec<_> = (0..8)
+            .map(|_| {
+                let mut c = ctx(vec![("email", "u@x.example"), ("password", pw)]);
+                c.state = much_later.clone();
+                tokio::spawn(crate::post_form("/sign-in", c))
+            })
+            .collect();
+        for b in burst {
+            b.await.expect("joined").expect("sign in");
+        }
+        assert_eq!(links().await.len(), 3, "{name}: one link for the burst");
         // Not on yourself.
         let r = ops::reset_factors(&state, &actor(&admin), &admin.id, NOW).await;
         assert!(

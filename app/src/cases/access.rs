@@ -1,0 +1,93 @@
+//! Who may read a defendant's material: the one rule every download and page goes through.
+//!
+//! A user reads material only if they are active and their organisation is associated with
+//! that defendant (full access), or — for the IDPC alone — after they made the declaration of
+//! appointment on the case themselves (a colleague's declaration grants nothing).
+
+/// The reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reader<'a> {
+    /// The user.
+    pub user_id: &'a str,
+    /// Their organisation (none for staff).
+    pub organisation_id: Option<&'a str>,
+    /// Whether their account is active.
+    pub active: bool,
+}
+
+/// What kind of material.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The Initial Details of the Prosecution Case.
+    Idpc,
+    /// Anything else served or uploaded.
+    Other,
+}
+
+/// The defendant's side of the rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Defendant<'a> {
+    /// The organisation associated with the defendant, if any.
+    pub associated: Option<&'a str>,
+    /// Whether this reader made the declaration of appointment on the defendant's case.
+    pub declared_by_reader: bool,
+}
+
+/// Whether `reader` may read material of `kind` for `defendant`.
+pub fn may_read(reader: Reader<'_>, defendant: Defendant<'_>, kind: Kind) -> bool {
+    if !reader.active {
+        return false;
+    }
+    let associated = match (reader.organisation_id, defendant.associated) {
+        (Some(mine), Some(on_record)) => mine == on_record,
+        _ => false,
+    };
+    associated || (kind == Kind::Idpc && defendant.declared_by_reader)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every combination of a small world: the property, stated independently, holds for all.
+    #[test]
+    fn material_only_for_the_associated_firm_or_the_idpc_after_ones_own_declaration() {
+        let orgs = [None, Some("firm-a"), Some("firm-b")];
+        let mut allowed = 0;
+        let mut cases = 0;
+        for user_org in orgs {
+            for active in [false, true] {
+                for associated in orgs {
+                    for declared in [false, true] {
+                        for kind in [Kind::Idpc, Kind::Other] {
+                            cases += 1;
+                            let reader = Reader {
+                                user_id: "u",
+                                organisation_id: user_org,
+                                active,
+                            };
+                            let d = Defendant {
+                                associated,
+                                declared_by_reader: declared,
+                            };
+                            let got = may_read(reader, d, kind);
+                            let firm_on_record = user_org.is_some() && user_org == associated;
+                            let expected =
+                                active && (firm_on_record || (kind == Kind::Idpc && declared));
+                            assert_eq!(got, expected, "{reader:?} {d:?} {kind:?}");
+                            if got {
+                                allowed += 1;
+                                assert!(active, "never an inactive user");
+                            }
+                            if kind == Kind::Other && got {
+                                assert!(firm_on_record, "full access only by association");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 3 * 2 * 3 * 2 * 2);
+        assert!(allowed > 0);
+    }
+}
