@@ -20,6 +20,8 @@ pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod email;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod files;
 pub mod forms;
 pub mod i18n;
 pub mod info;
@@ -69,6 +71,10 @@ pub const FEATURES: &[web::Feature] = &[
     web::Feature {
         name: "onboarding",
         routes: onboarding::routes,
+    },
+    web::Feature {
+        name: "cases",
+        routes: cases::routes,
     },
 ];
 

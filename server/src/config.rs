@@ -55,6 +55,20 @@ pub enum Command {
         #[command(flatten)]
         secrets: SecretsArgs,
     },
+    /// Add or update cases from a prosecution import (docs/prosecution-import.md): one case, or
+    /// {"cases": [...]}. Either the whole document is valid and saved, or every problem is
+    /// listed (JSON path and reason) and nothing is saved.
+    Import {
+        /// The JSON file.
+        file: PathBuf,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Manage the prosecuting authorities that may send cases.
+    Prosecutors {
+        #[command(subcommand)]
+        command: ProsecutorsCommand,
+    },
     /// Manage the list of courts using the service.
     Courts {
         #[command(subcommand)]
@@ -86,6 +100,10 @@ impl Command {
             | Command::Seed { config, .. }
             | Command::Courts {
                 command: CourtsCommand::Import { config, .. },
+            }
+            | Command::Import { config, .. }
+            | Command::Prosecutors {
+                command: ProsecutorsCommand::Add { config, .. },
             }
             | Command::Audit {
                 command: AuditCommand::Verify { config, .. },
@@ -166,6 +184,22 @@ pub enum AuditCommand {
         /// Check the chain alone, without checkpoints (removed newest events go unnoticed).
         #[arg(long)]
         no_anchors: bool,
+        #[command(flatten)]
+        config: Config,
+    },
+}
+
+/// Prosecuting authority subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProsecutorsCommand {
+    /// Add a prosecuting authority (or change its name and email).
+    Add {
+        /// Its code, as imports name it (e.g. CPS).
+        code: String,
+        /// Its name.
+        name: String,
+        /// Where defence requests to it (the IDPC, for example) are emailed.
+        email: String,
         #[command(flatten)]
         config: Config,
     },

@@ -13,7 +13,8 @@ use app::{
     demo,
 };
 use config::{
-    AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat, SecretsCommand, StaffCommand,
+    AuditCommand, Cli, Command, Config, CourtsCommand, LogFormat, ProsecutorsCommand,
+    SecretsCommand, StaffCommand,
 };
 use std::{process::ExitCode, sync::Arc};
 use tracing_subscriber::{EnvFilter, fmt};
@@ -155,6 +156,70 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Staff account created for {email} ({role}).");
             println!("Activation link (works once, for 7 days): {link}");
             checkpoint(&db, &config, clock.as_ref()).await
+        }
+        Command::Import { file, config } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let cases = match app::cases::import::parse(&text) {
+                Ok(c) => c,
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{}: {p}", file.display());
+                    }
+                    anyhow::bail!("{} problem(s): nothing was saved", problems.len());
+                }
+            };
+            let db = open_db(&config).await?;
+            let clock = clock(&config)?;
+            let who = app::accounts::store::Who {
+                actor: "cli".into(),
+                organisation_id: None,
+                ip: None,
+            };
+            let files = config.data_dir.join("files");
+            use app::cases::store::{ImportError, import};
+            match import(&db, &files, &cases, &who, clock.now_unix()).await {
+                Ok(s) => println!(
+                    "{}: {} case(s) added, {} updated.",
+                    file.display(),
+                    s.added,
+                    s.updated
+                ),
+                Err(ImportError::Refused(problems)) => {
+                    for p in &problems {
+                        eprintln!("{}: {p}", file.display());
+                    }
+                    anyhow::bail!("{} problem(s): nothing was saved", problems.len());
+                }
+                Err(ImportError::Files(e)) => return Err(e).context("storing the material"),
+                Err(ImportError::Db(e)) => return Err(e).context("saving the cases"),
+            }
+            checkpoint(&db, &config, clock.as_ref()).await
+        }
+        Command::Prosecutors {
+            command:
+                ProsecutorsCommand::Add {
+                    code,
+                    name,
+                    email,
+                    config,
+                },
+        } => {
+            let email = app::accounts::validate::email(&email)
+                .context("that email address is not valid")?;
+            let code = code.trim().to_uppercase();
+            anyhow::ensure!(
+                !code.is_empty()
+                    && code.len() <= 20
+                    && code.chars().all(|c| c.is_ascii_alphanumeric()),
+                "the code must be 1 to 20 letters and digits"
+            );
+            let db = open_db(&config).await?;
+            let clock = clock(&config)?;
+            app::cases::store::upsert_prosecutor(&db, &code, name.trim(), &email, clock.now_unix())
+                .await?;
+            println!("Prosecuting authority {code} saved.");
+            Ok(())
         }
         Command::Courts {
             command: CourtsCommand::Import { file, config },

@@ -1,0 +1,493 @@
+//! Cases in the database: the prosecution import, all or nothing.
+
+use super::{
+    import::{CaseDoc, Party, Problem},
+    names,
+};
+use crate::{accounts::store::Who, db::Db};
+use sqlx::AnyConnection;
+use std::path::Path;
+
+/// What an import did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Cases new to the service.
+    pub added: usize,
+    /// Cases sent again and updated.
+    pub updated: usize,
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The document does not fit what the service holds (an unknown court, a defendant
+    /// dropped from a case): every such problem, by JSON path.
+    Refused(Vec<Problem>),
+    /// Storing a file failed.
+    Files(std::io::Error),
+    /// The database failed.
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> ImportError {
+        ImportError::Db(e)
+    }
+}
+
+fn new_id() -> String {
+    crate::accounts::token::new_id()
+}
+
+/// Adds a prosecuting authority, or updates its name and email.
+pub async fn upsert_prosecutor(
+    db: &Db,
+    code: &str,
+    name: &str,
+    email: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO prosecutors (code, name, email, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, email = excluded.email",
+    )
+    .bind(code)
+    .bind(name)
+    .bind(email)
+    .bind(now)
+    .execute(&db.pool)
+    .await
+    .map(|_| ())
+}
+
+/// `path` of the document's case `i` (one case: `$`; a list: `$.cases[i]`).
+fn case_path(many: bool, i: usize) -> String {
+    if many {
+        format!("$.cases[{i}]")
+    } else {
+        "$".to_owned()
+    }
+}
+
+async fn exists(conn: &mut AnyConnection, sql: &str, value: &str) -> Result<bool, sqlx::Error> {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .bind(value)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Imports `cases` (read by [`super::import::parse`]): files stored first (under `files`,
+/// content-addressed), then every case in one transaction — a case new to the service is
+/// added, one sent again is updated (defendants, hearings and material matched by their `ref`;
+/// offences replaced; a hearing no longer sent is removed; material is never removed), each
+/// audited. Problems only the database can see refuse the whole document.
+pub async fn import(
+    db: &Db,
+    files: &Path,
+    cases: &[CaseDoc],
+    who: &Who,
+    now: i64,
+) -> Result<Summary, ImportError> {
+    for c in cases {
+        for m in &c.material {
+            crate::files::put(files, &m.bytes).map_err(ImportError::Files)?;
+        }
+    }
+    let many = cases.len() > 1;
+    let mut tx = db.begin().await?;
+    let mut problems = vec![];
+    let mut existing = vec![];
+    for (i, c) in cases.iter().enumerate() {
+        let path = case_path(many, i);
+        if !exists(
+            &mut tx,
+            "SELECT COUNT(*) FROM prosecutors WHERE code = $1",
+            &c.prosecutor,
+        )
+        .await?
+        {
+            problems.push(Problem {
+                path: format!("{path}.prosecutor"),
+                reason: format!(
+                    "{:?} is not a prosecuting authority the service knows",
+                    c.prosecutor
+                ),
+            });
+        }
+        let court_sql = "SELECT COUNT(*) FROM courts WHERE name = $1";
+        if !exists(&mut tx, court_sql, &c.court).await? {
+            problems.push(Problem {
+                path: format!("{path}.court"),
+                reason: format!("{:?} is not a court using the service", c.court),
+            });
+        }
+        for (j, h) in c.hearings.iter().enumerate() {
+            if !exists(&mut tx, court_sql, &h.court).await? {
+                problems.push(Problem {
+                    path: format!("{path}.hearings[{j}].court"),
+                    reason: format!("{:?} is not a court using the service", h.court),
+                });
+            }
+        }
+        let id: Option<(String,)> = sqlx::query_as("SELECT id FROM cases WHERE urn = $1")
+            .bind(c.urn.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some((id,)) = &id {
+            let refs: Vec<(String,)> =
+                sqlx::query_as("SELECT ref FROM defendants WHERE case_id = $1 ORDER BY position")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for (r,) in refs {
+                if !c.defendants.iter().any(|d| d.r#ref == r) {
+                    problems.push(Problem {
+                        path: format!("{path}.defendants"),
+                        reason: format!(
+                            "the defendant {r:?} is on the case: an import cannot remove a defendant"
+                        ),
+                    });
+                }
+            }
+        }
+        existing.push(id.map(|(id,)| id));
+    }
+    if !problems.is_empty() {
+        tx.rollback().await?;
+        return Err(ImportError::Refused(problems));
+    }
+    let mut summary = Summary::default();
+    for (c, id) in cases.iter().zip(existing) {
+        let case_id = match id {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE cases SET prosecutor = $1, court = $2, updated_at = $3 WHERE id = $4",
+                )
+                .bind(&c.prosecutor)
+                .bind(&c.court)
+                .bind(now)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                summary.updated += 1;
+                id
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO cases (id, urn, prosecutor, court, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                )
+                .bind(&id)
+                .bind(c.urn.as_str())
+                .bind(&c.prosecutor)
+                .bind(&c.court)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                summary.added += 1;
+                id
+            }
+        };
+        write_case(&mut tx, &case_id, c, now).await?;
+        who.audit(
+            &mut tx,
+            "case.imported",
+            Some(format!("case:{}", c.urn)),
+            serde_json::json!({
+                "prosecutor": c.prosecutor,
+                "defendants": c.defendants.len(),
+                "hearings": c.hearings.len(),
+                "material": c.material.len(),
+            }),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// The case's defendants, offences, hearings and material, as the document has them.
+async fn write_case(
+    tx: &mut AnyConnection,
+    case_id: &str,
+    c: &CaseDoc,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut defendant_ids = std::collections::HashMap::new();
+    for (position, d) in c.defendants.iter().enumerate() {
+        let (first, last, dob, company, key) = match &d.party {
+            Party::Person {
+                first_name,
+                last_name,
+                date_of_birth,
+            } => (
+                Some(first_name.clone()),
+                Some(last_name.clone()),
+                Some(date_of_birth.to_string()),
+                None,
+                names::key(&format!("{first_name} {last_name}")),
+            ),
+            Party::Company { name } => (None, None, None, Some(name.clone()), names::key(name)),
+        };
+        let kind = if company.is_some() {
+            "company"
+        } else {
+            "person"
+        };
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM defendants WHERE case_id = $1 AND ref = $2")
+                .bind(case_id)
+                .bind(&d.r#ref)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let position = i64::try_from(position).unwrap_or(i64::MAX);
+        let id = match found {
+            Some((id,)) => {
+                sqlx::query(
+                    "UPDATE defendants SET position = $1, kind = $2, first_name = $3, \
+                     last_name = $4, date_of_birth = $5, company_name = $6, name_key = $7 \
+                     WHERE id = $8",
+                )
+                .bind(position)
+                .bind(kind)
+                .bind(&first)
+                .bind(&last)
+                .bind(&dob)
+                .bind(&company)
+                .bind(&key)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO defendants (id, case_id, ref, position, kind, first_name, \
+                     last_name, date_of_birth, company_name, name_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&id)
+                .bind(case_id)
+                .bind(&d.r#ref)
+                .bind(position)
+                .bind(kind)
+                .bind(&first)
+                .bind(&last)
+                .bind(&dob)
+                .bind(&company)
+                .bind(&key)
+                .execute(&mut *tx)
+                .await?;
+                id
+            }
+        };
+        sqlx::query("DELETE FROM offences WHERE defendant_id = $1")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        for (k, o) in d.offences.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO offences (id, defendant_id, ref, position, wording, legislation, \
+                 offence_date) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(new_id())
+            .bind(&id)
+            .bind(&o.r#ref)
+            .bind(i64::try_from(k).unwrap_or(i64::MAX))
+            .bind(&o.wording)
+            .bind(&o.legislation)
+            .bind(o.date.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        defendant_ids.insert(d.r#ref.clone(), id);
+    }
+    let kept: Vec<(String,)> = sqlx::query_as("SELECT ref FROM hearings WHERE case_id = $1")
+        .bind(case_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    for (r,) in kept {
+        if !c.hearings.iter().any(|h| h.r#ref == r) {
+            sqlx::query("DELETE FROM hearings WHERE case_id = $1 AND ref = $2")
+                .bind(case_id)
+                .bind(&r)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    for h in &c.hearings {
+        sqlx::query(
+            "INSERT INTO hearings (id, case_id, ref, court, courtroom, starts_at, hearing_type) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, ref) DO UPDATE SET \
+             court = excluded.court, courtroom = excluded.courtroom, \
+             starts_at = excluded.starts_at, hearing_type = excluded.hearing_type",
+        )
+        .bind(new_id())
+        .bind(case_id)
+        .bind(&h.r#ref)
+        .bind(&h.court)
+        .bind(&h.courtroom)
+        .bind(h.starts_at)
+        .bind(&h.hearing_type)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for m in &c.material {
+        let defendant = m.defendant.as_ref().and_then(|r| defendant_ids.get(r));
+        sqlx::query(
+            "INSERT INTO material (id, case_id, defendant_id, ref, section, title, idpc, \
+             file_name, content_type, size, sha256, served_by, served_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (case_id, ref) DO UPDATE SET defendant_id = excluded.defendant_id, \
+             section = excluded.section, title = excluded.title, idpc = excluded.idpc, \
+             file_name = excluded.file_name, content_type = excluded.content_type, \
+             size = excluded.size, sha256 = excluded.sha256",
+        )
+        .bind(new_id())
+        .bind(case_id)
+        .bind(defendant.cloned())
+        .bind(&m.r#ref)
+        .bind(&m.section)
+        .bind(&m.title)
+        .bind(i64::from(m.idpc))
+        .bind(&m.file_name)
+        .bind(&m.content_type)
+        .bind(i64::try_from(m.bytes.len()).unwrap_or(i64::MAX))
+        .bind(crate::files::sha256_hex(&m.bytes))
+        .bind(&c.prosecutor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{cases::import, db::testing};
+
+    async fn court(db: &Db, name: &str) {
+        let c = crate::courts::Court {
+            name: name.into(),
+            region: crate::courts::Region::Wales,
+            go_live: "2026-10-05".parse().expect("date"),
+        };
+        crate::courts::store::upsert_all(db, &[c], 0, "cli", "test")
+            .await
+            .expect("court");
+    }
+
+    async fn count(db: &Db, table: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&db.pool)
+            .await
+            .expect("count");
+        n
+    }
+
+    #[tokio::test]
+    async fn an_import_adds_then_updates_and_a_refused_one_writes_nothing() {
+        crate::audit::install_test_keys();
+        for (db, _guard) in testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let files = tempfile::tempdir().expect("dir");
+            court(&db, "Cardiff Magistrates' Court").await;
+            upsert_prosecutor(
+                &db,
+                "CPS",
+                "Crown Prosecution Service",
+                "cps@cps.example",
+                1,
+            )
+            .await
+            .expect("prosecutor");
+            let doc = import::tests::example();
+            let cases = import::parse(&doc.to_string()).expect("valid");
+            let s = import(&db, files.path(), &cases, &Who::system(), 10)
+                .await
+                .expect("imported");
+            assert_eq!(
+                s,
+                Summary {
+                    added: 1,
+                    updated: 0
+                },
+                "{name}"
+            );
+            assert_eq!(count(&db, "defendants").await, 2, "{name}");
+            assert_eq!(count(&db, "offences").await, 1, "{name}");
+            let (key,): (String,) =
+                sqlx::query_as("SELECT name_key FROM defendants WHERE ref = 'D1'")
+                    .fetch_one(&db.pool)
+                    .await
+                    .expect("key");
+            assert_eq!(key, names::key("Sian O'Brien-Jones"), "{name}");
+            let (sha,): (String,) = sqlx::query_as("SELECT sha256 FROM material")
+                .fetch_one(&db.pool)
+                .await
+                .expect("material");
+            let stored = crate::files::path_of(files.path(), &sha).expect("path");
+            assert_eq!(std::fs::read(stored).expect("file"), b"%PDF-1.4\n");
+
+            // Sent again with a new hearing time, one offence fewer and a third defendant.
+            let mut again = doc.clone();
+            again["hearings"][0]["starts_at"] = "2026-12-08T14:00:00Z".into();
+            again["defendants"][0]["offences"] = serde_json::json!([]);
+            again["defendants"]
+                .as_array_mut()
+                .expect("list")
+                .push(serde_json::json!({ "ref": "D3", "person": { "first_name": "Ng", "last_name": "Li", "date_of_birth": "2001-01-01" } }));
+            let cases = import::parse(&again.to_string()).expect("valid");
+            let s = import(&db, files.path(), &cases, &Who::system(), 20)
+                .await
+                .expect("updated");
+            assert_eq!(
+                s,
+                Summary {
+                    added: 0,
+                    updated: 1
+                },
+                "{name}"
+            );
+            assert_eq!(count(&db, "cases").await, 1, "{name}");
+            assert_eq!(count(&db, "defendants").await, 3, "{name}");
+            assert_eq!(count(&db, "offences").await, 0, "{name}");
+            let (starts,): (i64,) = sqlx::query_as("SELECT starts_at FROM hearings")
+                .fetch_one(&db.pool)
+                .await
+                .expect("hearing");
+            assert_eq!(starts, 1_796_738_400, "{name}");
+
+            // Refused whole: an unknown court on a second case, and a defendant dropped from the
+            // first. Nothing of either is written.
+            let mut dropped = again.clone();
+            dropped["defendants"].as_array_mut().expect("list").pop();
+            dropped["prosecutor"] = "CPS".into();
+            let mut other = doc.clone();
+            other["urn"] = "01AB7654326".into();
+            other["court"] = "Atlantis Magistrates' Court".into();
+            let both = serde_json::json!({ "cases": [dropped, other] });
+            let cases = import::parse(&both.to_string()).expect("valid as a document");
+            let before = (count(&db, "cases").await, count(&db, "audit_events").await);
+            match import(&db, files.path(), &cases, &Who::system(), 30).await {
+                Err(ImportError::Refused(p)) => {
+                    let paths: Vec<&str> = p.iter().map(|p| p.path.as_str()).collect();
+                    assert!(paths.contains(&"$.cases[0].defendants"), "{name}: {p:?}");
+                    assert!(paths.contains(&"$.cases[1].court"), "{name}: {p:?}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+            assert_eq!(
+                (count(&db, "cases").await, count(&db, "audit_events").await),
+                before,
+                "{name}: nothing written"
+            );
+            assert_eq!(count(&db, "defendants").await, 3, "{name}");
+        }
+    }
+}
