@@ -50,6 +50,10 @@ pub enum Command {
         /// and tests only: never on a live service.
         #[arg(long)]
         demo_accounts: bool,
+        /// Also load this many synthetic demo cases (deterministic; hearings from today on, an
+        /// IDPC PDF per defendant), prosecuted by a demo CPS. Cases already there are updated.
+        #[arg(long, value_name = "N")]
+        demo_cases: Option<usize>,
         #[command(flatten)]
         config: Config,
         #[command(flatten)]

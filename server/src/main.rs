@@ -63,6 +63,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed {
             demo_accounts,
+            demo_cases,
             config,
             secrets,
         } => {
@@ -88,6 +89,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "Authenticator key for all of them (add it to an authenticator app): {}",
                     demo::TOTP_SECRET
                 );
+            }
+            if let Some(n) = demo_cases {
+                seed_cases(&db, &config, n, clock.as_ref()).await?;
             }
             checkpoint(&db, &config, clock.as_ref()).await
         }
@@ -232,6 +236,65 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             checkpoint(&db, &config, clock.as_ref()).await
         }
     }
+}
+
+/// Loads `n` demo cases (in batches of 500, each all or nothing) and prints one to try.
+async fn seed_cases(db: &Db, config: &Config, n: usize, clock: &dyn Clock) -> anyhow::Result<()> {
+    use app::cases::{demo, import::Party, store};
+    let now = clock.now_unix();
+    store::upsert_prosecutor(
+        db,
+        "CPS",
+        "Crown Prosecution Service (demo)",
+        "idpc@cps.example",
+        now,
+    )
+    .await?;
+    let courts = store::court_names(db).await?;
+    anyhow::ensure!(!courts.is_empty(), "no courts to list the demo cases at");
+    let today = app::clock::uk_date(now);
+    let started = std::time::Instant::now();
+    let cases = demo::cases(n, 2026, &courts, "CPS", today);
+    let who = app::accounts::store::Who {
+        actor: "cli".into(),
+        organisation_id: None,
+        ip: None,
+    };
+    let files = config.data_dir.join("files");
+    let (mut added, mut updated) = (0, 0);
+    for batch in cases.chunks(500) {
+        match store::import(db, &files, batch, &who, now).await {
+            Ok(s) => {
+                added += s.added;
+                updated += s.updated;
+            }
+            Err(store::ImportError::Refused(p)) => {
+                anyhow::bail!("the demo cases were refused: {}", p[0])
+            }
+            Err(store::ImportError::Files(e)) => return Err(e).context("storing the demo IDPCs"),
+            Err(store::ImportError::Db(e)) => return Err(e).context("saving the demo cases"),
+        }
+    }
+    println!(
+        "Demo cases: {added} added, {updated} updated in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(c) = cases.first() {
+        println!("A case to try: URN {} at {}", c.urn.spaced(), c.court);
+        for d in &c.defendants {
+            match &d.party {
+                Party::Person {
+                    first_name,
+                    last_name,
+                    date_of_birth,
+                } => println!(
+                    "  defendant: first name {first_name:?}, last name {last_name:?}, born {date_of_birth}"
+                ),
+                Party::Company { name } => println!("  defendant (company): {name:?}"),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates a staff account (invited) and returns its activation link.

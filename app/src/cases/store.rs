@@ -60,6 +60,14 @@ pub async fn upsert_prosecutor(
     .map(|_| ())
 }
 
+/// The names of the courts using the service, in order.
+pub async fn court_names(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM courts ORDER BY name")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(|(c,)| c).collect())
+}
+
 /// `path` of the document's case `i` (one case: `$`; a list: `$.cases[i]`).
 fn case_path(many: bool, i: usize) -> String {
     if many {
