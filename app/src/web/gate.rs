@@ -75,7 +75,8 @@ async fn not_found(mut req: Request, next: Next) -> Response {
     res
 }
 
-/// A path matched exactly (a trailing `/` aside), whatever its number of segments.
+/// A declared path as the Leptos router matches it: the same segments (a trailing `/` aside),
+/// a `{name}` segment matching any one segment and read by `use_params_map`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Exact(pub &'static str);
 
@@ -85,24 +86,52 @@ impl PossibleRouteMatch for Exact {
     }
 
     fn test<'a>(&self, path: &'a str) -> Option<PartialPathMatch<'a>> {
-        let trimmed = if path.len() > 1 {
-            path.trim_end_matches('/')
-        } else {
-            path
-        };
-        let same = trimmed == self.0 || (self.0 == "/" && trimmed.is_empty());
-        same.then(|| PartialPathMatch::new("", vec![], path))
+        let path_or_root = if path.is_empty() { "/" } else { path };
+        let params = super::routes::params(self.0, path_or_root)?;
+        Some(PartialPathMatch::new(
+            "",
+            params
+                .into_iter()
+                .map(|(k, v)| (std::borrow::Cow::Borrowed(k), v))
+                .collect(),
+            path,
+        ))
     }
 
     fn generate_path(&self, path: &mut Vec<PathSegment>) {
-        path.push(PathSegment::Static(self.0.into()));
+        // Static runs as one segment each ("/cases"), parameters as axum's `{name}`.
+        let mut run = String::new();
+        for seg in self.0.split('/').skip(1) {
+            match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => {
+                    if !run.is_empty() {
+                        path.push(PathSegment::Static(std::mem::take(&mut run).into()));
+                    }
+                    path.push(PathSegment::Param(name.to_owned().into()));
+                }
+                None => {
+                    run.push('/');
+                    run.push_str(seg);
+                }
+            }
+        }
+        if !run.is_empty() || path.is_empty() {
+            path.push(PathSegment::Static(if run.is_empty() {
+                "/".into()
+            } else {
+                run.into()
+            }));
+        }
     }
 }
 
 /// The declared pages as the Leptos router's routes.
 pub fn page_routes(routes: &[Route]) -> leptos::tachys::view::iterators::StaticVec<AnyNestedRoute> {
-    let pages: Vec<AnyNestedRoute> = routes
-        .iter()
+    // Exact paths first: `/cases/find` before `/cases/{id}`.
+    let mut ordered: Vec<&Route> = routes.iter().collect();
+    ordered.sort_by_key(|r| r.path.contains('{'));
+    let pages: Vec<AnyNestedRoute> = ordered
+        .into_iter()
         .filter_map(|r| {
             let page = r.page?;
             let mode = match page.render {
@@ -117,4 +146,38 @@ pub fn page_routes(routes: &[Route]) -> leptos::tachys::view::iterators::StaticV
         })
         .collect();
     pages.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn axum_path(p: &'static str) -> Vec<PathSegment> {
+        let mut out = vec![];
+        Exact(p).generate_path(&mut out);
+        out
+    }
+
+    #[test]
+    fn declared_paths_match_and_generate_as_declared() {
+        assert_eq!(axum_path("/"), vec![PathSegment::Static("/".into())]);
+        assert_eq!(
+            axum_path("/account/set-up/password"),
+            vec![PathSegment::Static("/account/set-up/password".into())]
+        );
+        assert_eq!(
+            axum_path("/cases/{id}/material"),
+            vec![
+                PathSegment::Static("/cases".into()),
+                PathSegment::Param("id".into()),
+                PathSegment::Static("/material".into()),
+            ]
+        );
+        assert!(Exact("/").test("").is_some());
+        assert!(Exact("/").test("/").is_some());
+        assert!(Exact("/courts").test("/courts/").is_some());
+        assert!(Exact("/courts").test("/courts/x").is_none());
+        assert!(Exact("/cases/{id}").test("/cases/abc").is_some());
+        assert!(Exact("/cases/{id}").test("/cases").is_none());
+    }
 }

@@ -182,8 +182,11 @@ pub fn check(features: &[Feature]) -> Result<Vec<Route>, String> {
     let mut all = vec![];
     for f in features {
         for r in (f.routes)() {
-            if !r.path.starts_with('/') || r.path.contains(['?', '#', ':', '*', '{']) {
-                return Err(format!("{}: {:?} is not an exact path", f.name, r.path));
+            if !is_pattern(r.path) {
+                return Err(format!(
+                    "{}: {:?} is not a path (exact segments, or a whole {{name}} segment)",
+                    f.name, r.path
+                ));
             }
             if let Some(other) = seen.insert(r.path, f.name) {
                 return Err(format!("{} is declared by {other} and {}", r.path, f.name));
@@ -204,25 +207,138 @@ pub fn check(features: &[Feature]) -> Result<Vec<Route>, String> {
     Ok(all)
 }
 
+/// Whether `path` is a declarable path: `/` and segments that are plain text (no `?`, `#`,
+/// `:`, `*`, braces) or a whole `{name}` parameter.
+fn is_pattern(path: &str) -> bool {
+    if path == "/" {
+        return true;
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    rest.split('/').all(|seg| {
+        if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        } else {
+            !seg.is_empty() && !seg.contains(['?', '#', ':', '*', '{', '}'])
+        }
+    })
+}
+
+/// Whether a request path matches a declared pattern: the same segments, each `{name}` any
+/// non-empty segment. A trailing `/` is ignored.
+pub fn matches(pattern: &str, path: &str) -> bool {
+    params(pattern, path).is_some()
+}
+
+/// The parameters of `path` under `pattern` (`{id}` → ("id", value)), if it matches.
+pub fn params(pattern: &str, path: &str) -> Option<Vec<(&'static str, String)>> {
+    let trim = |p: &str| -> String {
+        if p.len() > 1 {
+            p.trim_end_matches('/').to_owned()
+        } else {
+            p.to_owned()
+        }
+    };
+    let (pattern, path) = (trim(pattern), trim(path));
+    if pattern == path && !pattern.contains('{') {
+        return Some(vec![]);
+    }
+    let a: Vec<&str> = pattern.split('/').collect();
+    let b: Vec<&str> = path.split('/').collect();
+    if a.len() != b.len() {
+        return None;
+    }
+    let mut out = vec![];
+    for (p, v) in a.iter().zip(&b) {
+        match p.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) if !v.is_empty() => {
+                out.push((leak_name(name), (*v).to_owned()));
+            }
+            Some(_) => return None,
+            None if p == v => {}
+            None => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Parameter names are few and come from declarations: kept for the life of the process.
+fn leak_name(name: &str) -> &'static str {
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
+    let names = NAMES.get_or_init(Mutex::default);
+    let mut names = match names.lock() {
+        Ok(n) => n,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Some(n) = names.iter().find(|n| **n == name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.push(n);
+    n
+}
+
 /// The routes' access by path, for the gate.
 #[derive(Clone, Debug, Default)]
-pub struct AccessTable(std::sync::Arc<std::collections::HashMap<&'static str, (Access, bool)>>);
+pub struct AccessTable {
+    exact: std::sync::Arc<std::collections::HashMap<&'static str, (Access, bool)>>,
+    patterns: std::sync::Arc<Vec<(&'static str, (Access, bool))>>,
+}
 
 impl AccessTable {
     /// From the declarations.
     pub fn new(routes: &[Route]) -> AccessTable {
-        AccessTable(std::sync::Arc::new(
-            routes
-                .iter()
-                .map(|r| (r.path, (r.access, r.while_password_due)))
-                .collect(),
-        ))
+        let (patterns, exact): (Vec<&Route>, Vec<&Route>) =
+            routes.iter().partition(|r| r.path.contains('{'));
+        AccessTable {
+            exact: std::sync::Arc::new(
+                exact
+                    .iter()
+                    .map(|r| (r.path, (r.access, r.while_password_due)))
+                    .collect(),
+            ),
+            patterns: std::sync::Arc::new(
+                patterns
+                    .iter()
+                    .map(|r| (r.path, (r.access, r.while_password_due)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The declared path a request path falls under, if any.
+    pub fn route_of(&self, path: &str) -> Option<&'static str> {
+        let trimmed = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        if let Some((p, _)) = self.exact.get_key_value(trimmed) {
+            return Some(p);
+        }
+        self.patterns
+            .iter()
+            .find(|(p, _)| matches(p, path))
+            .map(|(p, _)| *p)
     }
 
     /// The access an address needs ([`Access::Public`] for an address no feature declares: it
     /// is a static file or "not found"), and whether it is open while a password change is due.
     pub fn get(&self, path: &str) -> (Access, bool) {
-        self.0.get(path).copied().unwrap_or((Access::Public, true))
+        let trimmed = if path.len() > 1 {
+            path.trim_end_matches('/')
+        } else {
+            path
+        };
+        if let Some(a) = self.exact.get(trimmed) {
+            return *a;
+        }
+        self.patterns
+            .iter()
+            .find(|(p, _)| matches(p, path))
+            .map_or((Access::Public, true), |(_, a)| *a)
     }
 }
 
@@ -240,4 +356,72 @@ where
     F: Future<Output = axum::response::Response> + Send + 'static,
 {
     Box::pin(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_and_patterns() {
+        for ok in [
+            "/",
+            "/cases",
+            "/cases/{id}",
+            "/cases/{id}/material",
+            "/organisation/audit.csv",
+        ] {
+            assert!(is_pattern(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "cases",
+            "/cases/",
+            "/cases//x",
+            "/cases/:id",
+            "/cases/{}",
+            "/cases/{Id}",
+            "/a/*",
+            "/a?b",
+            "/x{id}",
+        ] {
+            assert!(!is_pattern(bad), "{bad}");
+        }
+        assert_eq!(
+            params("/cases/{id}", "/cases/abc"),
+            Some(vec![("id", "abc".to_owned())])
+        );
+        assert_eq!(
+            params("/cases/{id}/material", "/cases/abc/material/"),
+            Some(vec![("id", "abc".to_owned())])
+        );
+        assert_eq!(params("/cases/{id}", "/cases"), None);
+        assert_eq!(params("/cases/{id}", "/cases/"), None);
+        assert_eq!(params("/cases/{id}", "/cases/a/b"), None);
+        assert_eq!(params("/cases/find", "/cases/find"), Some(vec![]));
+        assert_eq!(params("/", "/"), Some(vec![]));
+    }
+
+    #[test]
+    fn exact_addresses_win_over_patterns_and_unknown_ones_are_public() {
+        let routes = vec![
+            Route::new("/cases/{id}", Access::SignedIn).raw(
+                axum::http::Method::GET,
+                |_, _| raw(async { axum::response::Response::default() }),
+                0,
+            ),
+            Route::new("/cases/find", Access::Public).raw(
+                axum::http::Method::GET,
+                |_, _| raw(async { axum::response::Response::default() }),
+                0,
+            ),
+        ];
+        let t = AccessTable::new(&routes);
+        assert_eq!(t.get("/cases/find").0, Access::Public);
+        assert_eq!(t.get("/cases/123").0, Access::SignedIn);
+        assert_eq!(t.get("/cases/123/").0, Access::SignedIn);
+        assert_eq!(t.route_of("/cases/123"), Some("/cases/{id}"));
+        assert_eq!(t.get("/elsewhere"), (Access::Public, true));
+        assert_eq!(t.route_of("/elsewhere"), None);
+    }
 }

@@ -13,9 +13,10 @@ use axum::{
 };
 use std::{collections::HashSet, sync::Arc, time::Instant};
 
-/// The paths the router serves, for labels.
+/// The paths the router serves, for labels (a declared `{name}` pattern labels every path it
+/// matches).
 #[derive(Clone, Debug, Default)]
-pub struct KnownRoutes(pub Arc<HashSet<String>>);
+pub struct KnownRoutes(pub Arc<HashSet<String>>, pub app::web::routes::AccessTable);
 
 fn route_label(known: &KnownRoutes, path: &str) -> String {
     if path.starts_with("/pkg/") {
@@ -24,6 +25,8 @@ fn route_label(known: &KnownRoutes, path: &str) -> String {
         "/assets/*".into()
     } else if known.0.contains(path) {
         path.to_owned()
+    } else if let Some(pattern) = known.1.route_of(path) {
+        pattern.to_owned()
     } else {
         "other".into()
     }

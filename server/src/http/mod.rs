@@ -153,11 +153,9 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
     let declared = app::routes().unwrap_or_default();
     known.extend(declared.iter().map(|r| r.path.to_owned()));
     known.extend(["/healthz", "/readyz", "/favicon.ico", "/robots.txt"].map(str::to_owned));
-    let known = metrics::KnownRoutes(Arc::new(known));
-    let access = (
-        app::web::routes::AccessTable::new(declared),
-        state.dev_tools,
-    );
+    let table = app::web::routes::AccessTable::new(declared);
+    let known = metrics::KnownRoutes(Arc::new(known), table.clone());
+    let access = (table, state.dev_tools);
     let handlers = features::router(declared, &state, &leptos_options);
     Router::new()
         .route("/healthz", get(health::healthz))
