@@ -113,7 +113,7 @@ test('a failed fetch falls back to an ordinary page load', async () => {
   await page.waitForLoadState('load');
   assert.equal(await page.evaluate(() => window.__kept), undefined, 'a full load');
   assert.match(await page.locator('h1').textContent(), /Privacy/);
-  // A download is the browser's: no background fetch of a file.
+  // The full load replaced the page: no navigation is left under way.
   assert.equal(await page.evaluate(() => document.documentElement.dataset.navigating), undefined);
 });
 

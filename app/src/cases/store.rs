@@ -105,7 +105,6 @@ pub async fn import(
     let many = cases.len() > 1;
     let mut tx = db.begin().await?;
     let mut problems = vec![];
-    let mut existing = vec![];
     for (i, c) in cases.iter().enumerate() {
         let path = case_path(many, i);
         if !exists(
@@ -159,42 +158,43 @@ pub async fn import(
                 }
             }
         }
-        existing.push(id.map(|(id,)| id));
     }
     if !problems.is_empty() {
         tx.rollback().await?;
         return Err(ImportError::Refused(problems));
     }
     let mut summary = Summary::default();
-    for (c, id) in cases.iter().zip(existing) {
-        let case_id = match id {
-            Some(id) => {
-                sqlx::query(
-                    "UPDATE cases SET prosecutor = $1, court = $2, updated_at = $3 WHERE id = $4",
-                )
-                .bind(&c.prosecutor)
-                .bind(&c.court)
-                .bind(now)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-                summary.updated += 1;
+    for c in cases {
+        // Added or updated in one statement each (never a read, then a write that assumes it):
+        // an import of the same new case at the same moment waits, then updates.
+        let inserted: Option<(String,)> = sqlx::query_as(
+            "INSERT INTO cases (id, urn, prosecutor, court, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (urn) DO NOTHING RETURNING id",
+        )
+        .bind(new_id())
+        .bind(c.urn.as_str())
+        .bind(&c.prosecutor)
+        .bind(&c.court)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let case_id = match inserted {
+            Some((id,)) => {
+                summary.added += 1;
                 id
             }
             None => {
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO cases (id, urn, prosecutor, court, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
+                let (id,): (String,) = sqlx::query_as(
+                    "UPDATE cases SET prosecutor = $1, court = $2, updated_at = $3 \
+                     WHERE urn = $4 RETURNING id",
                 )
-                .bind(&id)
-                .bind(c.urn.as_str())
                 .bind(&c.prosecutor)
                 .bind(&c.court)
                 .bind(now)
-                .execute(&mut *tx)
+                .bind(c.urn.as_str())
+                .fetch_one(&mut *tx)
                 .await?;
-                summary.added += 1;
+                summary.updated += 1;
                 id
             }
         };
@@ -245,54 +245,29 @@ async fn write_case(
         } else {
             "person"
         };
-        let found: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM defendants WHERE case_id = $1 AND ref = $2")
-                .bind(case_id)
-                .bind(&d.r#ref)
-                .fetch_optional(&mut *tx)
-                .await?;
         let position = i64::try_from(position).unwrap_or(i64::MAX);
-        let id = match found {
-            Some((id,)) => {
-                sqlx::query(
-                    "UPDATE defendants SET position = $1, kind = $2, first_name = $3, \
-                     last_name = $4, date_of_birth = $5, company_name = $6, name_key = $7 \
-                     WHERE id = $8",
-                )
-                .bind(position)
-                .bind(kind)
-                .bind(&first)
-                .bind(&last)
-                .bind(&dob)
-                .bind(&company)
-                .bind(&key)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-            None => {
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO defendants (id, case_id, ref, position, kind, first_name, \
-                     last_name, date_of_birth, company_name, name_key) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&id)
-                .bind(case_id)
-                .bind(&d.r#ref)
-                .bind(position)
-                .bind(kind)
-                .bind(&first)
-                .bind(&last)
-                .bind(&dob)
-                .bind(&company)
-                .bind(&key)
-                .execute(&mut *tx)
-                .await?;
-                id
-            }
-        };
+        let (id,): (String,) = sqlx::query_as(
+            "INSERT INTO defendants (id, case_id, ref, position, kind, first_name, last_name, \
+             date_of_birth, company_name, name_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (case_id, ref) DO UPDATE SET position = excluded.position, \
+             kind = excluded.kind, first_name = excluded.first_name, \
+             last_name = excluded.last_name, date_of_birth = excluded.date_of_birth, \
+             company_name = excluded.company_name, name_key = excluded.name_key \
+             RETURNING id",
+        )
+        .bind(new_id())
+        .bind(case_id)
+        .bind(&d.r#ref)
+        .bind(position)
+        .bind(kind)
+        .bind(&first)
+        .bind(&last)
+        .bind(&dob)
+        .bind(&company)
+        .bind(&key)
+        .fetch_one(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM offences WHERE defendant_id = $1")
             .bind(&id)
             .execute(&mut *tx)

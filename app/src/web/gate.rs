@@ -92,7 +92,7 @@ impl PossibleRouteMatch for Exact {
             "",
             params
                 .into_iter()
-                .map(|(k, v)| (std::borrow::Cow::Borrowed(k), v))
+                .map(|(k, v)| (std::borrow::Cow::Borrowed(k), v.to_owned()))
                 .collect(),
             path,
         ))

@@ -227,57 +227,36 @@ fn is_pattern(path: &str) -> bool {
 
 /// Whether a request path matches a declared pattern: the same segments, each `{name}` any
 /// non-empty segment. A trailing `/` is ignored.
-pub fn matches(pattern: &str, path: &str) -> bool {
+pub fn matches(pattern: &'static str, path: &str) -> bool {
     params(pattern, path).is_some()
 }
 
 /// The parameters of `path` under `pattern` (`{id}` → ("id", value)), if it matches.
-pub fn params(pattern: &str, path: &str) -> Option<Vec<(&'static str, String)>> {
-    let trim = |p: &str| -> String {
-        if p.len() > 1 {
-            p.trim_end_matches('/').to_owned()
-        } else {
-            p.to_owned()
-        }
+pub fn params<'p>(pattern: &'static str, path: &'p str) -> Option<Vec<(&'static str, &'p str)>> {
+    let trim = |p: &str| p.len() > 1 && p.ends_with('/');
+    let pattern = if trim(pattern) {
+        &pattern[..pattern.len() - 1]
+    } else {
+        pattern
     };
-    let (pattern, path) = (trim(pattern), trim(path));
-    if pattern == path && !pattern.contains('{') {
-        return Some(vec![]);
-    }
-    let a: Vec<&str> = pattern.split('/').collect();
-    let b: Vec<&str> = path.split('/').collect();
-    if a.len() != b.len() {
-        return None;
-    }
+    let path = if trim(path) {
+        &path[..path.len() - 1]
+    } else {
+        path
+    };
     let mut out = vec![];
-    for (p, v) in a.iter().zip(&b) {
-        match p.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) if !v.is_empty() => {
-                out.push((leak_name(name), (*v).to_owned()));
-            }
-            Some(_) => return None,
-            None if p == v => {}
-            None => return None,
+    let (mut a, mut b) = (pattern.split('/'), path.split('/'));
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return Some(out),
+            (Some(p), Some(v)) => match p.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) if !v.is_empty() => out.push((name, v)),
+                None if p == v => {}
+                _ => return None,
+            },
+            _ => return None,
         }
     }
-    Some(out)
-}
-
-/// Parameter names are few and come from declarations: kept for the life of the process.
-fn leak_name(name: &str) -> &'static str {
-    use std::sync::{Mutex, OnceLock};
-    static NAMES: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
-    let names = NAMES.get_or_init(Mutex::default);
-    let mut names = match names.lock() {
-        Ok(n) => n,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    if let Some(n) = names.iter().find(|n| **n == name) {
-        return n;
-    }
-    let n: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.push(n);
-    n
 }
 
 /// The routes' access by path, for the gate.
@@ -389,11 +368,11 @@ mod tests {
         }
         assert_eq!(
             params("/cases/{id}", "/cases/abc"),
-            Some(vec![("id", "abc".to_owned())])
+            Some(vec![("id", "abc")])
         );
         assert_eq!(
             params("/cases/{id}/material", "/cases/abc/material/"),
-            Some(vec![("id", "abc".to_owned())])
+            Some(vec![("id", "abc")])
         );
         assert_eq!(params("/cases/{id}", "/cases"), None);
         assert_eq!(params("/cases/{id}", "/cases/"), None);

@@ -1,5 +1,5 @@
 //! The features' declared addresses as axum routes: each form post and raw handler with its own
-//! body limit. Pages are the Leptos router's (built from the same declarations in `app::App`).
+//! body limit (a form's enforced as it is read, a raw handler's by `RequestBodyLimitLayer`). Pages are the Leptos router's (built from the same declarations in `app::App`).
 
 use app::{
     forms::Posted,
@@ -34,8 +34,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(
             let (state, options) = (state.clone(), options.clone());
             router = router.route(
                 r.path,
-                post(move |req: Request| form_post(state.clone(), options.clone(), form, req))
-                    .layer(RequestBodyLimitLayer::new(form.limit)),
+                // The limit is the read's (`form_post`), so an oversized form gets the message.
+                post(move |req: Request| form_post(state.clone(), options.clone(), form, req)),
             );
         }
         for raw in &r.raw {
