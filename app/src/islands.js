@@ -63,6 +63,10 @@
     && !/\.[a-z0-9]+$/i.test(url.pathname);
   const remember = () => history.replaceState({ ...(history.state || {}), scroll: scrollY }, '');
   let latest = 0;
+  // The page on show, without its #fragment: a Back or Forward between fragments of the same
+  // page (the skip link, the error summary's links) is the browser's to scroll, not a fetch.
+  const withoutHash = (href) => href.split('#')[0];
+  let shown = withoutHash(location.href);
   async function navigate(url, push, scroll) {
     const id = ++latest;
     const started = performance.now();
@@ -93,6 +97,7 @@
     document.title = doc.title;
     html.lang = doc.documentElement.lang;
     document.body.replaceChildren(...doc.body.childNodes);
+    shown = withoutHash(location.href);
     swaps++;
     html.dataset.navigated = 'pending';
     delete html.dataset.navigating;
@@ -144,6 +149,7 @@
     navigate(url, true);
   });
   window.addEventListener('popstate', (e) => {
+    if (withoutHash(location.href) === shown) return;
     navigate(new URL(location.href), false, (e.state && e.state.scroll) || 0);
   });
 })

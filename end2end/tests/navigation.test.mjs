@@ -55,6 +55,16 @@ test('a link keeps the document, moves focus to the new heading and Back returns
   await page.goForward();
   await page.waitForFunction(() => location.pathname === '/courts' && document.querySelector('h1')?.textContent === 'Courts using the service');
   assert.equal(await page.evaluate(() => window.__kept), 'still here');
+  // A link to a fragment of the page on show (the skip link) fetches nothing: focus goes to
+  // the content, as the browser does it.
+  let fetched = 0;
+  page.on('request', (r) => { if (r.resourceType() === 'fetch') fetched++; });
+  await page.focus('.govuk-skip-link');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => location.hash === '#main-content');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(fetched, 0, 'no fetch for a fragment');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main-content');
   expectNoProblems(page);
 });
 
