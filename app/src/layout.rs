@@ -62,13 +62,20 @@ pub fn Header() -> impl IntoView {
 fn AccountItems() -> impl IntoView {
     let lang = use_lang();
     #[cfg(feature = "ssr")]
-    let (signed_in, admin) = crate::web::current_session()
+    let (signed_in, admin, member) = crate::web::current_session()
         .filter(|s| s.stage == crate::web::Stage::Full)
-        .map_or((false, false), |s| (true, s.user.is_active_admin()));
+        .map_or((false, false, false), |s| {
+            (
+                true,
+                s.user.is_active_admin(),
+                crate::web::home(&s.user) == "/cases",
+            )
+        });
     #[cfg(not(feature = "ssr"))]
-    let (signed_in, admin) = (false, false);
+    let (signed_in, admin, member) = (false, false, false);
     if signed_in {
         view! {
+            {member.then(|| view! { <NavItem href="/cases" label=Msg::NavCases exact=false /> })}
             {admin.then(|| view! { <NavItem href="/organisation" label=Msg::NavOrganisation exact=false /> })}
             <NavItem href="/account" label=Msg::NavAccount exact=false />
             <li class="govuk-service-navigation__item">

@@ -174,13 +174,14 @@ pub fn App() -> impl IntoView {
 /// Tests: a form post to `path` as the server would make it, through the declared handler.
 #[cfg(all(feature = "ssr", any(test, feature = "testing")))]
 pub async fn post_form(path: &str, ctx: web::Ctx) -> Result<web::Outcome, error::AppError> {
-    let form = routes()
-        .map_err(|_| error::AppError::NotFound)?
+    let routes = routes().map_err(|_| error::AppError::NotFound)?;
+    let route = routes
         .iter()
         .find(|r| r.path == path)
-        .and_then(|r| r.form)
+        .or_else(|| routes.iter().find(|r| web::routes::matches(r.path, path)))
         .ok_or(error::AppError::NotFound)?;
-    (form.handler)(ctx).await
+    let form = route.form.ok_or(error::AppError::NotFound)?;
+    (form.handler)(ctx.with_params(route.path, path)).await
 }
 
 /// The declared pages, routed.

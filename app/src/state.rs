@@ -56,6 +56,11 @@ pub struct AppState {
     pub mailbox: Option<std::path::PathBuf>,
     /// The keys that seal authenticator keys in the database.
     pub secrets: Arc<crate::secrets::Keys>,
+    /// Where case files are kept (`DATA_DIR/files`, named by their SHA-256: `crate::files`).
+    pub files: std::path::PathBuf,
+    /// Where the Legal Aid Agency is told of each change of the firm on record for a defendant
+    /// (`LAA_EMAIL`: required; the service does not start without it).
+    pub laa_address: String,
 }
 
 impl AppState {
@@ -112,6 +117,8 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
         dev_tools: false,
         mailbox: None,
         secrets: Arc::new(crate::secrets::Keys::for_tests()),
+        files: std::env::temp_dir().join("caseaccess-test-files"),
+        laa_address: "laa-notifications@laa.example".into(),
     }
 }
 

@@ -339,6 +339,12 @@ pub struct WebConfig {
     )]
     pub mail_from: String,
 
+    /// Where the Legal Aid Agency is emailed each change of the firm on record for a defendant.
+    /// Required (the service does not start without it), except with DEV_TOOLS, where
+    /// `laa@caseaccess.localhost` is used.
+    #[arg(long, env = "LAA_EMAIL")]
+    pub laa_email: Option<String>,
+
     /// SMTP server for outgoing email: `smtp://host:port` (plain, loopback only),
     /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`. Without it, emails are
     /// written as `.eml` files under DATA_DIR/outbox.
@@ -369,6 +375,28 @@ pub struct WebConfig {
     /// them). Unset: the headers are ignored and the peer is the client.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
+}
+
+impl WebConfig {
+    /// The LAA's address: LAA_EMAIL, which must be a valid address; only the development tools
+    /// may do without it.
+    pub fn laa_address(&self, config: &Config) -> Result<String, String> {
+        match self
+            .laa_email
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            Some(a) => app::accounts::validate::email(a)
+                .ok_or_else(|| format!("LAA_EMAIL {a:?} is not an email address")),
+            None if config.dev_tools()? => Ok("laa@caseaccess.localhost".into()),
+            None => Err(
+                "LAA_EMAIL is not set: the Legal Aid Agency is told at this address of \
+                 every change of the firm representing a defendant"
+                    .into(),
+            ),
+        }
+    }
 }
 
 impl SecretsArgs {

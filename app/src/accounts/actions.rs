@@ -240,7 +240,7 @@ pub(crate) async fn finish_second_factor(
     let to = if s.user.change_password.is_some() {
         "/account/change-password"
     } else {
-        "/account"
+        crate::web::home(&s.user)
     };
     let device = super::device::remember(tx, device, &s.user.id, now)
         .await
@@ -519,6 +519,7 @@ mod tests {
                 ("password".into(), pw.into()),
             ],
             files: vec![],
+            params: vec![],
         }
     }
 

@@ -303,13 +303,14 @@ pub(crate) fn AuthenticatorSteps(action: &'static str, qr: &'static str) -> impl
 #[component]
 pub fn SetupDonePage() -> impl IntoView {
     let lang = use_lang();
+    let next = current_session().map_or("/account", |s| crate::web::home(&s.user));
     view! {
         {crate::page_title(Msg::SetupDoneTitle)}
         <div class="govuk-panel govuk-panel--confirmation">
             <h1 class="govuk-panel__title">{lang.t(Msg::SetupDoneTitle)}</h1>
         </div>
         <p class="govuk-body">{lang.t(Msg::SetupDoneBody)}</p>
-        <a class="govuk-button" href="/account" role="button" draggable="false">{lang.t(Msg::ContinueButton)}</a>
+        <a class="govuk-button" href=next role="button" draggable="false">{lang.t(Msg::ContinueButton)}</a>
     }
 }
 

@@ -460,6 +460,7 @@ mod tests {
                 user_agent: "t".into(),
                 cookies: String::new(),
                 files: vec![],
+                params: vec![],
                 form: vec![],
             };
             let reply = handle("/passkeys/sign-in/options", ctx(), serde_json::json!({}))

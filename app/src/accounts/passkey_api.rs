@@ -332,7 +332,10 @@ pub async fn handle(path: &str, ctx: Ctx, body: Value) -> Result<Reply, AppError
                     .await
                     .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
-            Ok(go("/account", vec![session::set_cookie(&token), device]))
+            Ok(go(
+                crate::web::home(&owner),
+                vec![session::set_cookie(&token), device],
+            ))
         }
         _ => Err(AppError::NotFound),
     }

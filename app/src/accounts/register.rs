@@ -638,6 +638,7 @@ mod tests {
                 user_agent: "t".into(),
                 cookies: String::new(),
                 files: vec![],
+                params: vec![],
                 form: good(),
             };
             for i in 0..super::super::throttle::FREE_FAILURES {

@@ -403,6 +403,7 @@ mod tests {
                 user_agent: "t".into(),
                 cookies: String::new(),
                 files: vec![],
+                params: vec![],
                 form: vec![("email".into(), "Forgetful@example.com".into())],
             };
             for _ in 0..super::super::throttle::FREE_FAILURES + 3 {

@@ -744,6 +744,7 @@ mod tests {
                             user_agent: "test".into(),
                             cookies: String::new(),
                             files: vec![],
+                            params: vec![],
                             form,
                         }
                     }

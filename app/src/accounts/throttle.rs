@@ -28,7 +28,11 @@ pub const LONGEST_BLOCK: i64 = 3600;
 
 /// Attempts allowed on `key` before the first block.
 pub fn allowance(key: &str) -> i64 {
-    if key.starts_with("ip:") || key.starts_with("reset-ip:") || key.starts_with("register-ip:") {
+    if key.starts_with("ip:")
+        || key.starts_with("reset-ip:")
+        || key.starts_with("register-ip:")
+        || key.starts_with("find-org:")
+    {
         FREE_FAILURES_PER_ADDRESS
     } else {
         FREE_FAILURES
@@ -90,6 +94,17 @@ pub fn register_key(email: &str) -> String {
 /// The key for registrations from a client address.
 pub fn register_ip_key(ip: &str) -> String {
     format!("register-ip:{ip}")
+}
+
+/// The key for a user's attempts to find a case (a URN and its defendants' details).
+pub fn find_key(user_id: &str) -> String {
+    format!("find:{user_id}")
+}
+
+/// The key for attempts to find a case from anyone in an organisation: a firm's staff between
+/// them get the larger allowance, so one person's guessing is slow and a firm's is visible.
+pub fn find_org_key(organisation_id: &str) -> String {
+    format!("find-org:{organisation_id}")
 }
 
 /// The new count of an attempt, in SQL: one more, or the first again after a quiet day.

@@ -135,6 +135,23 @@ pub const SECTIONS: &[&str] = &[
     "general-correspondence",
 ];
 
+/// A section's name, as the case pages show it.
+pub fn section_name(code: &str, lang: crate::i18n::Lang) -> String {
+    use crate::i18n::Msg;
+    let m = match code {
+        "idpc" => Msg::SectionIdpc,
+        "case-summary" => Msg::SectionCaseSummary,
+        "statements" => Msg::SectionStatements,
+        "exhibits" => Msg::SectionExhibits,
+        "unused-material" => Msg::SectionUnused,
+        "plea" => Msg::SectionPlea,
+        "applications" => Msg::SectionApplications,
+        "general-correspondence" => Msg::SectionCorrespondence,
+        other => return other.to_owned(),
+    };
+    lang.t(m).to_owned()
+}
+
 /// Reads a whole document: its cases, or every problem in it.
 pub fn parse(text: &str) -> Result<Vec<CaseDoc>, Vec<Problem>> {
     let value: Value = match serde_json::from_str(text) {

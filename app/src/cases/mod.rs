@@ -1,23 +1,37 @@
 //! Cases: the URN, the defendants' names as they are matched, the rule of who may read a
-//! defendant's material, and cases as prosecutors send them (`import`, `store`). (The find-case
-//! journey, association and the case pages build on these.)
+//! defendant's material, cases as prosecutors send them (`import`, `store`), and what defence
+//! firms do with them (`defence`: find and declare, associate, disassociate, release requests,
+//! IDPC requests, downloads), with the pages (`pages`, `forms`, `download`).
 
 #[cfg(feature = "ssr")]
 pub mod access;
 #[cfg(feature = "ssr")]
+pub mod defence;
+#[cfg(all(test, feature = "ssr"))]
+mod defence_tests;
+#[cfg(feature = "ssr")]
 pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod download;
+#[cfg(feature = "ssr")]
+pub mod emails;
+#[cfg(feature = "ssr")]
+pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]
+pub mod pages;
+#[cfg(feature = "ssr")]
 pub mod pdf;
+#[cfg(feature = "ssr")]
+pub mod read;
+#[cfg(feature = "ssr")]
+mod routes;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod urn;
 
-/// The cases feature's addresses (its pages come with the find-case journey).
 #[cfg(feature = "ssr")]
-pub fn routes() -> Vec<crate::web::Route> {
-    vec![]
-}
+pub use routes::routes;

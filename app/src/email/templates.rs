@@ -6,7 +6,7 @@ use super::{Email, MailSettings};
 use crate::i18n::{Lang, Msg};
 
 /// A block of an email.
-enum Part {
+pub(crate) enum Part {
     /// A paragraph.
     Para(String),
     /// A link written out in full.
@@ -20,7 +20,7 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn compose(
+pub(crate) fn compose(
     kind: &'static str,
     to: &str,
     user_id: Option<&str>,

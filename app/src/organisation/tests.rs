@@ -449,6 +449,7 @@ async fn a_factor_reset_needs_the_emailed_link_and_the_password() {
             user_agent: "t".into(),
             cookies: String::new(),
             files: vec![],
+            params: vec![],
             form: form
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -844,6 +845,7 @@ async fn removal_racing_activation_never_leaves_the_user_active() {
                 user_agent: "t".into(),
                 cookies: String::new(),
                 files: vec![],
+                params: vec![],
                 form: vec![("code".into(), totp::code_at(SECRET, NOW).expect("a code"))],
             };
             let (sa, aa, id) = (state.clone(), actor(&admin), joiner.id.clone());

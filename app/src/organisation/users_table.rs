@@ -140,7 +140,7 @@ pub fn UsersTable(
         <p class="govuk-body app-results-count" role="status" aria-live="polite">
             {move || lang.tp(PluralMsg::OrgUsersShown, shown.with(Vec::len) as u64)}
         </p>
-        <table class="govuk-table app-users" id="users">
+        <table class="govuk-table app-users app-table--reflow" id="users">
             <caption class="govuk-table__caption govuk-visually-hidden">{lang.t(Msg::OrgUsersTitle)}</caption>
             <thead class="govuk-table__head">
                 <tr class="govuk-table__row">
@@ -154,18 +154,18 @@ pub fn UsersTable(
             <tbody class="govuk-table__body">
                 <For each=move || shown.get() key=|u| u.id.clone() let(u)>
                     <tr class="govuk-table__row">
-                        <td class="govuk-table__cell">
+                        <td class="govuk-table__cell" data-label=lang.t(Msg::OrgColName)>
                             <a class="govuk-link" href=format!("/organisation/user?id={}", u.id)>{u.name.clone()}</a>
                             <br />
                             <span class="app-secondary-text">{u.email.clone()}</span>
                             {u.accountable.then(|| view! { <br /><strong class="govuk-tag govuk-tag--purple">{lang.t(Msg::OrgAccountableTag)}</strong> })}
                         </td>
-                        <td class="govuk-table__cell">{u.role_names.clone()}</td>
-                        <td class="govuk-table__cell">
+                        <td class="govuk-table__cell" data-label=lang.t(Msg::OrgColRoles)>{u.role_names.clone()}</td>
+                        <td class="govuk-table__cell" data-label=lang.t(Msg::OrgColStatus)>
                             <strong class=format!("govuk-tag {}", status_tag(&u.status))>{u.status_name.clone()}</strong>
                         </td>
-                        <td class="govuk-table__cell">{u.last_sign_in.clone()}</td>
-                        <td class="govuk-table__cell">{u.factors.clone()}</td>
+                        <td class="govuk-table__cell" data-label=lang.t(Msg::OrgColLastSignIn)>{u.last_sign_in.clone()}</td>
+                        <td class="govuk-table__cell" data-label=lang.t(Msg::OrgColFactors)>{u.factors.clone()}</td>
                     </tr>
                 </For>
             </tbody>

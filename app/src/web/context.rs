@@ -41,6 +41,8 @@ pub struct Ctx {
     pub form: Vec<(String, String)>,
     /// The files posted with a `multipart/form-data` form.
     pub files: Vec<Upload>,
+    /// The values of the route's `{name}` path segments.
+    pub params: Vec<(String, String)>,
 }
 
 impl Ctx {
@@ -75,7 +77,23 @@ impl Ctx {
                 .join("; "),
             form,
             files,
+            params: vec![],
         }
+    }
+
+    /// With the values of `pattern`'s `{name}` segments in the request's path.
+    pub fn with_params(mut self, pattern: &'static str, path: &str) -> Ctx {
+        self.params = super::routes::params(pattern, path)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        self
+    }
+
+    /// The value of the path segment `{name}`, or "".
+    pub fn param(&self, name: &str) -> &str {
+        crate::forms::value(&self.params, name)
     }
 
     /// The first value posted under `name`, or "".

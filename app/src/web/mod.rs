@@ -22,4 +22,4 @@ pub use gate::{Exact, gate, page_routes};
 #[cfg(feature = "ssr")]
 pub use routes::{Access, Feature, Route};
 #[cfg(feature = "ssr")]
-pub use session::{Current, Stage, User};
+pub use session::{Current, Stage, User, home};

@@ -137,3 +137,13 @@ impl User {
         format!("{} {}", self.first_name, self.last_name)
     }
 }
+
+/// Where a user lands on signing in: a defence organisation's member on their cases, HMCTS
+/// staff on their account (their work has its own pages).
+pub fn home(user: &User) -> &'static str {
+    if user.staff_role.is_none() && user.organisation_id.is_some() {
+        "/cases"
+    } else {
+        "/account"
+    }
+}

@@ -31,11 +31,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     let mut router = Router::new();
     for r in routes {
         if let Some(form) = r.form {
-            let (state, options) = (state.clone(), options.clone());
+            let (state, options, path) = (state.clone(), options.clone(), r.path);
             router = router.route(
                 r.path,
                 // The limit is the read's (`form_post`), so an oversized form gets the message.
-                post(move |req: Request| form_post(state.clone(), options.clone(), form, req)),
+                post(move |req: Request| {
+                    form_post(state.clone(), options.clone(), form, path, req)
+                }),
             );
         }
         for raw in &r.raw {
@@ -61,7 +63,13 @@ pub fn router<S: Clone + Send + Sync + 'static>(
 
 /// A form post: the body read (URL-encoded, or multipart with files as bytes) up to the
 /// route's limit, the feature's handler called, and its redirect or page sent.
-async fn form_post(state: AppState, options: LeptosOptions, form: Form, req: Request) -> Response {
+async fn form_post(
+    state: AppState,
+    options: LeptosOptions,
+    form: Form,
+    pattern: &'static str,
+    req: Request,
+) -> Response {
     let (mut parts, body) = req.into_parts();
     let boundary = parts
         .headers
@@ -86,7 +94,8 @@ async fn form_post(state: AppState, options: LeptosOptions, form: Form, req: Req
         .get::<app::i18n::Lang>()
         .copied()
         .unwrap_or_default();
-    let ctx = Ctx::from_parts(state.clone(), &parts, fields, files);
+    let ctx = Ctx::from_parts(state.clone(), &parts, fields, files)
+        .with_params(pattern, parts.uri.path());
     match (form.handler)(ctx).await {
         Ok(Outcome::Redirect { to, cookies }) => {
             let mut res = Redirect::to(&to).into_response();

@@ -187,12 +187,28 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
             CompressionLayer::new()
                 .br(true)
                 .gzip(true)
-                .quality(tower_http::CompressionLevel::Precise(4)),
+                .quality(tower_http::CompressionLevel::Precise(4))
+                .compress_when(compressible()),
         )
         .layer(middleware::from_fn_with_state(settings, security::headers))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(panic::PanicPage::new(css)))
         .layer(middleware::from_fn_with_state(known, metrics::record))
+}
+
+/// What is worth compressing: not what is compressed already (case files: PDFs, archives,
+/// images, audio, video, or bytes of a type the service does not vouch for), nor what is small.
+fn compressible() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/pdf"))
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/octet-stream"))
+        .and(NotForContentType::const_new(
+            "application/vnd.openxmlformats",
+        ))
+        .and(NotForContentType::const_new("audio/"))
+        .and(NotForContentType::const_new("video/"))
 }
 
 /// A folder of static files, sent precompressed where a `.br` or `.gz` copy exists, with the
@@ -248,6 +264,8 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
             app::email::sender::Transport::Files(dir) => Some(dir.clone()),
             app::email::sender::Transport::Smtp(_) => None,
         },
+        files: config.data_dir.join("files"),
+        laa_address: web.laa_address(config).map_err(|e| anyhow::anyhow!(e))?,
     };
     if state.dev_tools {
         tracing::warn!(
@@ -424,6 +442,8 @@ mod tests {
             secrets: Arc::new(app::secrets::Keys::new(&app::secrets::new_key(), &[]).unwrap()),
             assets: Arc::new(load_assets(&site).unwrap()),
             courts: Arc::default(),
+            files: dir.path().join("files"),
+            laa_address: "laa@test.example".into(),
         };
         let settings = HttpSettings {
             https: false,

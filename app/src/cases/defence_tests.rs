@@ -1,0 +1,517 @@
+//! The defence operations against real databases (SQLite, and PostgreSQL when the test command
+//! provides one): finding a case is counted before it is judged, association is exclusive
+//! under concurrency, and disassociation ends access at once.
+
+use super::{
+    defence::{self, Found, Member, Nature, Refused, Typed},
+    import, read, store,
+    urn::Urn,
+};
+use crate::{
+    accounts::store::{self as users, NewUser, Who},
+    db::{Db, testing},
+    state::{AppState, for_tests},
+};
+
+const NOW: i64 = 1_795_251_600;
+
+async fn org(db: &Db, name: &str) -> String {
+    let id = crate::accounts::token::new_id();
+    sqlx::query(
+        "INSERT INTO organisations (id, name, address, postcode, sra_number, accountable_name, \
+         accountable_email, accountable_phone, terms_version, terms_signed_name, terms_signed_at, \
+         created_at) VALUES ($1, $2, '1 Street', 'CF10 1AA', '612345', 'Ann', 'ann@x.example', \
+         '029 2000 0000', 'v', 'Ann', $3, $3)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(NOW)
+    .execute(&db.pool)
+    .await
+    .expect("organisation");
+    id
+}
+
+async fn member(db: &Db, org_id: &str, email: &str, roles: &str) -> Member {
+    let mut conn = db.pool.acquire().await.expect("conn");
+    let id = users::insert_user(
+        &mut conn,
+        &NewUser {
+            organisation_id: Some(org_id),
+            staff_role: None,
+            email,
+            first_name: "Test",
+            last_name: "Person",
+            roles,
+            status: "active",
+            password_hash: None,
+        },
+        NOW,
+    )
+    .await
+    .expect("user");
+    Member {
+        user: users::user_in(&mut conn, &id).await.expect("read user"),
+        organisation_id: org_id.to_owned(),
+        ip: "192.0.2.1".into(),
+    }
+}
+
+/// A state with the example case imported; its id.
+async fn with_case(db: Db) -> (AppState, String, tempfile::TempDir) {
+    crate::audit::install_test_keys();
+    let files = tempfile::tempdir().expect("dir");
+    let c = crate::courts::Court {
+        name: "Cardiff Magistrates' Court".into(),
+        region: crate::courts::Region::Wales,
+        go_live: "2026-10-05".parse().expect("date"),
+    };
+    crate::courts::store::upsert_all(&db, &[c], 0, "cli", "test")
+        .await
+        .expect("court");
+    store::upsert_prosecutor(
+        &db,
+        "CPS",
+        "Crown Prosecution Service",
+        "cps@cps.example",
+        1,
+    )
+    .await
+    .expect("prosecutor");
+    let cases = import::parse(&import::tests::example().to_string()).expect("valid");
+    store::import(&db, files.path(), &cases, &Who::system(), NOW)
+        .await
+        .expect("imported");
+    let (id,): (String,) = sqlx::query_as("SELECT id FROM cases")
+        .fetch_one(&db.pool)
+        .await
+        .expect("case");
+    let mut state = for_tests(db, NOW);
+    state.files = files.path().to_owned();
+    (state, id, files)
+}
+
+fn both() -> Vec<Typed> {
+    vec![
+        Typed::Company {
+            name: "cwmni cyf".into(),
+        },
+        Typed::Person {
+            first_name: "sian".into(),
+            last_name: "O'Brien - Jones".into(),
+            date_of_birth: "1990-02-03".into(),
+        },
+    ]
+}
+
+fn urn() -> Urn {
+    Urn::parse("01ab1234526").expect("urn")
+}
+
+async fn defendant(db: &Db, r: &str) -> String {
+    let (id,): (String,) = sqlx::query_as("SELECT id FROM defendants WHERE ref = $1")
+        .bind(r)
+        .fetch_one(&db.pool)
+        .await
+        .expect("defendant");
+    id
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(sql)
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    n
+}
+
+#[tokio::test]
+async fn finding_needs_every_defendant_and_guessing_is_counted_first() {
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let firm = org(db, "Smith & Co").await;
+        let ann = member(db, &firm, "ann@smith.example", "user").await;
+        let wrong = vec![both()[0].clone()];
+        assert_eq!(
+            defence::find(db, &ann, &urn(), &wrong, NOW)
+                .await
+                .expect("find"),
+            Found::NoMatch,
+            "{name}: one of two defendants is not enough"
+        );
+        assert_eq!(
+            defence::find(db, &ann, &urn(), &both(), NOW)
+                .await
+                .expect("find"),
+            Found::Case(case_id.clone()),
+            "{name}"
+        );
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let st = defence::standing(&mut conn, &ann.user.id, &firm, &case_id)
+            .await
+            .expect("standing");
+        assert!(st.declared && !st.associated, "{name}");
+        drop(conn);
+        // A burst of wrong guesses in parallel: at most the allowance is judged.
+        let u = urn();
+        let guesses = (0..12).map(|_| defence::find(db, &ann, &u, &wrong, NOW));
+        let results: Vec<Found> = futures_join_all(guesses)
+            .await
+            .into_iter()
+            .map(|r| r.expect("no database error"))
+            .collect();
+        let judged = results.iter().filter(|r| **r == Found::NoMatch).count();
+        let waits = results
+            .iter()
+            .filter(|r| matches!(r, Found::Wait(_)))
+            .count();
+        assert!(judged <= 5, "{name}: {judged} judged");
+        assert_eq!(judged + waits, 12, "{name}");
+        // Even the right details wait now: the block is on the user, not on being wrong.
+        assert!(matches!(
+            defence::find(db, &ann, &urn(), &both(), NOW)
+                .await
+                .expect("find"),
+            Found::Wait(_)
+        ));
+        let failed = count(
+            db,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'case.find.failed'",
+        )
+        .await;
+        assert_eq!(failed, 1 + i64::try_from(judged).expect("n"), "{name}");
+        assert!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'case.find.throttled'"
+            )
+            .await
+                >= 1
+        );
+        crate::audit::verify_chain(db).await.expect("chain");
+    }
+}
+
+async fn futures_join_all<F: std::future::Future>(fs: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut set = vec![];
+    for f in fs {
+        set.push(f);
+    }
+    let mut out = vec![];
+    // Polled together: each starts before any finishes.
+    let mut pinned: Vec<_> = set.into_iter().map(Box::pin).collect();
+    let mut results: Vec<Option<F::Output>> = (0..pinned.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in pinned.iter_mut().enumerate() {
+            if results[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => results[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.extend(results.into_iter().flatten());
+    out
+}
+
+#[tokio::test]
+async fn two_firms_at_once_leave_exactly_one_on_record() {
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let d1 = defendant(db, "D1").await;
+        let mut members = vec![];
+        for i in 0..6 {
+            let firm = org(db, &format!("Firm {i}")).await;
+            let m = member(db, &firm, &format!("u{i}@firm{i}.example"), "user").await;
+            assert!(matches!(
+                defence::find(db, &m, &urn(), &both(), NOW)
+                    .await
+                    .expect("find"),
+                Found::Case(_)
+            ));
+            members.push(m);
+        }
+        let attempts = members
+            .iter()
+            .map(|m| defence::associate(&state, m, &case_id, &d1, Nature::Private, None, NOW));
+        let results: Vec<_> = futures_join_all(attempts)
+            .await
+            .into_iter()
+            .map(|r| r.expect("no database error"))
+            .collect();
+        let won: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
+        assert_eq!(won.len(), 1, "{name}: {results:?}");
+        let winner = crate::organisation::store::name(
+            &mut db.pool.acquire().await.expect("conn"),
+            &members[won[0]].organisation_id,
+        )
+        .await
+        .expect("name");
+        for (i, r) in results.iter().enumerate() {
+            if i != won[0] {
+                assert_eq!(r, &Err(Refused::OtherFirm(winner.clone())), "{name}");
+            }
+        }
+        assert_eq!(count(db, "SELECT COUNT(*) FROM associations").await, 1);
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'laa_associated'"
+            )
+            .await,
+            1,
+            "{name}: the LAA is told once"
+        );
+        // The database itself refuses a second firm, whatever the code does.
+        let other = &members[(won[0] + 1) % members.len()];
+        let direct = sqlx::query(
+            "INSERT INTO associations (defendant_id, case_id, organisation_id, nature, \
+             associated_at) VALUES ($1, $2, $3, 'private', 1)",
+        )
+        .bind(&d1)
+        .bind(&case_id)
+        .bind(&other.organisation_id)
+        .execute(&db.pool)
+        .await;
+        assert!(direct.is_err(), "{name}");
+        crate::audit::verify_chain(db).await.expect("chain");
+    }
+}
+
+#[tokio::test]
+async fn release_then_disassociate_then_the_other_firm_associates_and_access_follows() {
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let d1 = defendant(db, "D1").await;
+        let (fa, fb) = (org(db, "Firm A").await, org(db, "Firm B").await);
+        let a = member(db, &fa, "a@a.example", "administrator,user").await;
+        let b = member(db, &fb, "b@b.example", "user").await;
+        let a2 = member(db, &fa, "a2@a.example", "user").await;
+        for m in [&a, &b] {
+            defence::find(db, m, &urn(), &both(), NOW)
+                .await
+                .expect("find");
+        }
+        let (idpc,): (String,) = sqlx::query_as("SELECT id FROM material WHERE idpc = 1")
+            .fetch_one(&db.pool)
+            .await
+            .expect("idpc");
+        // The IDPC after one's own declaration; a colleague who has not declared gets nothing.
+        assert!(
+            defence::download(db, &b, &case_id, &idpc, NOW)
+                .await
+                .expect("dl")
+                .is_some()
+        );
+        assert!(
+            defence::download(db, &a2, &case_id, &idpc, NOW)
+                .await
+                .expect("dl")
+                .is_none()
+        );
+        defence::associate(
+            &state,
+            &a,
+            &case_id,
+            &d1,
+            Nature::OrderGranted,
+            Some("1A234B"),
+            NOW,
+        )
+        .await
+        .expect("db")
+        .expect("associated");
+        // Now Firm A's colleague reads it (full access by association).
+        assert!(
+            defence::download(db, &a2, &case_id, &idpc, NOW)
+                .await
+                .expect("dl")
+                .is_some()
+        );
+        assert_eq!(
+            defence::associate(&state, &b, &case_id, &d1, Nature::Private, None, NOW)
+                .await
+                .expect("db"),
+            Err(Refused::OtherFirm("Firm A".into()))
+        );
+        defence::request_release(&state, &b, &case_id, &d1, "Client instructed us", NOW)
+            .await
+            .expect("db")
+            .expect("asked");
+        assert_eq!(
+            defence::request_release(&state, &b, &case_id, &d1, "again", NOW)
+                .await
+                .expect("db"),
+            Err(Refused::AlreadyAsked),
+            "{name}"
+        );
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'release_request'"
+            )
+            .await,
+            1,
+            "{name}: Firm A's one administrator"
+        );
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let seen = read::case(&mut conn, &a, &case_id)
+            .await
+            .expect("read")
+            .expect("case");
+        let d = seen.defendants.iter().find(|d| d.id == d1).expect("d1");
+        assert_eq!(d.asked_of_us.len(), 1, "{name}");
+        drop(conn);
+        assert_eq!(
+            defence::disassociate(&state, &b, &case_id, &d1, NOW)
+                .await
+                .expect("db"),
+            Err(Refused::NotYours)
+        );
+        defence::disassociate(&state, &a, &case_id, &d1, NOW + 60)
+            .await
+            .expect("db")
+            .expect("disassociated");
+        // Access ends at once for the firm's colleague (no declaration of their own).
+        assert!(
+            defence::download(db, &a2, &case_id, &idpc, NOW)
+                .await
+                .expect("dl")
+                .is_none()
+        );
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM release_requests WHERE status = 'released'"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'release_done'"
+            )
+            .await,
+            1
+        );
+        defence::associate(&state, &b, &case_id, &d1, Nature::Private, None, NOW + 120)
+            .await
+            .expect("db")
+            .expect("the second firm associates");
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let lines = read::firm_cases(&mut conn, &fb, "", NOW)
+            .await
+            .expect("list");
+        assert_eq!(lines.len(), 1, "{name}");
+        assert!(lines[0].defendants.contains("Siân"), "{lines:?}");
+        assert_eq!(
+            read::firm_cases(&mut conn, &fb, "o'brien", NOW)
+                .await
+                .expect("list")
+                .len(),
+            1,
+            "{name}: by name"
+        );
+        assert_eq!(
+            read::firm_cases(&mut conn, &fb, "01 ab 12", NOW)
+                .await
+                .expect("list")
+                .len(),
+            1,
+            "{name}: by URN prefix"
+        );
+        assert!(
+            read::firm_cases(&mut conn, &fb, "nobody", NOW)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        assert!(
+            read::firm_cases(&mut conn, &fa, "", NOW)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        let history = read::history(&mut conn, &fa, &case_id)
+            .await
+            .expect("history");
+        let mut what: Vec<&str> = history.iter().map(|h| h.what.as_str()).collect();
+        assert_eq!(what[0], "disassociated", "{name}: newest first");
+        what.sort_unstable();
+        assert_eq!(
+            what,
+            ["associated", "declared", "disassociated", "downloaded"],
+            "{name}: Firm B's own declaration is not in Firm A's history"
+        );
+        drop(conn);
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM outbox WHERE kind LIKE 'laa_%'").await,
+            3,
+            "{name}"
+        );
+        crate::audit::verify_chain(db).await.expect("chain");
+    }
+}
+
+#[tokio::test]
+async fn the_idpc_can_be_asked_for_once_when_missing() {
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let f = org(db, "Firm A").await;
+        let a = member(db, &f, "a@a.example", "user").await;
+        assert_eq!(
+            defence::request_idpc(&state, &a, &case_id, NOW)
+                .await
+                .expect("db"),
+            Err(Refused::NotFound),
+            "{name}: not without finding the case"
+        );
+        defence::find(db, &a, &urn(), &both(), NOW)
+            .await
+            .expect("find");
+        assert_eq!(
+            defence::request_idpc(&state, &a, &case_id, NOW)
+                .await
+                .expect("db"),
+            Err(Refused::NotNeeded),
+            "{name}: the case has its IDPC"
+        );
+        sqlx::query("UPDATE material SET idpc = 0")
+            .execute(&db.pool)
+            .await
+            .expect("no idpc");
+        defence::request_idpc(&state, &a, &case_id, NOW)
+            .await
+            .expect("db")
+            .expect("asked");
+        assert_eq!(
+            defence::request_idpc(&state, &a, &case_id, NOW)
+                .await
+                .expect("db"),
+            Err(Refused::NotNeeded)
+        );
+        let (to,): (String,) =
+            sqlx::query_as("SELECT to_address FROM outbox WHERE kind = 'idpc_request'")
+                .fetch_one(&db.pool)
+                .await
+                .expect("email");
+        assert_eq!(to, "cps@cps.example", "{name}");
+    }
+}

@@ -1,0 +1,171 @@
+//! The cases feature's emails, in English then Welsh like every other (see
+//! `crate::email::templates`).
+
+use super::defence::Nature;
+use crate::{
+    accounts::store::Recipient,
+    email::{
+        Email, MailSettings,
+        templates::{Part, compose},
+    },
+    i18n::Msg,
+};
+
+/// What changed for the LAA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LaaChange {
+    /// A firm went on record.
+    Associated,
+    /// A firm came off record.
+    Disassociated,
+}
+
+/// Tells the Legal Aid Agency that a firm went on or came off record for a defendant.
+#[allow(clippy::too_many_arguments)]
+pub fn laa_notice(
+    settings: &MailSettings,
+    to: &str,
+    change: LaaChange,
+    urn: &str,
+    defendant: &str,
+    organisation: &str,
+    nature: Option<Nature>,
+    laa_account: Option<&str>,
+) -> Email {
+    let (kind, subject, what) = match change {
+        LaaChange::Associated => (
+            "laa_associated",
+            Msg::EmailLaaAssociatedSubject,
+            Msg::EmailLaaAssociated,
+        ),
+        LaaChange::Disassociated => (
+            "laa_disassociated",
+            Msg::EmailLaaDisassociatedSubject,
+            Msg::EmailLaaDisassociated,
+        ),
+    };
+    compose(
+        kind,
+        to,
+        None,
+        subject,
+        |lang| {
+            let mut out = vec![Part::Para(lang.tf(
+                what,
+                &[
+                    ("organisation", organisation),
+                    ("defendant", defendant),
+                    ("urn", urn),
+                ],
+            ))];
+            if let Some(n) = nature {
+                out.push(Part::Para(
+                    lang.tf(Msg::EmailLaaNature, &[("nature", lang.t(n.label()))]),
+                ));
+            }
+            if let Some(a) = laa_account {
+                out.push(Part::Para(lang.tf(Msg::EmailLaaAccount, &[("account", a)])));
+            }
+            out
+        },
+        settings,
+    )
+}
+
+/// Asks the firm on record (each of its administrators) to release a defendant.
+#[allow(clippy::too_many_arguments)]
+pub fn release_request(
+    settings: &MailSettings,
+    to: &Recipient,
+    urn: &str,
+    defendant: &str,
+    from_organisation: &str,
+    by_name: &str,
+    by_email: &str,
+    message: &str,
+    case_id: &str,
+) -> Email {
+    let link = format!("{}/cases/{case_id}/access", settings.public_url);
+    compose(
+        "release_request",
+        &to.email,
+        to.user_id.as_deref(),
+        Msg::EmailReleaseSubject,
+        |lang| {
+            let mut out = vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
+                Part::Para(lang.tf(
+                    Msg::EmailReleaseAsked,
+                    &[
+                        ("organisation", from_organisation),
+                        ("defendant", defendant),
+                        ("urn", urn),
+                    ],
+                )),
+                Part::Para(lang.tf(
+                    Msg::EmailRequestBy,
+                    &[("name", by_name), ("email", by_email)],
+                )),
+            ];
+            if !message.is_empty() {
+                out.push(Part::Para(message.to_owned()));
+            }
+            out.push(Part::Para(lang.t(Msg::EmailReleaseHow).to_owned()));
+            out.push(Part::Link(link.clone()));
+            out
+        },
+        settings,
+    )
+}
+
+/// Tells the user who asked that the firm on record has released the defendant.
+pub fn released(settings: &MailSettings, to: &Recipient, urn: &str, defendant: &str) -> Email {
+    compose(
+        "release_done",
+        &to.email,
+        to.user_id.as_deref(),
+        Msg::EmailReleasedSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
+                Part::Para(lang.tf(
+                    Msg::EmailReleased,
+                    &[("defendant", defendant), ("urn", urn)],
+                )),
+            ]
+        },
+        settings,
+    )
+}
+
+/// Asks the prosecuting authority for a case's IDPC.
+pub fn idpc_request(
+    settings: &MailSettings,
+    to: &str,
+    prosecutor: &str,
+    urn: &str,
+    organisation: &str,
+    by_name: &str,
+    by_email: &str,
+) -> Email {
+    compose(
+        "idpc_request",
+        to,
+        None,
+        Msg::EmailIdpcSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", prosecutor)])),
+                Part::Para(lang.tf(
+                    Msg::EmailIdpcAsked,
+                    &[("organisation", organisation), ("urn", urn)],
+                )),
+                Part::Para(lang.tf(
+                    Msg::EmailRequestBy,
+                    &[("name", by_name), ("email", by_email)],
+                )),
+            ]
+        },
+        settings,
+    )
+}

@@ -1,0 +1,486 @@
+//! What the case pages show, read for one member: a case with its defendants, offences,
+//! hearings and material, who is on record, requests, and the firm's history on it; and the
+//! firm's own cases for `/cases`.
+
+use super::defence::{Member, Standing, standing};
+use sqlx::AnyConnection;
+
+/// A defendant on a case page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefendantView {
+    /// Its id.
+    pub id: String,
+    /// The name as shown.
+    pub name: String,
+    /// A person's date of birth (`YYYY-MM-DD`).
+    pub date_of_birth: Option<String>,
+    /// A company.
+    pub company: bool,
+    /// Offences: (wording, legislation, date).
+    pub offences: Vec<(String, String, String)>,
+    /// The firm on record: (organisation id, name, nature code, since).
+    pub on_record: Option<(String, String, String, i64)>,
+    /// A release request from the member's firm is open.
+    pub we_asked: bool,
+    /// Open release requests to the member's firm: (requesting firm, requester, message, when).
+    pub asked_of_us: Vec<(String, String, String, i64)>,
+}
+
+impl DefendantView {
+    /// Whether the member's firm is on record for them.
+    pub fn ours(&self, member: &Member) -> bool {
+        self.on_record
+            .as_ref()
+            .is_some_and(|(org, ..)| *org == member.organisation_id)
+    }
+}
+
+/// A hearing.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct HearingView {
+    /// The court.
+    pub court: String,
+    /// The courtroom.
+    pub courtroom: String,
+    /// When (Unix seconds).
+    pub starts_at: i64,
+    /// Its type.
+    pub hearing_type: String,
+}
+
+/// An item of material, with whether the member may download it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MaterialView {
+    /// Its id.
+    pub id: String,
+    /// Section.
+    pub section: String,
+    /// Title.
+    pub title: String,
+    /// The IDPC.
+    pub idpc: bool,
+    /// File name.
+    pub file_name: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Served by (the prosecutor's name or a firm's).
+    pub served_by: String,
+    /// When.
+    pub served_at: i64,
+    /// The defendant it is for (none: the whole case).
+    pub defendant_id: Option<String>,
+    /// The member may download it.
+    pub readable: bool,
+}
+
+/// A line of the firm's history on the case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryLine {
+    /// When.
+    pub at: i64,
+    /// Who (a name).
+    pub who: String,
+    /// What: `declared`, `downloaded`, `associated`, `disassociated`, `moved_in`, `moved_out`.
+    pub what: String,
+    /// About what (a document's title, a defendant's name).
+    pub about: String,
+}
+
+/// A case as a member sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseView {
+    /// Its id.
+    pub id: String,
+    /// Its URN (normal form).
+    pub urn: String,
+    /// The prosecuting authority's name.
+    pub prosecutor: String,
+    /// The court.
+    pub court: String,
+    /// The member's standing.
+    pub standing: Standing,
+    /// The defendants, in the prosecutor's order.
+    pub defendants: Vec<DefendantView>,
+    /// The hearings, earliest first.
+    pub hearings: Vec<HearingView>,
+    /// The material, the IDPC first, then by section and date.
+    pub material: Vec<MaterialView>,
+    /// When an IDPC was asked for and not yet served: (when, firm name).
+    pub idpc_requested: Option<(i64, String)>,
+}
+
+impl CaseView {
+    /// Whether the member's firm is on record for any defendant.
+    pub fn associated(&self) -> bool {
+        self.standing.associated
+    }
+}
+
+fn display_name(
+    kind: &str,
+    first: Option<String>,
+    last: Option<String>,
+    company: Option<String>,
+) -> String {
+    if kind == "company" {
+        company.unwrap_or_default()
+    } else {
+        format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default())
+    }
+}
+
+/// A defendant's kind and name columns.
+type NameRow = (String, Option<String>, Option<String>, Option<String>);
+
+type DefRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The case `case_id` as `member` sees it, or `None` if it is not theirs to see (they have not
+/// found it, and their firm is on record for none of its defendants).
+pub async fn case(
+    conn: &mut AnyConnection,
+    member: &Member,
+    case_id: &str,
+) -> Result<Option<CaseView>, sqlx::Error> {
+    let standing = standing(conn, &member.user.id, &member.organisation_id, case_id).await?;
+    if !standing.any() {
+        return Ok(None);
+    }
+    let head: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT c.urn, p.name, c.court FROM cases c JOIN prosecutors p ON p.code = c.prosecutor \
+         WHERE c.id = $1",
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((urn, prosecutor, court)) = head else {
+        return Ok(None);
+    };
+    let rows: Vec<DefRow> = sqlx::query_as(
+        "SELECT id, kind, first_name, last_name, date_of_birth, company_name FROM defendants \
+         WHERE case_id = $1 ORDER BY position",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let offences: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT o.defendant_id, o.wording, o.legislation, o.offence_date FROM offences o \
+         JOIN defendants d ON d.id = o.defendant_id WHERE d.case_id = $1 ORDER BY o.position",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let records: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT a.defendant_id, a.organisation_id, o.name, a.nature, a.associated_at \
+         FROM associations a JOIN organisations o ON o.id = a.organisation_id \
+         WHERE a.case_id = $1",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let requests: Vec<(String, String, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT r.defendant_id, r.from_organisation, o.name, \
+                u.first_name || ' ' || u.last_name, r.message, r.to_organisation, r.created_at \
+         FROM release_requests r JOIN organisations o ON o.id = r.from_organisation \
+         JOIN users u ON u.id = r.requested_by \
+         WHERE r.case_id = $1 AND r.status = 'open' ORDER BY r.created_at",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mine = member.organisation_id.as_str();
+    let defendants = rows
+        .into_iter()
+        .map(|(id, kind, first, last, dob, company)| DefendantView {
+            offences: offences
+                .iter()
+                .filter(|o| o.0 == id)
+                .map(|o| (o.1.clone(), o.2.clone(), o.3.clone()))
+                .collect(),
+            on_record: records
+                .iter()
+                .find(|r| r.0 == id)
+                .map(|r| (r.1.clone(), r.2.clone(), r.3.clone(), r.4)),
+            we_asked: requests.iter().any(|r| r.0 == id && r.1 == mine),
+            asked_of_us: requests
+                .iter()
+                .filter(|r| r.0 == id && r.5 == mine)
+                .map(|r| (r.2.clone(), r.3.clone(), r.4.clone(), r.6))
+                .collect(),
+            company: kind == "company",
+            name: display_name(&kind, first, last, company),
+            date_of_birth: dob,
+            id,
+        })
+        .collect::<Vec<_>>();
+    let hearings: Vec<HearingView> = sqlx::query_as(
+        "SELECT court, courtroom, starts_at, hearing_type FROM hearings WHERE case_id = $1 \
+         ORDER BY starts_at",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    type MatRow = (
+        String,
+        String,
+        String,
+        i64,
+        String,
+        i64,
+        String,
+        i64,
+        Option<String>,
+    );
+    let material: Vec<MatRow> = sqlx::query_as(
+        "SELECT m.id, m.section, m.title, m.idpc, m.file_name, m.size, \
+                COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id \
+         FROM material m LEFT JOIN prosecutors p ON p.code = m.served_by \
+         LEFT JOIN organisations o ON o.id = m.served_by \
+         WHERE m.case_id = $1 ORDER BY m.idpc DESC, m.section, m.served_at, m.title",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ours = |d: &Option<String>| match d {
+        Some(d) => defendants.iter().any(|x| x.id == *d && x.ours(member)),
+        None => standing.associated,
+    };
+    let material = material
+        .into_iter()
+        .map(
+            |(id, section, title, idpc, file_name, size, served_by, served_at, defendant_id)| {
+                use super::access::{Defendant, Kind, Reader, may_read};
+                let readable = may_read(
+                    Reader {
+                        user_id: &member.user.id,
+                        organisation_id: Some(mine),
+                        active: member.user.status == "active",
+                    },
+                    Defendant {
+                        associated: ours(&defendant_id).then_some(mine),
+                        declared_by_reader: standing.declared,
+                    },
+                    if idpc == 1 { Kind::Idpc } else { Kind::Other },
+                );
+                MaterialView {
+                    id,
+                    section,
+                    title,
+                    idpc: idpc == 1,
+                    file_name,
+                    size,
+                    served_by,
+                    served_at,
+                    defendant_id,
+                    readable,
+                }
+            },
+        )
+        .collect::<Vec<_>>();
+    let idpc_requested = if material.iter().any(|m| m.idpc) {
+        None
+    } else {
+        sqlx::query_as(
+            "SELECT r.created_at, o.name FROM idpc_requests r \
+             JOIN organisations o ON o.id = r.organisation_id WHERE r.case_id = $1 \
+             ORDER BY r.created_at LIMIT 1",
+        )
+        .bind(case_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    Ok(Some(CaseView {
+        id: case_id.to_owned(),
+        urn,
+        prosecutor,
+        court,
+        standing,
+        defendants,
+        hearings,
+        material,
+        idpc_requested,
+    }))
+}
+
+/// The member's firm's history on a case: declarations and downloads by its users, and its
+/// association changes, newest first (at most 200 lines).
+pub async fn history(
+    conn: &mut AnyConnection,
+    organisation_id: &str,
+    case_id: &str,
+) -> Result<Vec<HistoryLine>, sqlx::Error> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT x.at, x.who, x.what, x.about FROM ( \
+           SELECT d.declared_at AS at, u.first_name || ' ' || u.last_name AS who, \
+                  'declared' AS what, '' AS about \
+             FROM declarations d JOIN users u ON u.id = d.user_id \
+             WHERE d.case_id = $1 AND d.organisation_id = $2 \
+           UNION ALL \
+           SELECT w.downloaded_at, u.first_name || ' ' || u.last_name, 'downloaded', m.title \
+             FROM downloads w JOIN users u ON u.id = w.user_id \
+             JOIN material m ON m.id = w.material_id \
+             WHERE w.case_id = $1 AND w.organisation_id = $2 \
+           UNION ALL \
+           SELECT e.at, COALESCE(u.first_name || ' ' || u.last_name, ''), e.event, \
+                  COALESCE(df.company_name, df.first_name || ' ' || df.last_name) \
+             FROM association_events e LEFT JOIN users u ON u.id = e.by_user \
+             JOIN defendants df ON df.id = e.defendant_id \
+             WHERE e.case_id = $1 AND e.organisation_id = $2 \
+         ) x ORDER BY x.at DESC LIMIT 200",
+    )
+    .bind(case_id)
+    .bind(organisation_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, who, what, about)| HistoryLine {
+            at,
+            who,
+            what,
+            about,
+        })
+        .collect())
+}
+
+/// A case in the firm's list.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseLine {
+    /// Its id.
+    pub id: String,
+    /// Its URN.
+    pub urn: String,
+    /// The court.
+    pub court: String,
+    /// The defendants the firm is on record for, comma-separated (or every defendant, for a
+    /// case the user found but the firm is not on record in).
+    pub defendants: String,
+    /// The next hearing from now (Unix seconds), if any.
+    pub next_hearing: Option<i64>,
+}
+
+/// The most cases a list shows.
+pub const LIST_LIMIT: i64 = 100;
+
+/// The firm's cases (on record for at least one defendant), next hearing first, optionally
+/// only those whose URN starts with `urn_prefix` or with a defendant whose name contains
+/// `name`. Reads go through `associations_organisation`, so the firm's own cases are all that
+/// is looked at, however many the service holds.
+pub async fn firm_cases(
+    conn: &mut AnyConnection,
+    organisation_id: &str,
+    search: &str,
+    now: i64,
+) -> Result<Vec<CaseLine>, sqlx::Error> {
+    let name = super::names::key(search);
+    let urn: String = search
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let like_name = format!("%{}%", name.replace(['%', '_', '\\'], ""));
+    let like_urn = format!("{}%", urn);
+    type Row = (
+        String,
+        String,
+        String,
+        Option<i64>,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, urn, court, next_hearing, kind, first_name, last_name, company_name FROM ( \
+           SELECT c.id, c.urn, c.court, \
+                  (SELECT MIN(h.starts_at) FROM hearings h WHERE h.case_id = c.id \
+                     AND h.starts_at >= $2) AS next_hearing, \
+                  d.kind, d.first_name, d.last_name, d.company_name, d.position \
+           FROM associations a JOIN cases c ON c.id = a.case_id \
+           JOIN defendants d ON d.id = a.defendant_id \
+           WHERE a.organisation_id = $1 \
+             AND ($3 = '' OR c.urn LIKE $4 OR d.name_key LIKE $5) \
+         ) x ORDER BY next_hearing IS NULL, next_hearing, urn, position LIMIT $6",
+    )
+    .bind(organisation_id)
+    .bind(now)
+    .bind(search.trim())
+    .bind(&like_urn)
+    .bind(&like_name)
+    .bind(LIST_LIMIT * 4)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: Vec<CaseLine> = vec![];
+    let limit = usize::try_from(LIST_LIMIT).unwrap_or(100);
+    for (id, urn, court, next, kind, first, last, company) in rows {
+        let name = display_name(&kind, first, last, company);
+        let room = out.len() < limit;
+        match out.iter_mut().find(|l| l.id == id) {
+            Some(l) => {
+                l.defendants.push_str(", ");
+                l.defendants.push_str(&name);
+            }
+            None if room => out.push(CaseLine {
+                id,
+                urn,
+                court,
+                defendants: name,
+                next_hearing: next,
+            }),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Cases the user found (declared on) in the last 30 days that their firm is not on record
+/// in: a way back to a case they are about to associate with.
+pub async fn found_recently(
+    conn: &mut AnyConnection,
+    member: &Member,
+    now: i64,
+) -> Result<Vec<CaseLine>, sqlx::Error> {
+    let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT c.id, c.urn, c.court, \
+                (SELECT MIN(h.starts_at) FROM hearings h WHERE h.case_id = c.id \
+                   AND h.starts_at >= $3) \
+         FROM cases c WHERE c.id IN (SELECT case_id FROM declarations \
+                                      WHERE user_id = $1 AND declared_at >= $3 - 2592000) \
+           AND NOT EXISTS (SELECT 1 FROM associations a WHERE a.case_id = c.id \
+                             AND a.organisation_id = $2) \
+         ORDER BY c.urn LIMIT 20",
+    )
+    .bind(&member.user.id)
+    .bind(&member.organisation_id)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = vec![];
+    for (id, urn, court, next) in rows {
+        let names: Vec<NameRow> = sqlx::query_as(
+            "SELECT kind, first_name, last_name, company_name FROM defendants \
+                 WHERE case_id = $1 ORDER BY position",
+        )
+        .bind(&id)
+        .fetch_all(&mut *conn)
+        .await?;
+        out.push(CaseLine {
+            id,
+            urn,
+            court,
+            defendants: names
+                .into_iter()
+                .map(|(k, f, l, c)| display_name(&k, f, l, c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            next_hearing: next,
+        });
+    }
+    Ok(out)
+}

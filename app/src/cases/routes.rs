@@ -1,0 +1,45 @@
+//! Every address the cases feature serves, with who may reach it. The handlers check again that
+//! the user is an active member of a defence organisation and has standing on the case (found
+//! it themselves, or their firm is on record for one of its defendants): anyone else is told
+//! the page does not exist.
+
+use super::{download, forms, pages};
+use crate::web::{
+    Access::SignedIn,
+    Route,
+    routes::{form, raw},
+};
+use leptos::prelude::*;
+
+/// The cases feature's addresses.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::new("/cases", SignedIn).page_async(|| view! { <pages::CasesHome /> }.into_any()),
+        Route::new("/cases/find", SignedIn)
+            .page(|| view! { <pages::FindPage /> }.into_any())
+            .form(|c| form(forms::find(c))),
+        Route::new("/cases/{id}", SignedIn)
+            .page_async(|| view! { <pages::CaseSummaryPage /> }.into_any()),
+        Route::new("/cases/{id}/material", SignedIn)
+            .page_async(|| view! { <pages::CaseMaterialPage /> }.into_any()),
+        Route::new("/cases/{id}/hearings", SignedIn)
+            .page_async(|| view! { <pages::CaseHearingsPage /> }.into_any()),
+        Route::new("/cases/{id}/access", SignedIn)
+            .page_async(|| view! { <pages::CaseAccessPage /> }.into_any()),
+        Route::new("/cases/{id}/associate", SignedIn)
+            .page_async(|| view! { <pages::AssociatePage /> }.into_any())
+            .form(|c| form(forms::associate(c))),
+        Route::new("/cases/{id}/disassociate", SignedIn)
+            .page_async(|| view! { <pages::DisassociatePage /> }.into_any())
+            .form(|c| form(forms::disassociate(c))),
+        Route::new("/cases/{id}/release", SignedIn)
+            .page_async(|| view! { <pages::ReleasePage /> }.into_any())
+            .form(|c| form(forms::release(c))),
+        Route::new("/cases/{id}/idpc-request", SignedIn).form(|c| form(forms::idpc_request(c))),
+        Route::new(download::PATH, SignedIn).raw(
+            axum::http::Method::GET,
+            |s, r| raw(download::get(s, r)),
+            0,
+        ),
+    ]
+}
