@@ -20,6 +20,29 @@ fn member(ctx: &Ctx) -> Result<Member, AppError> {
     Member::of(ctx.session.as_ref(), &ctx.ip).ok_or(AppError::NotFound)
 }
 
+/// The poster and the case in the address, if they have standing on it (found it themselves,
+/// or their firm is on record for one of its defendants); "not found" otherwise, before any
+/// input is looked at.
+async fn on_case(ctx: &Ctx) -> Result<(Member, String), AppError> {
+    let m = member(ctx)?;
+    let case_id = ctx.param("id").to_owned();
+    let mut conn = ctx
+        .state
+        .db
+        .pool
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
+    let st = defence::standing(&mut conn, &m.user.id, &m.organisation_id, &case_id)
+        .await
+        .map_err(AppError::internal)?;
+    if st.any() {
+        Ok((m, case_id))
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
 /// The message for a URN that is not one.
 pub fn urn_message(p: UrnProblem) -> Msg {
     match p {
@@ -226,8 +249,8 @@ pub fn parse_associate(
 
 /// `POST /cases/{id}/associate`.
 pub async fn associate(ctx: Ctx) -> Result<Outcome, AppError> {
-    let member = member(&ctx)?;
-    let (case_id, defendant) = (ctx.param("id").to_owned(), ctx.get("defendant").to_owned());
+    let (member, case_id) = on_case(&ctx).await?;
+    let defendant = ctx.get("defendant").to_owned();
     let (nature, account) = match parse_associate(&ctx.form, ctx.lang) {
         Ok(x) => x,
         Err(errors) => return Ok(ctx.again(errors)),
@@ -248,8 +271,8 @@ pub async fn associate(ctx: Ctx) -> Result<Outcome, AppError> {
 
 /// `POST /cases/{id}/disassociate`.
 pub async fn disassociate(ctx: Ctx) -> Result<Outcome, AppError> {
-    let member = member(&ctx)?;
-    let (case_id, defendant) = (ctx.param("id").to_owned(), ctx.get("defendant").to_owned());
+    let (member, case_id) = on_case(&ctx).await?;
+    let defendant = ctx.get("defendant").to_owned();
     if ctx.get("confirm") != "yes" {
         return Ok(ctx.again(vec![field(
             "confirm",
@@ -272,8 +295,8 @@ pub const MESSAGE_MAX: usize = 1000;
 
 /// `POST /cases/{id}/release`: ask the firm on record to release a defendant.
 pub async fn release(ctx: Ctx) -> Result<Outcome, AppError> {
-    let member = member(&ctx)?;
-    let (case_id, defendant) = (ctx.param("id").to_owned(), ctx.get("defendant").to_owned());
+    let (member, case_id) = on_case(&ctx).await?;
+    let defendant = ctx.get("defendant").to_owned();
     let message = ctx.get("message").trim().to_owned();
     if message.chars().count() > MESSAGE_MAX {
         return Ok(ctx.again(vec![field("message", ctx.lang, Msg::ReleaseMessageTooLong)]));
@@ -291,10 +314,9 @@ pub async fn release(ctx: Ctx) -> Result<Outcome, AppError> {
     done(&ctx, r, format!("/cases/{case_id}/access?done=asked"))
 }
 
-/// `POST /cases/{id}/idpc-request`: ask the prosecutor for the IDPC.
+/// `POST /cases/{id}/material`: ask the prosecutor for the IDPC.
 pub async fn idpc_request(ctx: Ctx) -> Result<Outcome, AppError> {
-    let member = member(&ctx)?;
-    let case_id = ctx.param("id").to_owned();
+    let (member, case_id) = on_case(&ctx).await?;
     let r = defence::request_idpc(&ctx.state, &member, &case_id, ctx.now())
         .await
         .map_err(AppError::internal)?;

@@ -445,7 +445,7 @@ fn material(c: &CaseView, lang: Lang) -> impl IntoView + use<> {
             None => view! {
                 <div class="govuk-inset-text" id="idpc-missing">
                     <p class="govuk-body">{lang.t(Msg::MaterialNoIdpc)}</p>
-                    <form method="post" action=format!("/cases/{id}/idpc-request")>
+                    <form method="post" action=format!("/cases/{id}/material")>
                         <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0">{lang.t(Msg::MaterialIdpcRequestButton)}</button>
                     </form>
                 </div>
@@ -629,6 +629,7 @@ fn case_page(tab: Tab) -> impl IntoView {
                         view! {
                             <leptos_meta::Title text=title />
                             {banner.map(|b| view! { <SuccessBanner message=b /> })}
+                            <ErrorSummary />
                             <span class="govuk-caption-l">{c.court.clone()}</span>
                             <h1 class="govuk-heading-l">{lang.tf(Msg::CaseHeading, &[("urn", &urn_spaced(&c.urn))])}</h1>
                             {sub_nav(&c.id, tab, lang)}

@@ -20,8 +20,10 @@ pub fn routes() -> Vec<Route> {
             .form(|c| form(forms::find(c))),
         Route::new("/cases/{id}", SignedIn)
             .page_async(|| view! { <pages::CaseSummaryPage /> }.into_any()),
+        // Its form asks the prosecutor for a missing IDPC.
         Route::new("/cases/{id}/material", SignedIn)
-            .page_async(|| view! { <pages::CaseMaterialPage /> }.into_any()),
+            .page_async(|| view! { <pages::CaseMaterialPage /> }.into_any())
+            .form(|c| form(forms::idpc_request(c))),
         Route::new("/cases/{id}/hearings", SignedIn)
             .page_async(|| view! { <pages::CaseHearingsPage /> }.into_any()),
         Route::new("/cases/{id}/access", SignedIn)
@@ -35,7 +37,6 @@ pub fn routes() -> Vec<Route> {
         Route::new("/cases/{id}/release", SignedIn)
             .page_async(|| view! { <pages::ReleasePage /> }.into_any())
             .form(|c| form(forms::release(c))),
-        Route::new("/cases/{id}/idpc-request", SignedIn).form(|c| form(forms::idpc_request(c))),
         Route::new(download::PATH, SignedIn).raw(
             axum::http::Method::GET,
             |s, r| raw(download::get(s, r)),

@@ -165,9 +165,45 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("POST", "/reset-password") => vec![("", "token=bad", None)],
         ("POST", "/activate") => vec![("", "token=bad", None)],
         ("POST", "/enrol") => vec![("", "token=bad", None)],
+        // A case: Smith & Co (the administrator and the plain user) are on record for its
+        // first defendant; the other organisation never found it; staff are not defence.
+        ("GET", "/cases/find") | ("POST", "/cases/find") => {
+            vec![("", "urn=bad", Some(MEMBERS))]
+        }
+        ("GET", "/cases/{id}")
+        | ("GET", "/cases/{id}/material")
+        | ("GET", "/cases/{id}/hearings")
+        | ("GET", "/cases/{id}/access") => vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))],
+        ("GET", "/cases/{id}/associate")
+        | ("GET", "/cases/{id}/disassociate")
+        | ("GET", "/cases/{id}/release") => vec![
+            ("?defendant={defendant}", "", Some(NOBODY)),
+            ("!?defendant={defendant}", "", Some(FIRM)),
+        ],
+        ("POST", "/cases/{id}/associate") => vec![
+            ("", "defendant={defendant}&nature=", Some(NOBODY)),
+            ("!", "defendant={defendant}&nature=", Some(FIRM)),
+        ],
+        ("POST", "/cases/{id}/disassociate") | ("POST", "/cases/{id}/release") => vec![
+            ("", "defendant={defendant}", Some(NOBODY)),
+            ("!", "defendant={defendant}", Some(FIRM)),
+        ],
+        ("POST", "/cases/{id}/material") => {
+            vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))]
+        }
+        ("GET", "/cases/{id}/material/{material}") => {
+            vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))]
+        }
         _ => vec![("", "", None)],
     }
 }
+
+/// Any member of a defence organisation (not staff).
+const MEMBERS: [Expect; 5] = [A, A, A, D, S];
+/// The firm with standing on the case.
+const FIRM: [Expect; 5] = [A, A, D, D, S];
+/// No record: not found for everyone signed in.
+const NOBODY: [Expect; 5] = [D, D, D, D, S];
 
 /// Addresses whose request changes the asker's own account for good: sent last.
 const LAST: &[&str] = &["/account/report", "/sign-out"];
@@ -193,7 +229,11 @@ fn table(routes: &[Route]) -> Vec<Row> {
             for (query, body, narrower) in samples(&method, r.path) {
                 rows.push(Row {
                     method: method.clone(),
-                    path: format!("{bare}{query}"),
+                    // A sample starting with `!` is about the real case, not "no such record".
+                    path: match query.strip_prefix('!') {
+                        Some(q) => format!("{}{q}", r.path.replace("{id}", "{case}")),
+                        None => format!("{bare}{query}"),
+                    },
                     body,
                     expect: narrower.unwrap_or_else(|| expected(r.access)),
                 });
@@ -320,6 +360,73 @@ fn classify(status: StatusCode, location: &str) -> Option<Expect> {
     }
 }
 
+/// The example case imported and `admin_id`'s firm on record for its first defendant (after
+/// their declaration): the case's, the defendant's and the IDPC's ids.
+async fn on_record(state: &AppState, admin_id: &str, now: i64) -> (String, String, String) {
+    use app::cases::{defence, import, store};
+    store::upsert_prosecutor(
+        &state.db,
+        "CPS",
+        "Crown Prosecution Service",
+        "cps@x.example",
+        1,
+    )
+    .await
+    .expect("prosecutor");
+    let doc = serde_json::json!({
+        "urn": "01AB1234526", "prosecutor": "CPS", "court": "Cardiff Magistrates' Court",
+        "defendants": [{ "ref": "D1", "person": { "first_name": "Siân", "last_name": "Ellis",
+                                                   "date_of_birth": "1990-02-03" } }],
+        "material": [{ "ref": "M1", "section": "idpc", "title": "IDPC", "idpc": true,
+                       "defendant": "D1", "file": { "name": "idpc.pdf",
+                       "content_type": "application/pdf", "base64": "JVBERi0xLjQK" } }]
+    });
+    let cases = import::parse(&doc.to_string()).expect("a valid case");
+    let system = app::accounts::store::Who::system();
+    store::import(&state.db, &state.files, &cases, &system, now)
+        .await
+        .expect("imported");
+    let user = app::accounts::store::user_by_id(&state.db, admin_id)
+        .await
+        .expect("read")
+        .expect("admin");
+    let member = defence::Member {
+        organisation_id: user.organisation_id.clone().expect("a firm"),
+        user,
+        ip: "127.0.0.1".into(),
+    };
+    let typed = [defence::Typed::Person {
+        first_name: "Sian".into(),
+        last_name: "ellis".into(),
+        date_of_birth: "1990-02-03".into(),
+    }];
+    let defence::Found::Case(case) = defence::find(&state.db, &member, &cases[0].urn, &typed, now)
+        .await
+        .expect("find")
+    else {
+        panic!("the case is found");
+    };
+    let ids: (String, String) = sqlx::query_as(
+        "SELECT d.id, m.id FROM defendants d JOIN material m ON m.defendant_id = d.id",
+    )
+    .fetch_one(&state.db.pool)
+    .await
+    .expect("ids");
+    defence::associate(
+        state,
+        &member,
+        &case,
+        &ids.0,
+        defence::Nature::Private,
+        None,
+        now,
+    )
+    .await
+    .expect("db")
+    .expect("associated");
+    (case, ids.0, ids.1)
+}
+
 #[tokio::test]
 async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
     for (app, _dir, state) in apps_and_states().await {
@@ -358,6 +465,8 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
         .await
         .expect("a pending registration");
 
+        let (case, defendant, material) = on_record(&state, &ids[0], now).await;
+
         let rows = table(app::routes().expect("the declarations"));
         assert!(rows.len() > 60, "{} requests", rows.len());
 
@@ -373,6 +482,9 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
                 let fill = |s: &str| {
                     s.replace("{user}", &plain_user)
                         .replace("{registration}", &registration)
+                        .replace("{case}", &case)
+                        .replace("{defendant}", &defendant)
+                        .replace("{material}", &material)
                 };
                 let (status, location, _) = send(
                     &app,
@@ -605,5 +717,60 @@ async fn uploaded_files_are_bytes_and_each_form_has_its_limit() {
         file.extend(std::iter::repeat_n(b' ', 1 << 20));
         let (status, page) = html(app.clone().oneshot(upload(&file)).await.expect("answer")).await;
         assert_eq!(status, StatusCode::OK, "{page}");
+    }
+}
+
+#[tokio::test]
+async fn a_case_file_downloads_with_safe_headers_uncompressed_and_recorded() {
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        let admin = id_of(&state, "admin@smith-solicitors.example").await;
+        let (case, _, material) = on_record(&state, &admin, now).await;
+        let cookie = signed_in(&state, &admin, now).await;
+        let req = Request::builder()
+            .uri(format!("/cases/{case}/material/{material}"))
+            .header(header::COOKIE, format!("{}={cookie}", session::COOKIE))
+            .header(header::ACCEPT_ENCODING, "gzip, br")
+            .body(Body::empty())
+            .expect("request");
+        let res = app.clone().oneshot(req).await.expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        let h = res.headers().clone();
+        let get = |k: header::HeaderName| {
+            h.get(k)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(get(header::CONTENT_TYPE), "application/pdf");
+        assert_eq!(
+            get(header::CONTENT_DISPOSITION),
+            "attachment; filename=\"idpc.pdf\""
+        );
+        assert_eq!(get(header::CACHE_CONTROL), "no-store");
+        assert_eq!(get(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+        assert!(get(header::CONTENT_SECURITY_POLICY).starts_with("sandbox"));
+        assert_eq!(
+            get(header::CONTENT_ENCODING),
+            "",
+            "a PDF is not compressed again"
+        );
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert_eq!(&body[..], b"%PDF-1.4\n");
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM downloads")
+            .fetch_one(&state.db.pool)
+            .await
+            .expect("count");
+        assert_eq!(n, 1, "the download is recorded");
+        let (a,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'case.material.downloaded'",
+        )
+        .fetch_one(&state.db.pool)
+        .await
+        .expect("count");
+        assert_eq!(a, 1, "and audited");
     }
 }
