@@ -211,7 +211,7 @@ test('signing in needs the password and a fresh code; a used code is refused', a
   assert.match(await errorSummary(page), /already been used|not right/);
   await page.fill('#code', await code(adminKey));
   await submit(page);
-  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.equal(new URL(page.url()).pathname, '/cases');
   await page.goto(`${BASE}/account/sessions`);
   assert.equal(await page.locator('tbody tr').count(), 1);
   await checkAccessibility(page, 'sessions');
@@ -259,7 +259,7 @@ test('a forgotten password: link by email, the authenticator code, then a new pa
   await page.goto(link);
   assert.match(await page.locator('h1').textContent(), /already been used/i);
   await signIn(page, ADMIN, NEW_PASSWORD, adminKey);
-  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.equal(new URL(page.url()).pathname, '/cases');
   await signOut(page);
   expectNoProblems(page);
 });
@@ -365,7 +365,7 @@ test('repeated wrong passwords for one email are throttled, whoever the email be
   await checkAccessibility(page, 'sign-in-throttled');
   // Another account from the same address still signs in (offices share one address).
   await signIn(page, ADMIN, PASSWORD, adminKey);
-  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.equal(new URL(page.url()).pathname, '/cases');
   await signOut(page);
   expectNoProblems(page);
 });
@@ -415,7 +415,7 @@ test('Welsh: signing in, the code and a forgotten password, on a tablet', async 
   await checkAccessibility(page, 'verify-cy');
   await page.fill('#code', await code(adminKey));
   await submit(page);
-  assert.equal(new URL(page.url()).pathname, '/account');
+  assert.equal(new URL(page.url()).pathname, '/cases');
   assert.match(await page.locator('h1').textContent(), /cyfrif/i);
   await checkAccessibility(page, 'account-cy');
   await signOut(page);

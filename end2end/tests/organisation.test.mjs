@@ -202,7 +202,7 @@ test('a removed user’s open session is refused at its next request', async () 
   // Rhys is signed in on a tablet.
   const rhys = await openPage(browser, { viewport: TABLET, hasTouch: true });
   await signIn(rhys, JOINER, PASSWORD, joinerKey);
-  assert.equal(path(rhys), '/account');
+  assert.equal(path(rhys), '/cases');
 
   const page = await asAdmin();
   const user = await userLink(page, `Evans ${run}`);

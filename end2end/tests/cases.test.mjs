@@ -1,0 +1,205 @@
+// Cases end to end, as two defence firms use them: Smith & Co's administrator signs in (landing on
+// their cases), finds a case with a lower-case URN typed with spaces (a wrong date of birth first,
+// refused without saying which detail), downloads the IDPC and goes on record for a defendant.
+// Jones Chambers' clerk, in Welsh on a tablet, finds the same case, is refused the defendant
+// (Smith & Co are on record) and asks them to release it; Smith & Co stop acting; the clerk
+// goes on record. axe-core checks every page on the way.
+//
+// The case comes from end2end/fixtures/cases.json (loaded by the test command).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { BASE, launch, openPage, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
+import { DEMO_PASSWORD, DEMO_KEY, submit, signIn, email, errorSummary } from '../journeys.mjs';
+
+const ADMIN = 'admin@smith-solicitors.example';
+const CLERK = 'clerk@jones-chambers.example';
+const path = (page) => new URL(page.url()).pathname;
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function banner(page) {
+  const b = page.locator('.govuk-notification-banner--success');
+  await b.waitFor();
+  return b.textContent();
+}
+
+/// Fills the find-case form for the fixture's case: two defendants (a person and a company).
+async function findCase(page, { urn = '45kd 1234567 26', day = '14' } = {}) {
+  await page.goto(`${BASE}/cases/find`);
+  await submit(page, 'button[name=action][value=add]');
+  assert.equal(await page.locator('fieldset.app-defendant').count(), 2, 'a second defendant row');
+  await page.fill('#urn', urn);
+  await page.fill('#d1-first', ' rhiannon ');
+  await page.fill('#d1-last', 'LLYR - EVANS');
+  await page.fill('#d1-dob-day', day);
+  await page.fill('#d1-dob-month', '7');
+  await page.fill('#d1-dob-year', '1988');
+  await page.fill('#d2-company', 'llŷr haulage cyf');
+  await page.check('#declare');
+  await submit(page, 'main button[type=submit]:not([name=action])');
+}
+
+let caseUrl;
+
+test('a firm finds a case, downloads the IDPC and goes on record for a defendant', async () => {
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  assert.equal(path(page), '/cases', 'signing in lands on the firm’s cases');
+  await checkAccessibility(page, 'cases-home-empty');
+
+  // Bad input first: the shape of the URN is checked, and nothing typed is lost.
+  await page.goto(`${BASE}/cases/find`);
+  await checkAccessibility(page, 'find-case');
+  await page.fill('#urn', '45 KD 123');
+  await page.fill('#d1-first', 'Rhiannon');
+  await submit(page, 'main button[type=submit]:not([name=action])');
+  const problems = await errorSummary(page);
+  assert.match(problems, /11 or 13 characters/);
+  assert.match(problems, /last name/);
+  assert.match(problems, /date of birth/);
+  assert.match(problems, /appointed/);
+  assert.equal(await page.inputValue('#d1-first'), 'Rhiannon');
+  await checkAccessibility(page, 'find-case-errors');
+
+  // A wrong date of birth: one answer that does not say which detail was wrong.
+  await findCase(page, { day: '15' });
+  const noMatch = await errorSummary(page);
+  assert.match(noMatch, /No case matches/);
+  assert.equal(await page.locator('.govuk-form-group--error').count(), 0, 'no field is singled out');
+  assert.equal(await page.inputValue('#d2-company'), 'llŷr haulage cyf', 'every value kept');
+
+  await findCase(page);
+  assert.match(path(page), /^\/cases\/[0-9a-f-]+$/);
+  caseUrl = page.url().split('?')[0];
+  assert.match(await banner(page), /Case found/);
+  assert.match(await page.locator('h1').textContent(), /45 KD 1234567 26/);
+  await checkAccessibility(page, 'case-summary');
+
+  // The IDPC downloads (the rest of the material waits for association).
+  await page.click('.moj-sub-navigation a[href$="/material"]');
+  assert.equal(await page.locator('#material a').count(), 1, 'only the IDPC is a link');
+  await checkAccessibility(page, 'case-material-idpc-only');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('#material a'),
+  ]);
+  assert.equal(download.suggestedFilename(), 'IDPC Llŷr-Evans.pdf');
+  const bytes = readFileSync(await download.path());
+  assert.ok(bytes.subarray(0, 5).toString() === '%PDF-', 'a PDF');
+
+  // Go on record for Rhiannon.
+  await page.goto(caseUrl);
+  await page.click('#defendant-' + (await defendantId(page, 'Rhiannon')) + ' a.govuk-button');
+  assert.equal(path(page), new URL(caseUrl).pathname + '/associate');
+  await checkAccessibility(page, 'associate');
+  await submit(page, 'main button[type=submit]');
+  assert.match(await errorSummary(page), /how you are representing/);
+  await page.check('#nature-private');
+  await submit(page, 'main button[type=submit]');
+  assert.equal(path(page), new URL(caseUrl).pathname + '/access');
+  assert.match(await banner(page), /now on record/);
+  assert.match(await page.locator('#on-record').textContent(), /Rhiannon Llŷr-Evans/);
+  assert.match(await page.locator('#history').textContent(), /Downloaded IDPC/);
+  await checkAccessibility(page, 'case-access');
+
+  // Now the whole material is theirs, and the case is on their home page.
+  await page.goto(`${caseUrl}/material`);
+  assert.equal(await page.locator('#material a').count(), 2);
+  await page.goto(`${BASE}/cases?q=llyr`);
+  assert.match(await page.locator('#firm-cases').textContent(), /45 KD 1234567 26/);
+  await checkAccessibility(page, 'cases-home-search');
+  const laa = await email(page, 'laa@caseaccess.localhost', 'laa_associated');
+  assert.match(laa, /Smith & Co/);
+  expectNoProblems(page);
+  await page.context().close();
+});
+
+async function defendantId(page, name) {
+  const card = page.locator('.app-defendant-card', { hasText: name }).first();
+  return (await card.getAttribute('id')).replace('defendant-', '');
+}
+
+test('a second firm, in Welsh on a tablet, is refused and asks for a release; the first stops acting; the second goes on record', async () => {
+  assert.ok(caseUrl, 'the first journey found the case');
+  const clerk = await openPage(browser, { viewport: TABLET, hasTouch: true, locale: 'cy-GB' });
+  await signIn(clerk, CLERK, DEMO_PASSWORD, DEMO_KEY);
+  await clerk.goto(`${BASE}/cases?lang=cy`);
+  assert.equal(await clerk.getAttribute('html', 'lang'), 'cy');
+  await findCase(clerk);
+  assert.equal(clerk.url().split('?')[0], caseUrl, 'the same case');
+  await checkAccessibility(clerk, 'case-summary-cy-tablet');
+  const rhiannon = await defendantId(clerk, 'Rhiannon');
+  const card = clerk.locator(`#defendant-${rhiannon}`);
+  assert.match(await card.textContent(), /Smith & Co/, 'they see which firm is on record');
+
+  // Going straight to the associate form: the database says no, clearly.
+  await clerk.goto(`${caseUrl}/associate?defendant=${rhiannon}`);
+  await clerk.check('#nature-private');
+  await submit(clerk, 'main button[type=submit]');
+  assert.match(await errorSummary(clerk), /Smith & Co/);
+  await checkAccessibility(clerk, 'associate-refused-cy-tablet');
+
+  // Ask Smith & Co to release the defendant.
+  await clerk.goto(caseUrl);
+  await clerk.click(`#defendant-${rhiannon} a.govuk-button--secondary`);
+  assert.equal(path(clerk), new URL(caseUrl).pathname + '/release');
+  assert.match(await clerk.locator('#on-record-firm').textContent(), /Smith & Co/);
+  await checkAccessibility(clerk, 'release-cy-tablet');
+  await clerk.fill('#message', 'Mae’r cleient wedi ein cyfarwyddo ni heddiw.');
+  await submit(clerk, 'main button[type=submit]');
+  await banner(clerk);
+
+  // Smith & Co see the request, and stop acting.
+  const admin = await openPage(browser);
+  await signIn(admin, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const request = await email(admin, ADMIN, 'release_request');
+  assert.match(request, /Jones Chambers/);
+  await admin.goto(`${caseUrl}/access`);
+  assert.match(await admin.locator('.app-release-request').textContent(), /Jones Chambers/);
+  await admin.click('#on-record a[href*="/disassociate"]');
+  await checkAccessibility(admin, 'disassociate');
+  await submit(admin, 'main button[type=submit]');
+  assert.match(await errorSummary(admin), /no longer acts/);
+  await admin.check('#confirm');
+  await submit(admin, 'main button[type=submit]');
+  assert.match(await banner(admin), /no longer on record/);
+  assert.match(await admin.locator('#not-on-record').textContent(), /not on record/);
+  // Access ended at once: the statement is no longer theirs.
+  await admin.goto(`${caseUrl}/material`);
+  assert.equal(await admin.locator('#material a').count(), 1, 'the IDPC only (their own declaration)');
+  const released = await email(admin, CLERK, 'release_done');
+  assert.match(released, /Rhiannon/);
+  await admin.context().close();
+
+  // The clerk goes on record.
+  await clerk.goto(`${caseUrl}/associate?defendant=${rhiannon}`);
+  await clerk.check('#nature');
+  await clerk.fill('#laa_account', '');
+  await submit(clerk, 'main button[type=submit]');
+  await errorSummary(clerk);
+  await clerk.fill('#laa_account', '2b345c');
+  await submit(clerk, 'main button[type=submit]');
+  assert.equal(path(clerk), new URL(caseUrl).pathname + '/access');
+  await banner(clerk);
+  await checkAccessibility(clerk, 'case-access-cy-tablet');
+  await clerk.goto(`${BASE}/cases`);
+  assert.match(await clerk.locator('#firm-cases').textContent(), /45 KD 1234567 26/);
+  await checkAccessibility(clerk, 'cases-home-cy-tablet');
+  expectNoProblems(clerk);
+  await clerk.context().close();
+});
+
+test('a case is not found by someone who has not found it, and staff cannot look for cases', async () => {
+  assert.ok(caseUrl);
+  const page = await openPage(browser);
+  const res = await page.goto(caseUrl);
+  assert.equal(path(page), '/sign-in', 'signed out: sign in first');
+  assert.ok(res.ok());
+  await signIn(page, 'onboarding@hmcts.example', DEMO_PASSWORD, DEMO_KEY);
+  assert.equal((await page.goto(caseUrl)).status(), 404);
+  assert.equal((await page.goto(`${BASE}/cases/find`)).status(), 404);
+  await page.context().close();
+});
