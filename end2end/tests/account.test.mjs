@@ -141,7 +141,7 @@ test('a user confirms it is them, adds two passkeys, replaces then removes the a
   // The remaining passkey signs her in.
   await page.goto(`${BASE}/sign-in`);
   await hydrated(page);
-  await Promise.all([page.waitForURL(/\/account$/), page.click('#passkey-sign-in')]);
+  await Promise.all([page.waitForURL(/\/cases$/), page.click('#passkey-sign-in')]);
   await signOut(page);
   expectNoProblems(page);
 });

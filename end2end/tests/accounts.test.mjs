@@ -267,6 +267,7 @@ test('a forgotten password: link by email, the authenticator code, then a new pa
 test('the change-password page needs the current password and checks the new one', async () => {
   const page = await openPage(browser);
   await signIn(page, ADMIN, NEW_PASSWORD, adminKey);
+  await page.goto(`${BASE}/account`);
   await submit(page, 'a:text("Change your password")');
   await page.fill('#current-password', 'wrong password here');
   await page.fill('#password', PASSWORD);
@@ -317,7 +318,8 @@ test('passkeys: set up at activation, sign in with the passkey alone, add one la
   await page.goto(`${BASE}/sign-in`);
   await hydrated(page);
   await checkAccessibility(page, 'sign-in-hydrated');
-  await Promise.all([page.waitForURL(/\/account$/), page.click('#passkey-sign-in')]);
+  await Promise.all([page.waitForURL(/\/cases$/), page.click('#passkey-sign-in')]);
+  await page.goto(`${BASE}/account`);
   assert.match(await page.locator('main').textContent(), new RegExp(CLERK.replace(/\./g, '\\.')));
   await signOut(page);
   expectNoProblems(page);
@@ -326,6 +328,8 @@ test('passkeys: set up at activation, sign in with the passkey alone, add one la
   const ada = await openPage(browser, { viewport: TABLET, hasTouch: true });
   await virtualAuthenticator(ada);
   await signIn(ada, ADMIN, PASSWORD, adminKey);
+  await ada.goto(`${BASE}/account`);
+  await hydrated(ada);
   // Changing how she signs in needs her password again first.
   assert.equal(await ada.locator('#passkey-register').count(), 0);
   await ada.click('a:has-text("Confirm it is you")');
@@ -344,7 +348,7 @@ test('passkeys: set up at activation, sign in with the passkey alone, add one la
   await submit(ada);
   await hydrated(ada);
   await checkAccessibility(ada, 'verify-with-passkey');
-  await Promise.all([ada.waitForURL(/\/account$/), ada.click('#passkey-verify')]);
+  await Promise.all([ada.waitForURL(/\/cases$/), ada.click('#passkey-verify')]);
   await signOut(ada);
   expectNoProblems(ada);
 });
@@ -416,6 +420,9 @@ test('Welsh: signing in, the code and a forgotten password, on a tablet', async 
   await page.fill('#code', await code(adminKey));
   await submit(page);
   assert.equal(new URL(page.url()).pathname, '/cases');
+  assert.match(await page.locator('h1').textContent(), /achosion/i);
+  await checkAccessibility(page, 'cases-cy');
+  await page.goto(`${BASE}/account`);
   assert.match(await page.locator('h1').textContent(), /cyfrif/i);
   await checkAccessibility(page, 'account-cy');
   await signOut(page);

@@ -362,7 +362,7 @@ fn summary(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
             <div class="govuk-summary-list__row">
                 <dt class="govuk-summary-list__key">{lang.t(Msg::CaseNextHearing)}</dt>
                 <dd class="govuk-summary-list__value">
-                    {c.hearings.first().map_or_else(|| lang.t(Msg::CasesNoHearing).to_owned(), |h| format!("{}, {} ({})", crate::clock::uk_time(h.starts_at, lang), h.courtroom, h.hearing_type))}
+                    {c.hearings.first().map_or_else(|| lang.t(Msg::CasesNoHearing).to_owned(), |h| lang.tf(Msg::CaseHearingLine, &[("when", &crate::clock::uk_time(h.starts_at, lang)), ("room", &h.courtroom), ("kind", &h.hearing_type)]))}
                 </dd>
             </div>
         </dl>
