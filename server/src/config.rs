@@ -107,7 +107,11 @@ impl Command {
             }
             | Command::Import { config, .. }
             | Command::Prosecutors {
-                command: ProsecutorsCommand::Add { config, .. },
+                command:
+                    ProsecutorsCommand::Add { config, .. }
+                    | ProsecutorsCommand::KeyCreate { config, .. }
+                    | ProsecutorsCommand::KeyRevoke { config, .. }
+                    | ProsecutorsCommand::Keys { config },
             }
             | Command::Audit {
                 command: AuditCommand::Verify { config, .. },
@@ -204,6 +208,29 @@ pub enum ProsecutorsCommand {
         name: String,
         /// Where defence requests to it (the IDPC, for example) are emailed.
         email: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Make an API key for an authority's system to send cases (POST /api/prosecution/cases).
+    /// The key is printed once; only a hash of it is kept.
+    KeyCreate {
+        /// The authority's code.
+        code: String,
+        /// What the key is for, e.g. "CPS case management, production".
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Revoke an API key at once (by the id `key-create` printed, or `keys` lists).
+    KeyRevoke {
+        /// The key's id.
+        id: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// List the API keys: id, authority, label, created, revoked, last used.
+    Keys {
         #[command(flatten)]
         config: Config,
     },

@@ -225,6 +225,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Prosecuting authority {code} saved.");
             Ok(())
         }
+        Command::Prosecutors {
+            command:
+                ProsecutorsCommand::KeyCreate {
+                    code,
+                    label,
+                    config,
+                },
+        } => {
+            let db = open_db(&config).await?;
+            let clock = clock(&config)?;
+            let code = code.trim().to_uppercase();
+            let Some(k) =
+                app::cases::api::create_key(&db, &code, label.trim(), clock.now_unix()).await?
+            else {
+                anyhow::bail!("no prosecuting authority {code}: add it with `prosecutors add`");
+            };
+            println!(
+                "API key {} for {code} (shown once; keep it secret):\n{}",
+                k.id, k.key
+            );
+            checkpoint(&db, &config, clock.as_ref()).await
+        }
+        Command::Prosecutors {
+            command: ProsecutorsCommand::KeyRevoke { id, config },
+        } => {
+            let db = open_db(&config).await?;
+            let clock = clock(&config)?;
+            anyhow::ensure!(
+                app::cases::api::revoke_key(&db, id.trim(), clock.now_unix()).await?,
+                "no live key {id}"
+            );
+            println!("API key {id} revoked.");
+            checkpoint(&db, &config, clock.as_ref()).await
+        }
+        Command::Prosecutors {
+            command: ProsecutorsCommand::Keys { config },
+        } => {
+            let db = open_db(&config).await?;
+            let when = |t: Option<i64>| {
+                t.map_or_else(|| "-".to_owned(), |t| app::clock::uk_date(t).to_string())
+            };
+            for (id, code, label, created, revoked, used) in app::cases::api::keys(&db).await? {
+                println!(
+                    "{id}  {code}  created {}  revoked {}  last used {}  {label}",
+                    when(Some(created)),
+                    when(revoked),
+                    when(used)
+                );
+            }
+            Ok(())
+        }
         Command::Courts {
             command: CourtsCommand::Import { file, config },
         } => {

@@ -6,6 +6,8 @@
 #[cfg(feature = "ssr")]
 pub mod access;
 #[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
 pub mod defence;
 #[cfg(all(test, feature = "ssr"))]
 mod defence_tests;

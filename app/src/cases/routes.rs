@@ -3,9 +3,9 @@
 //! it themselves, or their firm is on record for one of its defendants): anyone else is told
 //! the page does not exist.
 
-use super::{download, forms, pages};
+use super::{api, download, forms, pages};
 use crate::web::{
-    Access::SignedIn,
+    Access::{ApiKey, SignedIn},
     Route,
     routes::{form, raw},
 };
@@ -41,6 +41,11 @@ pub fn routes() -> Vec<Route> {
             axum::http::Method::GET,
             |s, r| raw(download::get(s, r)),
             0,
+        ),
+        Route::new(api::PATH, ApiKey).raw(
+            axum::http::Method::POST,
+            |s, r| raw(api::post(s, r)),
+            api::LIMIT,
         ),
     ]
 }

@@ -29,7 +29,7 @@ pub async fn gate(
     let full = s.filter(|s| s.stage == Stage::Full);
     let (access, while_due) = table.get(req.uri().path());
     let ok = match access {
-        Access::Public => true,
+        Access::Public | Access::ApiKey => true,
         Access::Stage(stage) => s.is_some_and(|s| s.stage == stage),
         Access::SignedIn => full.is_some(),
         Access::Administrator => {

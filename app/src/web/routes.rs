@@ -21,6 +21,8 @@ pub enum Access {
     Administrator,
     /// HMCTS onboarding staff.
     Onboarding,
+    /// A prosecution system presenting its API key (the handler checks it; no session).
+    ApiKey,
     /// Only with the development tools on (`DEV_TOOLS`); "not found" otherwise.
     DevTools,
 }

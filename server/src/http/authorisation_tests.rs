@@ -49,9 +49,11 @@ enum Expect {
     Deny,
     /// Sent to sign in.
     SignIn,
+    /// 401: an API key is needed.
+    Key,
 }
 
-use Expect::{Allow as A, Deny as D, SignIn as S};
+use Expect::{Allow as A, Deny as D, Key as K, SignIn as S};
 
 /// Only the organisation's administrators (the handler checks the user is theirs).
 const ADMINS_ONLY: [Expect; 5] = [A, D, D, D, S];
@@ -66,6 +68,8 @@ fn expected(access: Access) -> [Expect; 5] {
         Access::Administrator => [A, D, A, D, S],
         Access::Onboarding => [D, D, D, A, S],
         Access::DevTools => [D; 5],
+        // No session opens a prosecution system's address: only its key.
+        Access::ApiKey => [K; 5],
     }
 }
 
@@ -113,6 +117,8 @@ fn policy(path: &str) -> Option<Access> {
         Some(Access::Onboarding)
     } else if under("/dev") {
         Some(Access::DevTools)
+    } else if under("/api/prosecution") {
+        Some(Access::ApiKey)
     } else {
         None
     }
@@ -356,6 +362,7 @@ fn classify(status: StatusCode, location: &str) -> Option<Expect> {
         | StatusCode::FORBIDDEN
         | StatusCode::UNPROCESSABLE_ENTITY => Some(A),
         StatusCode::NOT_FOUND => Some(D),
+        StatusCode::UNAUTHORIZED => Some(K),
         _ => None,
     }
 }
@@ -772,5 +779,110 @@ async fn a_case_file_downloads_with_safe_headers_uncompressed_and_recorded() {
         .await
         .expect("count");
         assert_eq!(a, 1, "and audited");
+    }
+}
+
+#[tokio::test]
+async fn prosecution_systems_send_their_own_cases_with_a_live_key() {
+    use app::cases::{api, store};
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        store::upsert_prosecutor(
+            &state.db,
+            "CPS",
+            "Crown Prosecution Service",
+            "c@x.example",
+            1,
+        )
+        .await
+        .expect("prosecutor");
+        store::upsert_prosecutor(&state.db, "RSPCA", "RSPCA", "r@x.example", 1)
+            .await
+            .expect("prosecutor");
+        assert!(
+            api::create_key(&state.db, "NOPE", "", now)
+                .await
+                .expect("db")
+                .is_none()
+        );
+        let key = api::create_key(&state.db, "CPS", "test system", now)
+            .await
+            .expect("db")
+            .expect("a key");
+        let (stored,): (String,) = sqlx::query_as("SELECT secret_hash FROM prosecution_keys")
+            .fetch_one(&state.db.pool)
+            .await
+            .expect("row");
+        assert!(
+            !key.key.contains(&stored) && !stored.contains(&key.key[17..]),
+            "only a hash"
+        );
+        let post = |auth: Option<String>, body: String| {
+            let mut req = Request::builder()
+                .method(Method::POST)
+                .uri(api::PATH)
+                .header(header::CONTENT_TYPE, "application/json");
+            if let Some(a) = auth {
+                req = req.header(header::AUTHORIZATION, a);
+            }
+            let app = app.clone();
+            async move {
+                let res = app
+                    .oneshot(req.body(Body::from(body)).expect("request"))
+                    .await
+                    .expect("response");
+                let status = res.status();
+                let www = res.headers().contains_key(header::WWW_AUTHENTICATE);
+                let bytes = res.into_body().collect().await.expect("body").to_bytes();
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                (status, v, www)
+            }
+        };
+        let doc = |prosecutor: &str| {
+            serde_json::json!({
+                "urn": "62XY1234526", "prosecutor": prosecutor, "court": "Cardiff Magistrates' Court",
+                "defendants": [{ "ref": "D1", "company": { "name": "Acme Ltd" } }]
+            })
+            .to_string()
+        };
+        let bearer = Some(format!("Bearer {}", key.key));
+        let (s, _, www) = post(None, doc("CPS")).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert!(www, "says how to authenticate");
+        let forged = format!("Bearer cak_{}_{}", key.id, "A".repeat(43));
+        assert_eq!(
+            post(Some(forged), doc("CPS")).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (s, v, _) = post(bearer.clone(), doc("RSPCA")).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["problems"][0]["path"], "$.prosecutor");
+        let (s, v, _) = post(bearer.clone(), "{\"urn\": 1}".into()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            v["problems"].as_array().is_some_and(|p| p.len() > 1),
+            "every problem: {v}"
+        );
+        let (s, v, _) = post(bearer.clone(), doc("CPS")).await;
+        assert_eq!((s, v["added"].as_u64()), (StatusCode::OK, Some(1)), "{v}");
+        let (s, v, _) = post(bearer.clone(), doc("CPS")).await;
+        assert_eq!((s, v["updated"].as_u64()), (StatusCode::OK, Some(1)), "{v}");
+        let (actor,): (String,) = sqlx::query_as(
+            "SELECT actor FROM audit_events WHERE action = 'case.imported' ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_one(&state.db.pool)
+        .await
+        .expect("audited");
+        assert_eq!(actor, format!("prosecutor:CPS:{}", key.id));
+        assert!(api::revoke_key(&state.db, &key.id, now).await.expect("db"));
+        assert!(
+            !api::revoke_key(&state.db, &key.id, now).await.expect("db"),
+            "once"
+        );
+        assert_eq!(
+            post(bearer, doc("CPS")).await.0,
+            StatusCode::UNAUTHORIZED,
+            "revoked at once"
+        );
     }
 }
