@@ -20,7 +20,7 @@ pub struct Account {
 }
 
 /// The demo accounts.
-pub const ACCOUNTS: [Account; 5] = [
+pub const ACCOUNTS: [Account; 7] = [
     Account {
         email: "onboarding@hmcts.example",
         what: "HMCTS onboarding officer: approves registrations at /onboarding",
@@ -40,6 +40,14 @@ pub const ACCOUNTS: [Account; 5] = [
     Account {
         email: "clerk@jones-chambers.example",
         what: "administrator at Jones Chambers (another organisation)",
+    },
+    Account {
+        email: "laa@legalaid.example",
+        what: "Legal Aid Agency caseworker: representation records at /staff/laa",
+    },
+    Account {
+        email: "service-centre@hmcts.example",
+        what: "HMCTS service centre: finds cases for callers at /staff/service-centre",
     },
 ];
 
@@ -128,7 +136,7 @@ pub async fn seed(
         .await?;
         orgs.push(org);
     }
-    let people: [DemoPerson; 5] = [
+    let people: [DemoPerson; 7] = [
         (
             ACCOUNTS[0].email,
             None,
@@ -172,6 +180,24 @@ pub async fn seed(
             "Gwen",
             "Jones",
             "administrator,advocate",
+            "active",
+        ),
+        (
+            ACCOUNTS[5].email,
+            None,
+            Some("laa"),
+            "Lowri",
+            "Pritchard",
+            "",
+            "active",
+        ),
+        (
+            ACCOUNTS[6].email,
+            None,
+            Some("service_centre"),
+            "Sanjay",
+            "Mehta",
+            "",
             "active",
         ),
     ];

@@ -62,20 +62,21 @@ pub fn Header() -> impl IntoView {
 fn AccountItems() -> impl IntoView {
     let lang = use_lang();
     #[cfg(feature = "ssr")]
-    let (signed_in, admin, member) = crate::web::current_session()
+    let (signed_in, admin, home) = crate::web::current_session()
         .filter(|s| s.stage == crate::web::Stage::Full)
-        .map_or((false, false, false), |s| {
-            (
-                true,
-                s.user.is_active_admin(),
-                crate::web::home(&s.user) == "/cases",
-            )
+        .map_or((false, false, "/account"), |s| {
+            (true, s.user.is_active_admin(), crate::web::home(&s.user))
         });
     #[cfg(not(feature = "ssr"))]
-    let (signed_in, admin, member) = (false, false, false);
+    let (signed_in, admin, home) = (false, false, "/account");
+    let work = match home {
+        "/cases" => Some(Msg::NavCases),
+        "/staff/laa" | "/staff/service-centre" => Some(Msg::NavStaffCases),
+        _ => None,
+    };
     if signed_in {
         view! {
-            {member.then(|| view! { <NavItem href="/cases" label=Msg::NavCases exact=false /> })}
+            {work.map(|label| view! { <NavItem href=home label=label exact=false /> })}
             {admin.then(|| view! { <NavItem href="/organisation" label=Msg::NavOrganisation exact=false /> })}
             <NavItem href="/account" label=Msg::NavAccount exact=false />
             <li class="govuk-service-navigation__item">

@@ -203,3 +203,40 @@ test('a case is not found by someone who has not found it, and staff cannot look
   assert.equal((await page.goto(`${BASE}/cases/find`)).status(), 404);
   await page.context().close();
 });
+
+test('the service centre finds the case for a caller and sees who is on record; the LAA reads the records, in Welsh', async () => {
+  assert.ok(caseUrl);
+  const centre = await openPage(browser, { viewport: TABLET });
+  await signIn(centre, 'service-centre@hmcts.example', DEMO_PASSWORD, DEMO_KEY);
+  assert.equal(path(centre), '/staff/service-centre', 'staff land on their own page');
+  await checkAccessibility(centre, 'service-centre');
+  await centre.fill('#q', 'rhiannon llyr-evans');
+  await centre.fill('#dob', '14/7/1988');
+  await submit(centre, 'main button[type=submit]');
+  const found = await centre.locator('#results').textContent();
+  assert.match(found, /45 KD 1234567 26/);
+  assert.match(found, /Jones Chambers/, 'the firm on record now');
+  await checkAccessibility(centre, 'service-centre-results');
+  await centre.fill('#dob', '15/7/1988');
+  await submit(centre, 'main button[type=submit]');
+  assert.equal(await centre.locator('#no-results').count(), 1, 'another date of birth is another person');
+  expectNoProblems(centre);
+  assert.equal((await centre.goto(caseUrl)).status(), 404, 'staff do not see the defence pages');
+  await centre.context().close();
+
+  const laa = await openPage(browser, { locale: 'cy-GB' });
+  await signIn(laa, 'laa@legalaid.example', DEMO_PASSWORD, DEMO_KEY);
+  await laa.goto(`${BASE}/staff/laa?lang=cy`);
+  assert.equal(await laa.getAttribute('html', 'lang'), 'cy');
+  const all = await laa.locator('#records').textContent();
+  assert.match(all, /Smith & Co/);
+  assert.match(all, /Jones Chambers/);
+  await checkAccessibility(laa, 'laa-records-cy');
+  await laa.fill('#q', '2b345c');
+  await submit(laa, 'main button[type=submit]');
+  const mine = await laa.locator('#records').textContent();
+  assert.match(mine, /Jones Chambers/);
+  assert.doesNotMatch(mine, /Smith & Co/, 'searched by the LAA account number');
+  expectNoProblems(laa);
+  await laa.context().close();
+});

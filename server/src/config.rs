@@ -163,7 +163,7 @@ pub enum StaffCommand {
     /// Create an HMCTS staff account and print a one-time activation link for it.
     Add {
         /// The staff role.
-        #[arg(long, value_parser = ["onboarding"])]
+        #[arg(long, value_parser = ["onboarding", "laa", "service_centre"])]
         role: String,
         /// Their email address.
         #[arg(long)]

@@ -515,3 +515,71 @@ async fn the_idpc_can_be_asked_for_once_when_missing() {
         assert_eq!(to, "cps@cps.example", "{name}");
     }
 }
+
+#[tokio::test]
+async fn staff_find_a_case_for_a_caller_and_read_the_representation_records() {
+    use super::staff;
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let f = org(db, "Firm A").await;
+        let a = member(db, &f, "a@a.example", "user").await;
+        defence::find(db, &a, &urn(), &both(), NOW)
+            .await
+            .expect("find");
+        let d1 = defendant(db, "D1").await;
+        defence::associate(
+            &state,
+            &a,
+            &case_id,
+            &d1,
+            Nature::OrderApplied,
+            Some("1A234B"),
+            NOW,
+        )
+        .await
+        .expect("db")
+        .expect("associated");
+        let mut conn = db.pool.acquire().await.expect("conn");
+        let by_urn = staff::find_for_caller(&mut conn, "01 ab 12345 26", None)
+            .await
+            .expect("search");
+        assert_eq!(by_urn.len(), 2, "{name}: both defendants");
+        assert_eq!(
+            by_urn[0].5.as_deref(),
+            Some("Firm A"),
+            "{name}: who is on record"
+        );
+        assert_eq!(by_urn[1].5, None, "{name}: the company has nobody");
+        let by_name = staff::find_for_caller(&mut conn, "SIAN o'brien-jones", Some("1990-02-03"))
+            .await
+            .expect("search");
+        assert_eq!(by_name.len(), 1, "{name}");
+        assert!(
+            staff::find_for_caller(&mut conn, "Sian O'Brien-Jones", Some("1990-02-04"))
+                .await
+                .expect("search")
+                .is_empty(),
+            "{name}: another date of birth"
+        );
+        assert!(
+            staff::find_for_caller(&mut conn, "O'Brien", None)
+                .await
+                .expect("search")
+                .is_empty(),
+            "{name}: not fuzzy"
+        );
+        for q in ["", "01AB1234526", "1a234b", "firm a", "Sian O'Brien-Jones"] {
+            let rows = staff::records(&mut conn, q).await.expect("records");
+            assert_eq!(rows.len(), 1, "{name}: {q:?}");
+            assert_eq!(rows[0].4, "associated");
+        }
+        assert!(
+            staff::records(&mut conn, "Firm B")
+                .await
+                .expect("records")
+                .is_empty()
+        );
+    }
+}

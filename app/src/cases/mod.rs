@@ -32,6 +32,8 @@ pub mod read;
 #[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
+pub mod staff;
+#[cfg(feature = "ssr")]
 pub mod store;
 pub mod urn;
 

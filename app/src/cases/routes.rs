@@ -3,9 +3,9 @@
 //! it themselves, or their firm is on record for one of its defendants): anyone else is told
 //! the page does not exist.
 
-use super::{api, download, forms, pages};
+use super::{api, download, forms, pages, staff};
 use crate::web::{
-    Access::{ApiKey, SignedIn},
+    Access::{ApiKey, Laa, ServiceCentre, SignedIn},
     Route,
     routes::{form, raw},
 };
@@ -42,6 +42,9 @@ pub fn routes() -> Vec<Route> {
             |s, r| raw(download::get(s, r)),
             0,
         ),
+        Route::new("/staff/service-centre", ServiceCentre)
+            .page_async(|| view! { <staff::ServiceCentrePage /> }.into_any()),
+        Route::new("/staff/laa", Laa).page_async(|| view! { <staff::LaaPage /> }.into_any()),
         Route::new(api::PATH, ApiKey).raw(
             axum::http::Method::POST,
             |s, r| raw(api::post(s, r)),

@@ -44,6 +44,17 @@ pub async fn gate(
             }
             full.is_some()
         }
+        Access::Laa | Access::ServiceCentre => {
+            let role = if access == Access::Laa {
+                "laa"
+            } else {
+                "service_centre"
+            };
+            if full.is_some_and(|s| !s.user.is_staff(role)) {
+                return not_found(req, next).await;
+            }
+            full.is_some()
+        }
         Access::DevTools => {
             if !dev_tools {
                 return not_found(req, next).await;

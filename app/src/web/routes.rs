@@ -23,6 +23,10 @@ pub enum Access {
     Onboarding,
     /// A prosecution system presenting its API key (the handler checks it; no session).
     ApiKey,
+    /// Legal Aid Agency staff.
+    Laa,
+    /// The HMCTS service centre.
+    ServiceCentre,
     /// Only with the development tools on (`DEV_TOOLS`); "not found" otherwise.
     DevTools,
 }

@@ -124,6 +124,11 @@ impl User {
         self.staff_role.as_deref() == Some("onboarding")
     }
 
+    /// Whether they are active staff with this role (`laa`, `service_centre`, `onboarding`).
+    pub fn is_staff(&self, role: &str) -> bool {
+        self.status == "active" && self.staff_role.as_deref() == Some(role)
+    }
+
     /// Whether the user is an active administrator of their organisation (who may use its
     /// settings).
     pub fn is_active_admin(&self) -> bool {
@@ -141,9 +146,10 @@ impl User {
 /// Where a user lands on signing in: a defence organisation's member on their cases, HMCTS
 /// staff on their account (their work has its own pages).
 pub fn home(user: &User) -> &'static str {
-    if user.staff_role.is_none() && user.organisation_id.is_some() {
-        "/cases"
-    } else {
-        "/account"
+    match user.staff_role.as_deref() {
+        None if user.organisation_id.is_some() => "/cases",
+        Some("laa") => "/staff/laa",
+        Some("service_centre") => "/staff/service-centre",
+        _ => "/account",
     }
 }
