@@ -583,3 +583,105 @@ async fn staff_find_a_case_for_a_caller_and_read_the_representation_records() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_request_for_a_urn_is_answered_once_and_the_asker_told() {
+    use super::urn_requests::{self as requests, Answer, Ask};
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, _case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let f = org(db, "Firm A").await;
+        let a = member(db, &f, "a@a.example", "user").await;
+        let ask = Ask {
+            first_name: "Siân".into(),
+            last_name: "O'Brien-Jones".into(),
+            date_of_birth: "1990-02-03".into(),
+            address: "1 Heol y Frenhines\nCaerdydd".into(),
+            court: Some("Cardiff Magistrates' Court".into()),
+            hearing_date: None,
+        };
+        let id = requests::submit(&state, &a, &ask, NOW).await.expect("sent");
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'urn_request'").await,
+            1,
+            "{name}: to the service's mailbox when nobody has the role"
+        );
+        let mut conn = db.pool.acquire().await.expect("conn");
+        assert_eq!(requests::open(&mut conn).await.expect("open").len(), 1);
+        drop(conn);
+        let staff = Who::system();
+        let urn = Answer::Urn(urn());
+        let not = Answer::NotFound("no such case".into());
+        let (one, two) = tokio::join!(
+            requests::answer(&state, &staff, &a.user.id, &id, &urn, NOW + 5),
+            requests::answer(&state, &staff, &a.user.id, &id, &not, NOW + 5),
+        );
+        let answered = [one.expect("db"), two.expect("db")];
+        assert_eq!(
+            answered.iter().filter(|x| **x).count(),
+            1,
+            "{name}: answered once"
+        );
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'urn_answer'").await,
+            1,
+            "{name}: the asker told once"
+        );
+        let mut conn = db.pool.acquire().await.expect("conn");
+        assert!(requests::open(&mut conn).await.expect("open").is_empty());
+        let mine = requests::firm(&mut conn, &f, NOW + 10).await.expect("firm");
+        assert_eq!(mine.len(), 1);
+        assert_ne!(mine[0].status, "open", "{name}");
+    }
+}
+
+#[test]
+fn the_urn_request_form_lists_every_problem() {
+    use super::urn_requests::parse;
+    let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    let courts = vec!["Cardiff Magistrates' Court".to_owned()];
+    let errors = parse(
+        &form(&[
+            ("court", "Atlantis"),
+            ("hearing-day", "40"),
+            ("hearing-month", "1"),
+            ("hearing-year", "2026"),
+        ]),
+        &courts,
+        crate::i18n::Lang::En,
+    )
+    .expect_err("problems");
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "first",
+            "last",
+            "dob-day",
+            "address",
+            "court",
+            "hearing-day"
+        ]
+    );
+    let ok = parse(
+        &form(&[
+            ("first", "Siân"),
+            ("last", "Jones"),
+            ("dob-day", "3"),
+            ("dob-month", "2"),
+            ("dob-year", "1990"),
+            ("address", " 1 Street \n\n Cardiff "),
+        ]),
+        &courts,
+        crate::i18n::Lang::En,
+    )
+    .expect("valid");
+    assert_eq!(ok.address, "1 Street\nCardiff");
+    assert_eq!(ok.court, None);
+}

@@ -36,6 +36,8 @@ pub mod staff;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod urn;
+#[cfg(feature = "ssr")]
+pub mod urn_requests;
 
 #[cfg(feature = "ssr")]
 pub use routes::routes;

@@ -111,16 +111,23 @@ pub fn CasesHome() -> impl IntoView {
         let firm = read::firm_cases(&mut conn, &m.organisation_id, &search_for_load, now)
             .await
             .ok()?;
-        let found = if search_for_load.trim().is_empty() {
-            read::found_recently(&mut conn, &m, now).await.ok()?
+        let (found, asked) = if search_for_load.trim().is_empty() {
+            (
+                read::found_recently(&mut conn, &m, now).await.ok()?,
+                super::urn_requests::firm(&mut conn, &m.organisation_id, now)
+                    .await
+                    .ok()?,
+            )
         } else {
-            vec![]
+            (vec![], vec![])
         };
-        Some((firm, found))
+        Some((firm, found, asked))
     };
+    let asked_banner = (query("done") == "urn-asked").then_some(Msg::NoUrnSentBanner);
     let staff = current_session().is_some_and(|s| s.user.staff_role.is_some());
     view! {
         {crate::page_title(Msg::CasesTitle)}
+        {asked_banner.map(|m| view! { <SuccessBanner message=m /> })}
         <h1 class="govuk-heading-l">{lang.t(Msg::CasesTitle)}</h1>
         {staff.then(|| view! { <p class="govuk-body">{lang.t(Msg::CasesStaffIntro)}</p> })}
         {(!staff).then(|| view! {
@@ -137,7 +144,7 @@ pub fn CasesHome() -> impl IntoView {
         <Suspense>
             {Suspend::new(async move {
                 let searching = !search.trim().is_empty();
-                load.await.map(|(firm, found)| view! {
+                load.await.map(|(firm, found, asked)| view! {
                     {if firm.is_empty() {
                         let m = if searching { Msg::CasesNoneFound } else { Msg::CasesNone };
                         view! { <p class="govuk-body" id="no-cases">{lang.t(m)}</p> }.into_any()
@@ -148,6 +155,7 @@ pub fn CasesHome() -> impl IntoView {
                     {(!found.is_empty()).then(|| view! {
                         <CaseTable lines=found caption=lang.t(Msg::CasesFoundCaption).to_owned() id="found-cases" />
                     })}
+                    {super::urn_requests::firm_list(asked, lang)}
                 })
             })}
         </Suspense>
@@ -263,6 +271,7 @@ pub fn FindPage() -> impl IntoView {
                 </form>
                 <h2 class="govuk-heading-m">{lang.t(Msg::FindNoUrnTitle)}</h2>
                 <p class="govuk-body">{lang.t(Msg::FindNoUrnText)}</p>
+                <p class="govuk-body"><a class="govuk-link" href="/cases/no-urn">{lang.t(Msg::FindNoUrnLink)}</a></p>
             </div>
         </div>
     }

@@ -3,7 +3,7 @@
 //! it themselves, or their firm is on record for one of its defendants): anyone else is told
 //! the page does not exist.
 
-use super::{api, download, forms, pages, staff};
+use super::{api, download, forms, pages, staff, urn_requests};
 use crate::web::{
     Access::{ApiKey, Laa, ServiceCentre, SignedIn},
     Route,
@@ -44,6 +44,12 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new("/staff/service-centre", ServiceCentre)
             .page_async(|| view! { <staff::ServiceCentrePage /> }.into_any()),
+        Route::new("/cases/no-urn", SignedIn)
+            .page(|| view! { <urn_requests::NoUrnPage /> }.into_any())
+            .form(|c| form(urn_requests::post(c))),
+        Route::new("/staff/service-centre/requests/{request}", ServiceCentre)
+            .page_async(|| view! { <urn_requests::AnswerPage /> }.into_any())
+            .form(|c| form(urn_requests::answer_post(c))),
         Route::new("/staff/laa", Laa).page_async(|| view! { <staff::LaaPage /> }.into_any()),
         Route::new(api::PATH, ApiKey).raw(
             axum::http::Method::POST,

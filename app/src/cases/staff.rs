@@ -172,8 +172,15 @@ pub fn ServiceCentrePage() -> impl IntoView {
         lang.t(Msg::CasesColCourt),
         lang.t(Msg::StaffColOnRecord),
     );
+    let answered = (query("done") == "answered").then_some(Msg::NoUrnAnsweredBanner);
+    let queue = async move {
+        let state = state()?;
+        let mut conn = state.db.pool.acquire().await.ok()?;
+        super::urn_requests::open(&mut conn).await.ok()
+    };
     view! {
         {crate::page_title(Msg::ServiceCentreTitle)}
+        {answered.map(|m| view! { <crate::accounts::pages::SuccessBanner message=m /> })}
         <h1 class="govuk-heading-l">{lang.t(Msg::ServiceCentreTitle)}</h1>
         <p class="govuk-body">{lang.t(Msg::ServiceCentreIntro)}</p>
         <form method="get" action="/staff/service-centre" class="app-filter" role="search">
@@ -228,6 +235,9 @@ pub fn ServiceCentrePage() -> impl IntoView {
                     }.into_any(),
                 }
             })}
+        </Suspense>
+        <Suspense>
+            {Suspend::new(async move { queue.await.map(|rows| super::urn_requests::queue(rows, lang)) })}
         </Suspense>
     }
 }

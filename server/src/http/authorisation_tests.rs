@@ -186,6 +186,14 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("GET", "/cases/find") | ("POST", "/cases/find") => {
             vec![("", "urn=bad", Some(MEMBERS))]
         }
+        ("GET", "/cases/no-urn") | ("POST", "/cases/no-urn") => {
+            vec![("", "first=", Some(MEMBERS))]
+        }
+        ("GET", "/staff/service-centre/requests/{request}")
+        | ("POST", "/staff/service-centre/requests/{request}") => vec![
+            ("", "outcome=", Some(NOBODY)),
+            ("!", "outcome=", Some([D, D, D, D, D, A, S])),
+        ],
         ("GET", "/cases/{id}")
         | ("GET", "/cases/{id}/material")
         | ("GET", "/cases/{id}/hearings")
@@ -485,6 +493,28 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
         .expect("a pending registration");
 
         let (case, defendant, material) = on_record(&state, &ids[0], now).await;
+        let urn_request = {
+            let user = app::accounts::store::user_by_id(&state.db, &ids[0])
+                .await
+                .expect("read")
+                .expect("admin");
+            let member = app::cases::defence::Member {
+                organisation_id: user.organisation_id.clone().expect("a firm"),
+                user,
+                ip: "127.0.0.1".into(),
+            };
+            let ask = app::cases::urn_requests::Ask {
+                first_name: "Ann".into(),
+                last_name: "Client".into(),
+                date_of_birth: "1990-01-01".into(),
+                address: "1 Street".into(),
+                court: None,
+                hearing_date: None,
+            };
+            app::cases::urn_requests::submit(&state, &member, &ask, now)
+                .await
+                .expect("a URN request")
+        };
 
         let rows = table(app::routes().expect("the declarations"));
         assert!(rows.len() > 60, "{} requests", rows.len());
@@ -504,6 +534,7 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
                         .replace("{case}", &case)
                         .replace("{defendant}", &defendant)
                         .replace("{material}", &material)
+                        .replace("{request}", &urn_request)
                 };
                 let (status, location, _) = send(
                     &app,
