@@ -237,6 +237,23 @@ test('the service centre finds the case for a caller and sees who is on record; 
   const mine = await laa.locator('#records').textContent();
   assert.match(mine, /Jones Chambers/);
   assert.doesNotMatch(mine, /Smith & Co/, 'searched by the LAA account number');
+
+  // A representation order names Smith & Co: the defendant moves back to them.
+  await laa.click('a[href="/staff/laa/order"]');
+  await checkAccessibility(laa, 'laa-order-cy');
+  await laa.fill('#urn', '45KD1234567 26');
+  await laa.fill('#defendant', 'Rhiannon Llyr-Evans');
+  await laa.fill('#laa_account', '9z999z');
+  await laa.fill('#reference', 'RO-2026-0042');
+  await submit(laa, 'main button[type=submit]');
+  await errorSummary(laa);
+  await laa.fill('#laa_account', '1a234b');
+  await submit(laa, 'main button[type=submit]');
+  assert.equal(path(laa), '/staff/laa');
+  await banner(laa);
+  const rows = await laa.locator('#records tbody tr').allTextContents();
+  assert.ok(rows.some((r) => /Smith & Co/.test(r) && /orchymyn/.test(r)), 'Smith & Co put on record by the order');
+  assert.ok(rows.some((r) => /Jones Chambers/.test(r) && /orchymyn/.test(r)), 'Jones Chambers taken off');
   expectNoProblems(laa);
   await laa.context().close();
 });

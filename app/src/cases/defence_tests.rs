@@ -685,3 +685,93 @@ fn the_urn_request_form_lists_every_problem() {
     assert_eq!(ok.address, "1 Street\nCardiff");
     assert_eq!(ok.court, None);
 }
+
+#[tokio::test]
+async fn a_representation_order_moves_the_defendant_to_the_firm_it_names() {
+    use super::orders::{self, Order, Refused as OrderRefused};
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let (fa, fb) = (org(db, "Firm A").await, org(db, "Firm B").await);
+        sqlx::query("UPDATE organisations SET laa_account = '2B345C' WHERE id = $1")
+            .bind(&fb)
+            .execute(&db.pool)
+            .await
+            .expect("account");
+        let a = member(db, &fa, "a@a.example", "administrator,user").await;
+        let _b = member(db, &fb, "b@b.example", "administrator,user").await;
+        defence::find(db, &a, &urn(), &both(), NOW)
+            .await
+            .expect("find");
+        let d1 = defendant(db, "D1").await;
+        defence::associate(&state, &a, &case_id, &d1, Nature::Private, None, NOW)
+            .await
+            .expect("db")
+            .expect("associated");
+        let order = |who: &str, account: &str| Order {
+            urn: urn(),
+            defendant: who.into(),
+            laa_account: account.into(),
+            reference: "RO-1".into(),
+        };
+        let laa = Who::system();
+        assert_eq!(
+            orders::record(&state, &laa, &order("Nobody", "2B345C"), NOW)
+                .await
+                .expect("db"),
+            Err(OrderRefused::NoDefendant)
+        );
+        assert_eq!(
+            orders::record(&state, &laa, &order("Sian O'Brien-Jones", "9Z999Z"), NOW)
+                .await
+                .expect("db"),
+            Err(OrderRefused::NoFirm)
+        );
+        orders::record(
+            &state,
+            &laa,
+            &order("siân o’brien-jones", "2B345C"),
+            NOW + 60,
+        )
+        .await
+        .expect("db")
+        .expect("recorded");
+        let mut conn = db.pool.acquire().await.expect("conn");
+        assert_eq!(
+            defence::on_record(&mut conn, &d1)
+                .await
+                .expect("read")
+                .map(|r| r.1),
+            Some("Firm B".to_owned()),
+            "{name}"
+        );
+        drop(conn);
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM association_events WHERE event IN ('moved_in', 'moved_out')"
+            )
+            .await,
+            2,
+            "{name}"
+        );
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'representation_order'"
+            )
+            .await,
+            2,
+            "{name}: both firms' administrators"
+        );
+        // Firm A's access has ended.
+        assert_eq!(
+            defence::disassociate(&state, &a, &case_id, &d1, NOW + 90)
+                .await
+                .expect("db"),
+            Err(Refused::NotYours)
+        );
+        crate::audit::verify_chain(db).await.expect("chain");
+    }
+}

@@ -24,6 +24,8 @@ pub mod import;
 #[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]
+pub mod orders;
+#[cfg(feature = "ssr")]
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod pdf;

@@ -3,7 +3,7 @@
 //! it themselves, or their firm is on record for one of its defendants): anyone else is told
 //! the page does not exist.
 
-use super::{api, download, forms, pages, staff, urn_requests};
+use super::{api, download, forms, orders, pages, staff, urn_requests};
 use crate::web::{
     Access::{ApiKey, Laa, ServiceCentre, SignedIn},
     Route,
@@ -51,6 +51,9 @@ pub fn routes() -> Vec<Route> {
             .page_async(|| view! { <urn_requests::AnswerPage /> }.into_any())
             .form(|c| form(urn_requests::answer_post(c))),
         Route::new("/staff/laa", Laa).page_async(|| view! { <staff::LaaPage /> }.into_any()),
+        Route::new("/staff/laa/order", Laa)
+            .page(|| view! { <orders::OrderPage /> }.into_any())
+            .form(|c| form(orders::post(c))),
         Route::new(api::PATH, ApiKey).raw(
             axum::http::Method::POST,
             |s, r| raw(api::post(s, r)),

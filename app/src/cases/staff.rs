@@ -281,9 +281,12 @@ pub fn LaaPage() -> impl IntoView {
         lang.t(Msg::HistoryColWhat),
         lang.t(Msg::StaffColAccount),
     );
+    let recorded = (query("done") == "order").then_some(Msg::OrderRecordedBanner);
     view! {
         {crate::page_title(Msg::LaaTitle)}
+        {recorded.map(|m| view! { <crate::accounts::pages::SuccessBanner message=m /> })}
         <h1 class="govuk-heading-l">{lang.t(Msg::LaaTitle)}</h1>
+        <a class="govuk-button govuk-button--secondary" href="/staff/laa/order" role="button" draggable="false">{lang.t(Msg::OrderTitle)}</a>
         <form method="get" action="/staff/laa" class="app-filter" role="search">
             <div class="govuk-form-group app-filter__item">
                 <label class="govuk-label" for="q">{lang.t(Msg::LaaQuery)}</label>

@@ -186,6 +186,7 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("GET", "/cases/find") | ("POST", "/cases/find") => {
             vec![("", "urn=bad", Some(MEMBERS))]
         }
+        ("POST", "/staff/laa/order") => vec![("", "urn=bad", None)],
         ("GET", "/cases/no-urn") | ("POST", "/cases/no-urn") => {
             vec![("", "first=", Some(MEMBERS))]
         }
