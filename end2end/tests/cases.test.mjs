@@ -89,6 +89,8 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   assert.equal(download.suggestedFilename(), 'IDPC Llŷr-Evans.pdf');
   const bytes = readFileSync(await download.path());
   assert.ok(bytes.subarray(0, 5).toString() === '%PDF-', 'a PDF');
+  const [pet] = await Promise.all([page.waitForEvent('download'), page.click('#pet-form')]);
+  assert.equal(pet.suggestedFilename(), 'PET form 45KD123456726.pdf');
 
   // Go on record for Rhiannon.
   await page.goto(caseUrl);

@@ -461,6 +461,7 @@ fn material(c: &CaseView, lang: Lang) -> impl IntoView + use<> {
             }.into_any(),
         })}
         {(!c.associated()).then(|| view! { <p class="govuk-body" id="idpc-only">{lang.t(Msg::MaterialIdpcOnly)}</p> })}
+        <p class="govuk-body"><a class="govuk-link" id="pet-form" href=format!("/cases/{id}/pet-form") download="">{lang.t(Msg::MaterialPetForm)}</a></p>
         {if rows.is_empty() {
             view! { <p class="govuk-body">{lang.t(Msg::MaterialNone)}</p> }.into_any()
         } else {

@@ -3,7 +3,7 @@
 //! it themselves, or their firm is on record for one of its defendants): anyone else is told
 //! the page does not exist.
 
-use super::{api, download, forms, orders, pages, staff, urn_requests};
+use super::{api, download, forms, orders, pages, pet, staff, urn_requests};
 use crate::web::{
     Access::{ApiKey, Laa, ServiceCentre, SignedIn},
     Route,
@@ -54,6 +54,7 @@ pub fn routes() -> Vec<Route> {
         Route::new("/staff/laa/order", Laa)
             .page(|| view! { <orders::OrderPage /> }.into_any())
             .form(|c| form(orders::post(c))),
+        Route::new(pet::PATH, SignedIn).raw(axum::http::Method::GET, |s, r| raw(pet::get(s, r)), 0),
         Route::new(api::PATH, ApiKey).raw(
             axum::http::Method::POST,
             |s, r| raw(api::post(s, r)),

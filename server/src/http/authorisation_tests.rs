@@ -216,6 +216,7 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("POST", "/cases/{id}/material") => {
             vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))]
         }
+        ("GET", "/cases/{id}/pet-form") => vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))],
         ("GET", "/cases/{id}/material/{material}") => {
             vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))]
         }
