@@ -182,12 +182,13 @@ pub fn router(state: AppState, site_root: &Path, settings: HttpSettings) -> Rout
             client_ip::resolve,
         ))
         .layer(middleware::from_fn(lang::negotiate))
-        // Pages are compressed as they are sent: a fast level, as they are small and many.
+        // Pages are compressed as they are sent, at level 1: small and many, and level 4 cost more
+        // than twice the CPU for little (docs/benchmarks.md, "Signed-in pages and compression").
         .layer(
             CompressionLayer::new()
                 .br(true)
                 .gzip(true)
-                .quality(tower_http::CompressionLevel::Precise(4))
+                .quality(tower_http::CompressionLevel::Precise(1))
                 .compress_when(compressible()),
         )
         .layer(middleware::from_fn_with_state(settings, security::headers))
