@@ -79,4 +79,5 @@ CREATE TABLE idpc_requests (
     created_at      BIGINT NOT NULL,
     outbox_id       TEXT   NOT NULL
 );
-CREATE INDEX idpc_requests_case ON idpc_requests (case_id, created_at);
+-- One request per case: two users asking at once send the prosecutor one email.
+CREATE UNIQUE INDEX idpc_requests_case ON idpc_requests (case_id);

@@ -700,20 +700,20 @@ pub async fn request_release(
 
 /// Asks the prosecutor for the case's IDPC (when it has none, and no request is waiting):
 /// emailed to the prosecuting authority, recorded, shown on the case until the IDPC arrives.
+/// The unique index on `idpc_requests.case_id` decides between two asking at once: the second
+/// insert does nothing and its transaction, email included, is rolled back.
 pub async fn request_idpc(state: &AppState, member: &Member, case_id: &str, now: i64) -> Change {
     let mut tx = state.db.begin().await?;
     let st = standing(&mut tx, &member.user.id, &member.organisation_id, case_id).await?;
     if !st.any() {
         return Ok(Err(Refused::NotFound));
     }
-    let (idpc, waiting): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM material WHERE case_id = $1 AND idpc = 1), \
-                (SELECT COUNT(*) FROM idpc_requests WHERE case_id = $1)",
-    )
-    .bind(case_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if idpc > 0 || waiting > 0 {
+    let (idpc,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM material WHERE case_id = $1 AND idpc = 1")
+            .bind(case_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if idpc > 0 {
         return Ok(Err(Refused::NotNeeded));
     }
     let (urn, prosecutor, to): (String, String, String) = sqlx::query_as(
@@ -735,9 +735,10 @@ pub async fn request_idpc(state: &AppState, member: &Member, case_id: &str, now:
     );
     let outbox = email::enqueue(&mut tx, &state.mail, &mail, now).await?;
     let id = crate::accounts::token::new_id();
-    sqlx::query(
+    let inserted: Option<(String,)> = sqlx::query_as(
         "INSERT INTO idpc_requests (id, case_id, organisation_id, requested_by, created_at, \
-         outbox_id) VALUES ($1, $2, $3, $4, $5, $6)",
+         outbox_id) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (case_id) DO NOTHING RETURNING id",
     )
     .bind(&id)
     .bind(case_id)
@@ -745,8 +746,11 @@ pub async fn request_idpc(state: &AppState, member: &Member, case_id: &str, now:
     .bind(&member.user.id)
     .bind(now)
     .bind(&outbox)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
+    if inserted.is_none() {
+        return Ok(Err(Refused::NotNeeded));
+    }
     member
         .who()
         .audit(

@@ -497,15 +497,32 @@ async fn the_idpc_can_be_asked_for_once_when_missing() {
             .execute(&db.pool)
             .await
             .expect("no idpc");
-        defence::request_idpc(&state, &a, &case_id, NOW)
-            .await
-            .expect("db")
-            .expect("asked");
+        // Two at once: one request, one email.
+        let (one, two) = tokio::join!(
+            defence::request_idpc(&state, &a, &case_id, NOW),
+            defence::request_idpc(&state, &a, &case_id, NOW),
+        );
+        let asked = [one.expect("db"), two.expect("db")];
+        assert_eq!(
+            asked.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{name}: {asked:?}"
+        );
+        assert!(asked.contains(&Err(Refused::NotNeeded)), "{name}");
         assert_eq!(
             defence::request_idpc(&state, &a, &case_id, NOW)
                 .await
                 .expect("db"),
             Err(Refused::NotNeeded)
+        );
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'idpc_request'"
+            )
+            .await,
+            1,
+            "{name}"
         );
         let (to,): (String,) =
             sqlx::query_as("SELECT to_address FROM outbox WHERE kind = 'idpc_request'")
