@@ -54,6 +54,11 @@ pub enum Command {
         /// IDPC PDF per defendant), prosecuted by a demo CPS. Cases already there are updated.
         #[arg(long, value_name = "N")]
         demo_cases: Option<usize>,
+        /// Shape the demo cases for the benchmark's million (docs/benchmarks.md): two
+        /// defendants per case on average, and one generic IDPC PDF shared by every defendant
+        /// (one stored file instead of millions).
+        #[arg(long, requires = "demo_cases")]
+        bench: bool,
         #[command(flatten)]
         config: Config,
         #[command(flatten)]

@@ -22,6 +22,11 @@ use tracing_subscriber::{EnvFilter, fmt};
 /// The courts list shipped with the service, loaded by `seed`.
 const BUNDLED_COURTS: &str = include_str!("../data/courts.csv");
 
+/// mimalloc instead of glibc's malloc: rendering a page allocates many small strings, and
+/// glibc's allocator spent a third of a signed-in page's CPU (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = match Cli::parse_args(std::env::args_os()) {
@@ -64,6 +69,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed {
             demo_accounts,
             demo_cases,
+            bench,
             config,
             secrets,
         } => {
@@ -91,7 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             if let Some(n) = demo_cases {
-                seed_cases(&db, &config, n, clock.as_ref()).await?;
+                seed_cases(&db, &config, n, bench, clock.as_ref()).await?;
             }
             checkpoint(&db, &config, clock.as_ref()).await
         }
@@ -290,7 +296,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Loads `n` demo cases (in batches of 500, each all or nothing) and prints one to try.
-async fn seed_cases(db: &Db, config: &Config, n: usize, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn seed_cases(
+    db: &Db,
+    config: &Config,
+    n: usize,
+    bench: bool,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
     use app::cases::{demo, import::Party, store};
     let now = clock.now_unix();
     store::upsert_prosecutor(
@@ -305,16 +317,28 @@ async fn seed_cases(db: &Db, config: &Config, n: usize, clock: &dyn Clock) -> an
     anyhow::ensure!(!courts.is_empty(), "no courts to list the demo cases at");
     let today = app::clock::uk_date(now);
     let started = std::time::Instant::now();
-    let cases = demo::cases(n, 2026, &courts, "CPS", today);
+    let mut cases = demo::Cases::new(2026, &courts, "CPS", today);
+    if bench {
+        cases = cases.for_benchmark();
+    }
+    let mut cases = cases.take(n).peekable();
+    let first = cases.peek().cloned();
     let who = app::accounts::store::Who {
         actor: "cli".into(),
         organisation_id: None,
         ip: None,
     };
     let files = config.data_dir.join("files");
-    let (mut added, mut updated) = (0, 0);
-    for batch in cases.chunks(500) {
-        match store::import(db, &files, batch, &who, now).await {
+    let (mut added, mut updated, mut defendants) = (0, 0, 0);
+    // In batches of a thousand (one transaction each), generated as they are saved: memory
+    // stays flat however many are asked for.
+    loop {
+        let batch: Vec<_> = cases.by_ref().take(1000).collect();
+        if batch.is_empty() {
+            break;
+        }
+        defendants += batch.iter().map(|c| c.defendants.len()).sum::<usize>();
+        match store::import(db, &files, &batch, &who, now).await {
             Ok(s) => {
                 added += s.added;
                 updated += s.updated;
@@ -325,12 +349,16 @@ async fn seed_cases(db: &Db, config: &Config, n: usize, clock: &dyn Clock) -> an
             Err(store::ImportError::Files(e)) => return Err(e).context("storing the demo IDPCs"),
             Err(store::ImportError::Db(e)) => return Err(e).context("saving the demo cases"),
         }
+        let done = added + updated;
+        if done % 100_000 == 0 {
+            eprintln!("  {done} cases in {:.0} s", started.elapsed().as_secs_f64());
+        }
     }
     println!(
-        "Demo cases: {added} added, {updated} updated in {:.1} s.",
+        "Demo cases: {added} added, {updated} updated ({defendants} defendants) in {:.1} s.",
         started.elapsed().as_secs_f64()
     );
-    if let Some(c) = cases.first() {
+    if let Some(c) = first {
         println!("A case to try: URN {} at {}", c.urn.spaced(), c.court);
         for d in &c.defendants {
             match &d.party {

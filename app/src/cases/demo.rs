@@ -188,11 +188,69 @@ pub fn cases(
     prosecutor: &str,
     today: Date,
 ) -> Vec<CaseDoc> {
-    let mut rng = Rng(seed);
-    let today_start = crate::clock::parse_utc(&format!("{today}T00:00:00Z")).unwrap_or(0);
-    (0..count)
-        .filter_map(|i| one(i, &mut rng, courts, prosecutor, today_start))
+    Cases::new(seed, courts, prosecutor, today)
+        .take(count)
         .collect()
+}
+
+/// The demo cases one at a time (as many as are taken), so a million can be loaded in
+/// batches without holding them all: the same seed gives the same cases as [`cases`].
+pub struct Cases<'a> {
+    rng: Rng,
+    i: usize,
+    courts: &'a [String],
+    prosecutor: &'a str,
+    today_start: i64,
+    bench: Option<Vec<u8>>,
+}
+
+impl<'a> Cases<'a> {
+    /// The cases from `seed` (see [`cases`]).
+    pub fn new(seed: u64, courts: &'a [String], prosecutor: &'a str, today: Date) -> Self {
+        Cases {
+            rng: Rng(seed),
+            i: 0,
+            courts,
+            prosecutor,
+            today_start: crate::clock::parse_utc(&format!("{today}T00:00:00Z")).unwrap_or(0),
+            bench: None,
+        }
+    }
+
+    /// Shaped for the benchmark's million cases: two defendants per case on average (one,
+    /// two or three), and every IDPC the same generic PDF, so the files are one file
+    /// (content-addressed) rather than two million written one by one.
+    pub fn for_benchmark(mut self) -> Self {
+        self.bench = Some(pdf::page(&[
+            Line::Title("Initial details of the prosecution case".into()),
+            Line::Text(
+                "Synthetic benchmark material: no real person or event is described.".into(),
+            ),
+        ]));
+        self
+    }
+}
+
+impl Iterator for Cases<'_> {
+    type Item = CaseDoc;
+
+    fn next(&mut self) -> Option<CaseDoc> {
+        loop {
+            let i = self.i;
+            self.i = i.checked_add(1)?;
+            let one = one(
+                i,
+                &mut self.rng,
+                self.courts,
+                self.prosecutor,
+                self.today_start,
+                self.bench.as_deref(),
+            );
+            if one.is_some() {
+                return one;
+            }
+        }
+    }
 }
 
 fn one(
@@ -201,15 +259,16 @@ fn one(
     courts: &[String],
     prosecutor: &str,
     today: i64,
+    bench: Option<&[u8]>,
 ) -> Option<CaseDoc> {
     let urn = urn(i, rng)?;
     let court = courts
         .get(rng.below(courts.len()))
         .cloned()
         .unwrap_or_default();
-    let defendants_n = match rng.below(10) {
-        0 => 3,
-        1 | 2 => 2,
+    let defendants_n = match (bench.is_some(), rng.below(10)) {
+        (false, 0) | (true, 0..=2) => 3,
+        (false, 1 | 2) | (true, 3..=6) => 2,
         _ => 1,
     };
     let mut defendants = vec![];
@@ -270,7 +329,7 @@ fn one(
             idpc: true,
             file_name: format!("IDPC-{}-{}.pdf", urn, d.r#ref),
             content_type: "application/pdf".into(),
-            bytes: idpc_pdf(&urn, &court, d, &hearings[0]),
+            bytes: bench.map_or_else(|| idpc_pdf(&urn, &court, d, &hearings[0]), <[u8]>::to_vec),
         })
         .collect();
     Some(CaseDoc {
@@ -391,5 +450,32 @@ mod tests {
             && c.material.iter().all(|m| m.bytes.starts_with(b"%PDF-1.4"))));
         let first = &a[0];
         assert!(first.urn.as_str().len() == 11);
+    }
+
+    #[test]
+    fn benchmark_cases_have_two_defendants_on_average_and_share_one_idpc() {
+        let courts = vec!["Cardiff Magistrates' Court".to_owned()];
+        let today: Date = "2026-11-21".parse().expect("date");
+        let a: Vec<CaseDoc> = Cases::new(7, &courts, "CPS", today)
+            .for_benchmark()
+            .take(10_000)
+            .collect();
+        let defendants: usize = a.iter().map(|c| c.defendants.len()).sum();
+        assert!(
+            (19_000..=21_000).contains(&defendants),
+            "{defendants} defendants"
+        );
+        let files: std::collections::HashSet<&[u8]> = a
+            .iter()
+            .flat_map(|c| c.material.iter().map(|m| m.bytes.as_slice()))
+            .collect();
+        assert_eq!(files.len(), 1, "one shared file");
+        let urns: std::collections::HashSet<_> = a.iter().map(|c| &c.urn).collect();
+        assert_eq!(urns.len(), a.len(), "every URN once");
+        // Taken in batches, the same cases as all at once.
+        let mut batches = Cases::new(7, &courts, "CPS", today).for_benchmark();
+        let first: Vec<CaseDoc> = batches.by_ref().take(4_000).collect();
+        let rest: Vec<CaseDoc> = batches.take(6_000).collect();
+        assert_eq!([first, rest].concat(), a);
     }
 }
