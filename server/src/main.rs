@@ -295,7 +295,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Loads `n` demo cases (in batches of 500, each all or nothing) and prints one to try.
+/// Loads `n` demo cases (generated and saved in batches of 1,000, each all or nothing) and
+/// prints one to try.
 async fn seed_cases(
     db: &Db,
     config: &Config,
