@@ -44,7 +44,16 @@ pub struct Db {
     pub pool: AnyPool,
     /// The engine, for the few places SQL must differ.
     pub backend: Backend,
+    /// The connection every transaction ([`Db::begin`]) runs on. SQLite: a pool of one,
+    /// beside the readers', so writers queue for it in order instead of in SQLite's busy
+    /// handler (which sleeps 1, 2, 5, 10… ms between tries: under load every contended write
+    /// idled for milliseconds), and never wait behind readers for a connection
+    /// (docs/benchmarks.md, "Cases"). PostgreSQL: the same pool as everything else.
+    pub writer: AnyPool,
 }
+
+/// A transaction from [`Db::begin`].
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// Options for opening the database.
 #[derive(Clone, Debug)]
@@ -86,33 +95,62 @@ fn prepare_sqlite_url(url: &str) -> Result<String, sqlx::Error> {
     }
 }
 
+/// `options` with what every SQLite connection is opened with.
+fn sqlite_pool(options: AnyPoolOptions) -> AnyPoolOptions {
+    options.after_connect(|conn, _| {
+        Box::pin(async move {
+            conn.execute(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+            )
+            .await?;
+            Ok(())
+        })
+    })
+}
+
 impl Db {
-    /// Opens a pool on `url`. SQLite connections get WAL, foreign keys and a busy time-out.
+    /// Opens a pool on `url`. SQLite connections get WAL, foreign keys and a busy time-out, and
+    /// SQLite's default page cache (2 MiB): a larger one, or reads through a memory map, made
+    /// writes slower (every write makes each reader drop its whole cache: docs/benchmarks.md).
     pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, sqlx::Error> {
         install_default_drivers();
         let backend = Backend::from_str(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
         let pool_options = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout);
-        let pool = match backend {
+        match backend {
             Backend::Sqlite => {
-                pool_options
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&prepare_sqlite_url(url)?)
+                let url = prepare_sqlite_url(url)?;
+                let pool = sqlite_pool(pool_options).connect(&url).await?;
+                // An in-memory database is one per connection: it cannot have a second pool.
+                let writer = if url.contains(":memory:") {
+                    pool.clone()
+                } else {
+                    // Waits for its turn as long as SQLite's busy time-out would have.
+                    sqlite_pool(
+                        AnyPoolOptions::new()
+                            .max_connections(1)
+                            .acquire_timeout(Duration::from_secs(5)),
+                    )
+                    .connect(&url)
                     .await?
+                };
+                Ok(Db {
+                    pool,
+                    backend,
+                    writer,
+                })
             }
-            Backend::Postgres => pool_options.connect(url).await?,
-        };
-        Ok(Db { pool, backend })
+            Backend::Postgres => {
+                let pool = pool_options.connect(url).await?;
+                Ok(Db {
+                    writer: pool.clone(),
+                    pool,
+                    backend,
+                })
+            }
+        }
     }
 
     /// Brings the schema up to date.
@@ -127,11 +165,14 @@ impl Db {
     /// transaction that reads and then writes would otherwise fail at its first write with
     /// "database is locked" (`SQLITE_BUSY_SNAPSHOT`, 517) whenever another connection wrote in
     /// between, and the busy time-out cannot save it. Waiting for the lock at the start lets the
-    /// busy time-out queue writers instead. Readers are never blocked (WAL).
-    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    /// busy time-out queue writers instead. Readers are never blocked (WAL). The service's own
+    /// transactions queue before that, in order, for the one writer connection (see [`Db`]'s
+    /// `writer`); the busy time-out is left for other processes (the command line) and single
+    /// statements.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 

@@ -138,6 +138,18 @@ fn attempt_sql() -> String {
 /// `Err(seconds)` while a key is blocked (that key is not counted, and neither are the ones
 /// after it; the ones before it get their attempt back).
 pub async fn attempt(db: &Db, keys: &[String], now: i64) -> Result<Result<(), i64>, sqlx::Error> {
+    let mut conn = db.pool.acquire().await?;
+    attempt_in(&mut conn, keys, now).await
+}
+
+/// [`attempt`] on the caller's connection: inside a transaction, the count, the judging and any
+/// refund are one write (on PostgreSQL the keys' rows stay locked until it ends, so attempts on
+/// one key are still counted one after another).
+pub async fn attempt_in(
+    conn: &mut sqlx::AnyConnection,
+    keys: &[String],
+    now: i64,
+) -> Result<Result<(), i64>, sqlx::Error> {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let sql = SQL.get_or_init(attempt_sql);
     for (i, key) in keys.iter().enumerate() {
@@ -146,17 +158,17 @@ pub async fn attempt(db: &Db, keys: &[String], now: i64) -> Result<Result<(), i6
             .bind(now)
             .bind(FORGET_AFTER)
             .bind(allowance(key))
-            .fetch_optional(&db.pool)
+            .fetch_optional(&mut *conn)
             .await?;
         if counted.is_none() {
             crate::metrics::metrics().throttled(key);
             for earlier in &keys[..i] {
-                refund(db, earlier).await?;
+                refund_in(conn, earlier).await?;
             }
             let until: Option<(i64,)> =
                 sqlx::query_as("SELECT blocked_until FROM throttle WHERE key = $1")
                     .bind(key)
-                    .fetch_optional(&db.pool)
+                    .fetch_optional(&mut *conn)
                     .await?;
             let wait = until.map_or(1, |(u,)| (u - now).max(1));
             return Ok(Err(wait));
@@ -195,6 +207,35 @@ pub async fn refund_in(conn: &mut sqlx::AnyConnection, key: &str) -> Result<(), 
     .execute(&mut *conn)
     .await
     .map(|_| ())
+}
+
+/// [`refund_in`] for every one of `keys`, in one statement.
+pub async fn refund_all_in(
+    conn: &mut sqlx::AnyConnection,
+    keys: &[String],
+) -> Result<(), sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    // Each key's own allowance: `CASE key WHEN $1 THEN $2 WHEN $3 THEN $4 … END`.
+    let mut allowances = String::from("CASE key");
+    let mut list = vec![];
+    for i in 0..keys.len() {
+        allowances.push_str(&format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2));
+        list.push(format!("${}", 2 * i + 1));
+    }
+    allowances.push_str(" END");
+    let sql = format!(
+        "UPDATE throttle SET failures = failures - 1, \
+           blocked_until = CASE WHEN failures - 1 < {allowances} THEN 0 ELSE blocked_until END \
+         WHERE key IN ({}) AND failures > 0",
+        list.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for key in keys {
+        q = q.bind(key).bind(allowance(key));
+    }
+    q.execute(&mut *conn).await.map(|_| ())
 }
 
 /// Forgets the attempts against a key (after a success).
@@ -351,6 +392,35 @@ mod tests {
             }
             let allowed = tasks.join_all().await.into_iter().filter(|ok| *ok).count();
             assert_eq!(allowed as i64, FREE_FAILURES, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn refunding_two_keys_at_once_goes_by_each_key_s_own_allowance() {
+        for (db, _guard) in testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let (user, org) = (find_key("u1"), find_org_key("o1"));
+            let keys = [user.clone(), org.clone()];
+            let now = 1_000_000;
+            for _ in 0..FREE_FAILURES {
+                assert_eq!(go(&db, &keys, now).await, Ok(()), "{name}");
+            }
+            // The user's key is at its allowance and blocked; the firm's (larger) is not.
+            assert!(go(&db, &keys, now).await.is_err(), "{name}");
+            let mut conn = db.pool.acquire().await.unwrap();
+            refund_all_in(&mut conn, &keys).await.unwrap();
+            let row = |k: String| {
+                sqlx::query_as::<_, (i64, i64)>(
+                    "SELECT failures, blocked_until FROM throttle WHERE key = $1",
+                )
+                .bind(k)
+            };
+            let (f, until) = row(user).fetch_one(&mut *conn).await.unwrap();
+            assert_eq!((f, until), (FREE_FAILURES - 1, 0), "{name}: user unblocked");
+            let (f, until) = row(org).fetch_one(&mut *conn).await.unwrap();
+            assert_eq!((f, until), (FREE_FAILURES - 1, 0), "{name}: firm");
+            drop(conn);
+            assert_eq!(go(&db, &keys, now).await, Ok(()), "{name}: allowed again");
         }
     }
 }

@@ -99,6 +99,14 @@ struct OnCase {
     company_name: Option<String>,
 }
 
+/// A defendant of the case a URN names, with the case's id.
+#[derive(sqlx::FromRow)]
+struct OfCase {
+    case_id: String,
+    #[sqlx(flatten)]
+    defendant: OnCase,
+}
+
 impl OnCase {
     fn key(&self) -> String {
         if self.kind == "company" {
@@ -141,9 +149,10 @@ pub enum Found {
 }
 
 /// Tries to find the case `urn` with `typed` as its defendants, for `member` who declares they
-/// are appointed. Counted against the user and the organisation before it is judged (so a
-/// burst of guesses cannot all be evaluated); a match gives the attempt back and records the
-/// declaration; every attempt is audited.
+/// are appointed. Counted against the user and the organisation before it is answered (the
+/// count is atomic and attempts on a key are counted one after another, so a burst of guesses
+/// cannot all be answered); a match gives the attempt back and records the declaration, in the
+/// same transaction as the count; every attempt is audited.
 pub async fn find(
     db: &Db,
     member: &Member,
@@ -155,36 +164,34 @@ pub async fn find(
         throttle::find_key(&member.user.id),
         throttle::find_org_key(&member.organisation_id),
     ];
-    if let Err(wait) = throttle::attempt(db, &keys, now).await? {
+    // Judged first, on a reader connection (finds are judged side by side); the answer is given
+    // only once the attempt is counted, in the one write transaction below, so a burst of
+    // guesses past the allowance is refused without a word of what they came to.
+    let rows: Vec<OfCase> = sqlx::query_as(
+        "SELECT c.id AS case_id, d.kind, d.first_name, d.last_name, d.date_of_birth, \
+                d.company_name \
+         FROM cases c JOIN defendants d ON d.case_id = c.id WHERE c.urn = $1",
+    )
+    .bind(urn.as_str())
+    .fetch_all(&db.pool)
+    .await?;
+    let case = rows.first().map(|r| (r.case_id.clone(),));
+    let on_case: Vec<OnCase> = rows.into_iter().map(|r| r.defendant).collect();
+    let mut tx = db.begin().await?;
+    if let Err(wait) = throttle::attempt_in(&mut tx, &keys, now).await? {
         member
             .who()
-            .audit_alone(
-                db,
+            .audit(
+                &mut tx,
                 "case.find.throttled",
                 None,
                 json!({ "urn": urn.as_str(), "wait_seconds": wait }),
                 now,
             )
             .await?;
+        tx.commit().await?;
         return Ok(Found::Wait(wait));
     }
-    let mut tx = db.begin().await?;
-    let case: Option<(String,)> = sqlx::query_as("SELECT id FROM cases WHERE urn = $1")
-        .bind(urn.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-    let on_case = match &case {
-        Some((id,)) => {
-            sqlx::query_as::<_, OnCase>(
-                "SELECT kind, first_name, last_name, date_of_birth, company_name \
-                 FROM defendants WHERE case_id = $1",
-            )
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?
-        }
-        None => vec![],
-    };
     let Some((case_id,)) = case.filter(|_| all_match(typed, &on_case)) else {
         member
             .who()
@@ -211,9 +218,7 @@ pub async fn find(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    for key in &keys {
-        throttle::refund_in(&mut tx, key).await?;
-    }
+    throttle::refund_all_in(&mut tx, &keys).await?;
     member
         .who()
         .audit(

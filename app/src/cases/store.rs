@@ -77,11 +77,22 @@ fn case_path(many: bool, i: usize) -> String {
     }
 }
 
-async fn exists(conn: &mut AnyConnection, sql: &str, value: &str) -> Result<bool, sqlx::Error> {
+/// Whether `sql` counts any row for `value`, asked once per import for each value (a batch
+/// of cases names the same few courts and prosecutors over and over).
+async fn exists(
+    conn: &mut AnyConnection,
+    known: &mut std::collections::HashMap<(&'static str, String), bool>,
+    sql: &'static str,
+    value: &str,
+) -> Result<bool, sqlx::Error> {
+    if let Some(found) = known.get(&(sql, value.to_owned())) {
+        return Ok(*found);
+    }
     let (n,): (i64,) = sqlx::query_as(sql)
         .bind(value)
         .fetch_one(&mut *conn)
         .await?;
+    known.insert((sql, value.to_owned()), n > 0);
     Ok(n > 0)
 }
 
@@ -105,10 +116,12 @@ pub async fn import(
     let many = cases.len() > 1;
     let mut tx = db.begin().await?;
     let mut problems = vec![];
+    let mut known = std::collections::HashMap::new();
     for (i, c) in cases.iter().enumerate() {
         let path = case_path(many, i);
         if !exists(
             &mut tx,
+            &mut known,
             "SELECT COUNT(*) FROM prosecutors WHERE code = $1",
             &c.prosecutor,
         )
@@ -123,14 +136,14 @@ pub async fn import(
             });
         }
         let court_sql = "SELECT COUNT(*) FROM courts WHERE name = $1";
-        if !exists(&mut tx, court_sql, &c.court).await? {
+        if !exists(&mut tx, &mut known, court_sql, &c.court).await? {
             problems.push(Problem {
                 path: format!("{path}.court"),
                 reason: format!("{:?} is not a court using the service", c.court),
             });
         }
         for (j, h) in c.hearings.iter().enumerate() {
-            if !exists(&mut tx, court_sql, &h.court).await? {
+            if !exists(&mut tx, &mut known, court_sql, &h.court).await? {
                 problems.push(Problem {
                     path: format!("{path}.hearings[{j}].court"),
                     reason: format!("{:?} is not a court using the service", h.court),
@@ -178,6 +191,7 @@ pub async fn import(
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
+        let new = inserted.is_some();
         let case_id = match inserted {
             Some((id,)) => {
                 summary.added += 1;
@@ -198,7 +212,7 @@ pub async fn import(
                 id
             }
         };
-        write_case(&mut tx, &case_id, c, now).await?;
+        write_case(&mut tx, &case_id, new, c, now).await?;
         who.audit(
             &mut tx,
             "case.imported",
@@ -217,10 +231,12 @@ pub async fn import(
     Ok(summary)
 }
 
-/// The case's defendants, offences, hearings and material, as the document has them.
+/// The case's defendants, offences, hearings and material, as the document has them (for a
+/// `new` case there is nothing of its own to replace or remove).
 async fn write_case(
     tx: &mut AnyConnection,
     case_id: &str,
+    new: bool,
     c: &CaseDoc,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -268,10 +284,12 @@ async fn write_case(
         .bind(&key)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM offences WHERE defendant_id = $1")
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        if !new {
+            sqlx::query("DELETE FROM offences WHERE defendant_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+        }
         for (k, o) in d.offences.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO offences (id, defendant_id, ref, position, wording, legislation, \
@@ -289,10 +307,14 @@ async fn write_case(
         }
         defendant_ids.insert(d.r#ref.clone(), id);
     }
-    let kept: Vec<(String,)> = sqlx::query_as("SELECT ref FROM hearings WHERE case_id = $1")
-        .bind(case_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let kept: Vec<(String,)> = if new {
+        vec![]
+    } else {
+        sqlx::query_as("SELECT ref FROM hearings WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_all(&mut *tx)
+            .await?
+    };
     for (r,) in kept {
         if !c.hearings.iter().any(|h| h.r#ref == r) {
             sqlx::query("DELETE FROM hearings WHERE case_id = $1 AND ref = $2")
