@@ -44,6 +44,22 @@ impl Member {
         })
     }
 
+    /// The member viewing the page being rendered, if the viewer is one.
+    pub fn current() -> Option<Member> {
+        Member::of(
+            crate::web::current_session().as_ref(),
+            &crate::web::ClientIp::of_page(),
+        )
+    }
+
+    /// The member a request (not a page: a download, a form) comes from, if it is one.
+    pub fn of_request(extensions: &axum::http::Extensions) -> Option<Member> {
+        Member::of(
+            extensions.get::<Current>(),
+            &crate::web::ClientIp::text(extensions),
+        )
+    }
+
     fn who(&self) -> Who {
         Who::user(&self.user, &self.ip)
     }

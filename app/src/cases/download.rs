@@ -87,12 +87,7 @@ pub fn disposition(file_name: &str) -> String {
 
 /// `GET /cases/{id}/material/{material}`.
 pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
-    let ip = req
-        .extensions()
-        .get::<crate::web::ClientIp>()
-        .map(|c| c.0.to_string())
-        .unwrap_or_default();
-    let Some(member) = Member::of(req.extensions().get::<crate::web::Current>(), &ip) else {
+    let Some(member) = Member::of_request(req.extensions()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let path = req.uri().path().to_owned();

@@ -16,15 +16,6 @@ use crate::{
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-/// The member viewing the page.
-fn member() -> Option<Member> {
-    let ip = use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.extensions.get::<crate::web::ClientIp>().copied())
-        .map(|c| c.0.to_string())
-        .unwrap_or_default();
-    Member::of(current_session().as_ref(), &ip)
-}
-
 fn case_id() -> String {
     use_params_map().with_untracked(|p| p.get("id").unwrap_or_default())
 }
@@ -105,7 +96,7 @@ pub fn CasesHome() -> impl IntoView {
     let search_for_load = search.clone();
     let load = async move {
         let state = state()?;
-        let m = member()?;
+        let m = Member::current()?;
         let mut conn = state.db.pool.acquire().await.ok()?;
         let now = state.clock.now_unix();
         let firm = read::firm_cases(&mut conn, &m.organisation_id, &search_for_load, now)
@@ -227,7 +218,7 @@ fn defendant_rows(n: usize, lang: Lang) -> impl IntoView {
 /// `/cases/find`: the URN, every defendant, and the declaration of appointment.
 #[component]
 pub fn FindPage() -> impl IntoView {
-    if member().is_none() {
+    if Member::current().is_none() {
         return load_error().into_any();
     }
     let lang = use_lang();
@@ -338,7 +329,7 @@ fn banner() -> Option<Msg> {
 
 async fn load_case() -> Option<(CaseView, Member, Vec<read::HistoryLine>)> {
     let state = state()?;
-    let m = member()?;
+    let m = Member::current()?;
     let mut conn = state.db.pool.acquire().await.ok()?;
     let id = case_id();
     let c = read::case(&mut conn, &m, &id).await.ok()??;
@@ -701,7 +692,7 @@ pub fn AssociatePage() -> impl IntoView {
                         let Some((c, _m, d)) = load_defendant().await else { return load_error().into_any() };
                         let laa = async {
                             let state = state()?;
-                            let org = member()?.organisation_id;
+                            let org = Member::current()?.organisation_id;
                             let mut conn = state.db.pool.acquire().await.ok()?;
                             crate::organisation::store::details(&mut conn, &org).await.ok()??.laa_account
                         }.await.unwrap_or_default();

@@ -59,12 +59,7 @@ pub fn form(urn: &Urn, court: &str, defendants: &[String]) -> Vec<u8> {
 
 /// `GET /cases/{id}/pet-form`: for a member with standing on the case.
 pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
-    let ip = req
-        .extensions()
-        .get::<crate::web::ClientIp>()
-        .map(|c| c.0.to_string())
-        .unwrap_or_default();
-    let Some(member) = Member::of(req.extensions().get::<crate::web::Current>(), &ip) else {
+    let Some(member) = Member::of_request(req.extensions()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let path = req.uri().path().to_owned();

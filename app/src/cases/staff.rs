@@ -121,11 +121,7 @@ pub fn parse_dob(typed: &str) -> Option<String> {
 
 fn staff_who() -> Option<Who> {
     let s = current_session()?;
-    let ip = use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.extensions.get::<crate::web::ClientIp>().copied())
-        .map(|c| c.0.to_string())
-        .unwrap_or_default();
-    Some(Who::user(&s.user, &ip))
+    Some(Who::user(&s.user, &crate::web::ClientIp::of_page()))
 }
 
 fn nature_name(code: Option<&str>, lang: Lang) -> String {

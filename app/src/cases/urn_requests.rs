@@ -15,7 +15,7 @@ use crate::{
     forms::{ErrorSummary, FieldErrorMessage, TextInput, field, form_title, use_posted},
     i18n::{Lang, Msg, use_lang},
     state::AppState,
-    web::{Ctx, Outcome, current_session, redirect, state},
+    web::{Ctx, Outcome, redirect, state},
 };
 use leptos::prelude::*;
 use serde_json::json;
@@ -369,14 +369,6 @@ pub async fn answer(
     Ok(true)
 }
 
-fn member() -> Option<Member> {
-    let ip = use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.extensions.get::<crate::web::ClientIp>().copied())
-        .map(|c| c.0.to_string())
-        .unwrap_or_default();
-    Member::of(current_session().as_ref(), &ip)
-}
-
 fn date_group(name: &'static str, legend: Msg, hint: Msg, lang: Lang) -> impl IntoView {
     let posted = use_posted();
     let error = posted.error(&format!("{name}-day")).map(str::to_owned);
@@ -413,7 +405,7 @@ fn date_group(name: &'static str, legend: Msg, hint: Msg, lang: Lang) -> impl In
 /// `/cases/no-urn`: ask the service centre for a client's URN.
 #[component]
 pub fn NoUrnPage() -> impl IntoView {
-    if member().is_none() {
+    if Member::current().is_none() {
         return view! { <crate::layout::NotFound /> }.into_any();
     }
     let lang = use_lang();

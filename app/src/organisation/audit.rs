@@ -449,11 +449,7 @@ pub async fn csv_download(
         Ok(b) => b,
         Err(e) => return failed(e),
     };
-    let ip = req
-        .extensions()
-        .get::<crate::web::ClientIp>()
-        .map(|c| c.0.to_string())
-        .unwrap_or_default();
+    let ip = crate::web::ClientIp::text(req.extensions());
     let who = crate::accounts::store::Who::user(&s.user, &ip);
     if let Err(e) = who
         .audit_alone(

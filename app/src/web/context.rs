@@ -10,6 +10,24 @@ use std::net::IpAddr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
+impl ClientIp {
+    /// The client's address in a request's `extensions`, written out (empty for a request that
+    /// did not come through the server's middleware).
+    pub fn text(extensions: &axum::http::Extensions) -> String {
+        extensions
+            .get::<ClientIp>()
+            .map(|c| c.0.to_string())
+            .unwrap_or_default()
+    }
+
+    /// [`ClientIp::text`] for the request of the page being rendered.
+    pub fn of_page() -> String {
+        leptos::prelude::use_context::<axum::http::request::Parts>()
+            .map(|p| ClientIp::text(&p.extensions))
+            .unwrap_or_default()
+    }
+}
+
 /// A file sent with a form, as the bytes that came.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Upload {
