@@ -19,7 +19,7 @@ use crate::{
 use serde_json::json;
 use sqlx::AnyConnection;
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
+use crate::db::Tx;
 
 /// What stops an operation: a rule, or the database.
 #[derive(Debug, thiserror::Error)]
