@@ -299,6 +299,56 @@ pub mod testing {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn sqlite_write_transactions_take_turns_on_the_one_writer() {
+        let (db, _dir) = testing::sqlite().await;
+        sqlx::query("CREATE TABLE counter (n BIGINT NOT NULL)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO counter (n) VALUES (0)")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        // Each reads the count and writes it back one higher: only one at a time can do that
+        // without losing an update, and none may fail for the lock.
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..40 {
+            let db = db.clone();
+            tasks.spawn(async move {
+                let mut tx = db.begin().await?;
+                let (n,): (i64,) = sqlx::query_as("SELECT n FROM counter")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tokio::task::yield_now().await;
+                sqlx::query("UPDATE counter SET n = $1")
+                    .bind(n + 1)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            });
+        }
+        for r in tasks.join_all().await {
+            r.unwrap();
+        }
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM counter")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 40);
+        // Readers are not the writer's connection: a read goes on while a write is open.
+        let tx = db.begin().await.unwrap();
+        let (n,): (i64,) = tokio::time::timeout(
+            Duration::from_secs(1),
+            sqlx::query_as("SELECT n FROM counter").fetch_one(&db.pool),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(n, 40);
+        tx.commit().await.unwrap();
+    }
+
     #[test]
     fn backend_from_url() {
         assert_eq!("sqlite://data/x.db".parse::<Backend>(), Ok(Backend::Sqlite));

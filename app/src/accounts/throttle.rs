@@ -162,9 +162,7 @@ pub async fn attempt_in(
             .await?;
         if counted.is_none() {
             crate::metrics::metrics().throttled(key);
-            for earlier in &keys[..i] {
-                refund_in(conn, earlier).await?;
-            }
+            refund_all_in(conn, &keys[..i]).await?;
             let until: Option<(i64,)> =
                 sqlx::query_as("SELECT blocked_until FROM throttle WHERE key = $1")
                     .bind(key)
@@ -197,16 +195,7 @@ pub async fn refund(db: &Db, key: &str) -> Result<(), sqlx::Error> {
 /// [`refund`] on the caller's connection (inside a transaction that is writing already: on
 /// SQLite another connection would wait for that transaction's lock).
 pub async fn refund_in(conn: &mut sqlx::AnyConnection, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE throttle SET failures = failures - 1, \
-           blocked_until = CASE WHEN failures - 1 < $2 THEN 0 ELSE blocked_until END \
-         WHERE key = $1 AND failures > 0",
-    )
-    .bind(key)
-    .bind(allowance(key))
-    .execute(&mut *conn)
-    .await
-    .map(|_| ())
+    refund_all_in(conn, &[key.to_owned()]).await
 }
 
 /// [`refund_in`] for every one of `keys`, in one statement.

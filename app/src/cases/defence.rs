@@ -182,7 +182,8 @@ pub async fn find(
     ];
     // Judged first, on a reader connection (finds are judged side by side); the answer is given
     // only once the attempt is counted, in the one write transaction below, so a burst of
-    // guesses past the allowance is refused without a word of what they came to.
+    // guesses past the allowance is refused without a word of what they came to. (An import
+    // renaming a defendant in between can let the name of a moment ago through: it was right.)
     let rows: Vec<OfCase> = sqlx::query_as(
         "SELECT c.id AS case_id, d.kind, d.first_name, d.last_name, d.date_of_birth, \
                 d.company_name \
