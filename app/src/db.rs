@@ -4,12 +4,13 @@
 //! them by number too), and run through sqlx's `Any` driver. Dates are stored as ISO-8601 text and
 //! instants as Unix seconds, so values read back the same from either engine.
 
+use crate::session_cache::SessionCache;
 use sqlx::{
     AnyPool, Executor,
     any::{AnyPoolOptions, install_default_drivers},
     migrate::Migrator,
 };
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -50,6 +51,9 @@ pub struct Db {
     /// idled for milliseconds), and never wait behind readers for a connection
     /// (docs/benchmarks.md, "Cases"). PostgreSQL: the same pool as everything else.
     pub writer: AnyPool,
+    /// The sessions this process has looked up in this database (used only while a reader
+    /// started with [`crate::session_cache::SessionCache::run`] keeps it current).
+    pub sessions: Arc<SessionCache>,
 }
 
 /// A transaction from [`Db::begin`].
@@ -153,6 +157,7 @@ impl Db {
                     pool,
                     backend,
                     writer,
+                    sessions: Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -161,6 +166,7 @@ impl Db {
                     writer: pool.clone(),
                     pool,
                     backend,
+                    sessions: Arc::default(),
                 })
             }
         }

@@ -34,6 +34,8 @@ pub mod onboarding;
 pub mod organisation;
 #[cfg(feature = "ssr")]
 pub mod secrets;
+#[cfg(feature = "ssr")]
+pub mod session_cache;
 pub mod start;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -80,9 +80,18 @@ struct Row {
     user: User,
 }
 
-/// The live session for a cookie token at `now` (touching its last use), or none.
+/// The live session for a cookie token at `now` (touching its last use), or none. Answered from
+/// [`Db::sessions`] when it may be (`crate::session_cache`), otherwise from the database.
 pub async fn lookup(db: &Db, token: &str, now: i64) -> Result<Option<Current>, sqlx::Error> {
     let id_hash = token::hash_token(token);
+    let (kept, ticket) = db.sessions.get(&id_hash);
+    // A kept session past its time here goes to the database, which decides (another instance
+    // may have kept it in use).
+    if let Some(current) = kept
+        && now < current.expires_at()
+    {
+        return touch_if_due(db, current, now).await;
+    }
     let row = sqlx::query_as::<_, Row>(&format!(
         "SELECT s.id_hash AS s_id_hash, s.handle AS s_handle, s.stage AS s_stage, \
          s.purpose AS s_purpose, s.pending_totp AS s_pending_totp, s.created_at AS s_created_at, \
@@ -93,7 +102,10 @@ pub async fn lookup(db: &Db, token: &str, now: i64) -> Result<Option<Current>, s
     .bind(&id_hash)
     .fetch_optional(&db.pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(row) = row else {
+        db.sessions.forget(&id_hash);
+        return Ok(None);
+    };
     let Some(stage) = Stage::from_code(&row.s_stage) else {
         return Ok(None);
     };
@@ -110,28 +122,45 @@ pub async fn lookup(db: &Db, token: &str, now: i64) -> Result<Option<Current>, s
     };
     let usable = matches!(current.user.status.as_str(), "active" | "invited");
     if now >= current.expires_at() || !usable {
+        db.sessions.forget(&id_hash);
         let reason = if usable {
             "timed_out"
         } else {
             "account_closed"
         };
-        let mut conn = db.pool.acquire().await?;
+        let mut conn = db.writer.acquire().await?;
         end(&mut conn, &id_hash, reason, now).await?;
         return Ok(None);
     }
-    if current.stage == Stage::Full && now - current.last_seen_at >= TOUCH_SECS {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(now)
-            .bind(&id_hash)
-            .execute(&db.pool)
-            .await?;
+    if let Some(ticket) = ticket {
+        db.sessions.put(&id_hash, &current, ticket);
+    }
+    touch_if_due(db, current, now).await
+}
+
+/// Writes a signed-in session's last use if it was written [`TOUCH_SECS`] ago or more; none if
+/// it has ended meanwhile.
+async fn touch_if_due(db: &Db, current: Current, now: i64) -> Result<Option<Current>, sqlx::Error> {
+    if current.stage != Stage::Full {
+        return Ok(Some(current));
+    }
+    if now - current.last_seen_at >= TOUCH_SECS {
+        let n = sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(&current.id_hash)
+        .execute(&db.writer)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            db.sessions.forget(&current.id_hash);
+            return Ok(None);
+        }
+        db.sessions.touched(&current.id_hash, now);
     }
     Ok(Some(Current {
-        last_seen_at: if current.stage == Stage::Full {
-            now
-        } else {
-            current.last_seen_at
-        },
+        last_seen_at: now,
         ..current
     }))
 }
@@ -141,8 +170,9 @@ pub async fn touch(db: &Db, current: &Current, now: i64) -> Result<i64, sqlx::Er
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
         .bind(now)
         .bind(&current.id_hash)
-        .execute(&db.pool)
+        .execute(&db.writer)
         .await?;
+    db.sessions.touched(&current.id_hash, now);
     Ok((now + IDLE_SECS).min(current.created_at + ABSOLUTE_SECS) - now)
 }
 
@@ -190,14 +220,16 @@ pub async fn rotate_ending_others(
     advance(conn, id_hash, Stage::Full, now).await
 }
 
-/// Keeps an authenticator key being set up with the session.
+/// Keeps an authenticator key being set up with the session. (The page that shows the key does
+/// this on a GET, so it tells the session cache itself: the form that follows must see the key.)
 pub async fn set_pending_totp(db: &Db, id_hash: &str, secret: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE sessions SET pending_totp = $1 WHERE id_hash = $2")
         .bind(secret)
         .bind(id_hash)
-        .execute(&db.pool)
-        .await
-        .map(|_| ())
+        .execute(&db.writer)
+        .await?;
+    db.sessions.wrote();
+    Ok(())
 }
 
 /// Ends one session.
@@ -358,5 +390,193 @@ mod tests {
             describe_agent("Mozilla/5.0 (Windows NT 10.0) Chrome/130.0 Safari/537.36 Edg/130.0"),
             "Edge · Windows"
         );
+    }
+
+    mod cache {
+        use super::super::*;
+        use crate::{
+            accounts::store::{NewUser, insert_user},
+            db::testing,
+            session_cache::TRUST_FOR,
+        };
+
+        const NOW: i64 = 1_800_000_000;
+
+        async fn roles(db: &Db, token: &str) -> Option<String> {
+            lookup(db, token, NOW)
+                .await
+                .expect("lookup")
+                .map(|c| c.user.roles)
+        }
+
+        /// Another process (or instance) changes the user: the cache cannot know until it reads
+        /// the version.
+        async fn set_roles(db: &Db, id: &str, roles: &str) {
+            sqlx::query("UPDATE users SET roles = $1 WHERE id = $2")
+                .bind(roles)
+                .bind(id)
+                .execute(&db.writer)
+                .await
+                .expect("roles");
+        }
+
+        async fn version(db: &Db) -> i64 {
+            sqlx::query_scalar("SELECT version FROM session_version WHERE id = 1")
+                .fetch_one(&db.pool)
+                .await
+                .expect("version")
+        }
+
+        async fn signed_in(db: &Db, email: &str) -> (String, String) {
+            let mut conn = db.writer.acquire().await.expect("conn");
+            let id = insert_user(
+                &mut conn,
+                &NewUser {
+                    organisation_id: None,
+                    staff_role: None,
+                    email,
+                    first_name: "Kept",
+                    last_name: "Session",
+                    roles: "user",
+                    status: "active",
+                    password_hash: None,
+                },
+                NOW,
+            )
+            .await
+            .expect("user");
+            let token = create(&mut conn, &id, Stage::Full, "sign_in", "ip", "ua", NOW)
+                .await
+                .expect("session");
+            (id, token)
+        }
+
+        #[tokio::test]
+        async fn a_kept_session_goes_when_the_version_moves_or_this_process_writes() {
+            for (db, _guard) in testing::all().await {
+                let name = format!("{:?}", db.backend);
+                let (id, token) = signed_in(&db, "kept@x.example").await;
+
+                // Until the version has been read, nothing is kept.
+                assert_eq!(roles(&db, &token).await.as_deref(), Some("user"));
+                set_roles(&db, &id, "administrator").await;
+                assert_eq!(
+                    roles(&db, &token).await.as_deref(),
+                    Some("administrator"),
+                    "{name}"
+                );
+
+                // Once read, a look-up is kept: a change elsewhere is not seen…
+                db.sessions.poll(&db).await.expect("poll");
+                assert_eq!(roles(&db, &token).await.as_deref(), Some("administrator"));
+                set_roles(&db, &id, "user").await;
+                assert_eq!(
+                    roles(&db, &token).await.as_deref(),
+                    Some("administrator"),
+                    "kept ({name})"
+                );
+                // …until the version is read again.
+                db.sessions.poll(&db).await.expect("poll");
+                assert_eq!(roles(&db, &token).await.as_deref(), Some("user"), "{name}");
+
+                // A write in this process is seen by the next look-up, before any reading.
+                set_roles(&db, &id, "administrator").await;
+                db.sessions.wrote();
+                assert_eq!(
+                    roles(&db, &token).await.as_deref(),
+                    Some("administrator"),
+                    "after a local write ({name})"
+                );
+
+                // A reading too old is not trusted.
+                db.sessions.poll(&db).await.expect("poll");
+                assert_eq!(roles(&db, &token).await.as_deref(), Some("administrator"));
+                set_roles(&db, &id, "user").await;
+                db.sessions.age(TRUST_FOR);
+                assert_eq!(
+                    roles(&db, &token).await.as_deref(),
+                    Some("user"),
+                    "stale reading ({name})"
+                );
+
+                // A session ended elsewhere is gone at the next reading.
+                db.sessions.poll(&db).await.expect("poll");
+                assert!(roles(&db, &token).await.is_some());
+                sqlx::query("UPDATE sessions SET ended_at = $1 WHERE user_id = $2")
+                    .bind(NOW)
+                    .bind(&id)
+                    .execute(&db.writer)
+                    .await
+                    .expect("end");
+                db.sessions.poll(&db).await.expect("poll");
+                assert_eq!(roles(&db, &token).await, None, "ended ({name})");
+            }
+        }
+
+        #[tokio::test]
+        async fn a_look_up_that_raced_a_change_is_not_kept() {
+            for (db, _guard) in testing::all().await {
+                let name = format!("{:?}", db.backend);
+                let (id, token) = signed_in(&db, "raced@x.example").await;
+                let current = lookup(&db, &token, NOW)
+                    .await
+                    .expect("lookup")
+                    .expect("session");
+                db.sessions.poll(&db).await.expect("poll");
+                let (kept, ticket) = db.sessions.get(&current.id_hash);
+                assert!(kept.is_none());
+                let ticket = ticket.expect("a reading");
+                // The change commits and is read while the look-up is under way…
+                set_roles(&db, &id, "administrator").await;
+                db.sessions.poll(&db).await.expect("poll");
+                // …so what the look-up read before it is not kept.
+                db.sessions.put(&current.id_hash, &current, ticket);
+                assert_eq!(
+                    db.sessions.get(&current.id_hash).0.map(|c| c.user.roles),
+                    None,
+                    "{name}"
+                );
+                assert_eq!(
+                    roles(&db, &token).await.as_deref(),
+                    Some("administrator"),
+                    "{name}"
+                );
+            }
+        }
+
+        #[tokio::test]
+        async fn the_version_moves_with_users_and_sessions_but_not_a_session_s_last_use() {
+            for (db, _guard) in testing::all().await {
+                let name = format!("{:?}", db.backend);
+                let (id, token) = signed_in(&db, "version@x.example").await;
+                let v = version(&db).await;
+                let current = lookup(&db, &token, NOW + TOUCH_SECS)
+                    .await
+                    .expect("lookup")
+                    .expect("session");
+                touch(&db, &current, NOW + 2 * TOUCH_SECS)
+                    .await
+                    .expect("touch");
+                assert_eq!(version(&db).await, v, "last use ({name})");
+                set_roles(&db, &id, "administrator").await;
+                assert!(version(&db).await > v, "user ({name})");
+                let v = version(&db).await;
+                let mut tx = db.begin().await.expect("tx");
+                set_confirmed(&mut tx, &current.id_hash, NOW).await;
+                // Not before it commits.
+                assert_eq!(version(&db).await, v, "uncommitted ({name})");
+                tx.commit().await.expect("commit");
+                assert!(version(&db).await > v, "session ({name})");
+            }
+        }
+
+        async fn set_confirmed(conn: &mut AnyConnection, id_hash: &str, at: i64) {
+            sqlx::query("UPDATE sessions SET confirmed_at = $1 WHERE id_hash = $2")
+                .bind(at)
+                .bind(id_hash)
+                .execute(&mut *conn)
+                .await
+                .expect("confirm");
+        }
     }
 }

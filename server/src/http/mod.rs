@@ -279,6 +279,8 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         config.audit_anchors(),
         clock.clone(),
     ));
+    let (sessions, db_for_sessions) = (db.sessions.clone(), db.clone());
+    tokio::spawn(async move { sessions.run(db_for_sessions).await });
     tokio::spawn(app::accounts::inactivity::every_hour(
         db.clone(),
         mail.clone(),

@@ -3,14 +3,15 @@
 use app::{accounts::session, state::AppState};
 use axum::{
     extract::{Request, State},
-    http::{StatusCode, header},
+    http::{Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
 /// Puts the live [`Current`] session (if any) into the request's extensions.
 /// Static files and health checks skip the session lookup (a signed-in browser sends the cookie
-/// with every asset request).
+/// with every asset request). Every request but a GET or HEAD is counted by the session cache
+/// when it ends (it may have changed a user or a session: `app::session_cache`).
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.starts_with("/pkg/")
@@ -43,5 +44,10 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
             }
         }
     }
-    next.run(req).await
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let response = next.run(req).await;
+    if writes {
+        state.db.sessions.wrote();
+    }
+    response
 }

@@ -1,0 +1,32 @@
+-- A number that goes up whenever anything a cached session carries may have changed: a user's
+-- row, or a session's stage, keys, confirmation or end (not its last use, which is written
+-- every half minute). Each instance keeps the sessions it has looked up in memory and reads this
+-- number a few times a second: when it has moved, the instance forgets them all
+-- (app/src/session_cache.rs). The triggers bump it in the same transaction as the change, so a
+-- change cannot be committed without it.
+CREATE TABLE session_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT  NOT NULL
+);
+INSERT INTO session_version (id, version) VALUES (1, 0);
+
+CREATE TRIGGER users_change_sessions AFTER UPDATE ON users
+BEGIN
+    UPDATE session_version SET version = version + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER users_delete_sessions AFTER DELETE ON users
+BEGIN
+    UPDATE session_version SET version = version + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER sessions_change AFTER UPDATE OF id_hash, user_id, stage, purpose, pending_totp,
+    created_at, confirmed_at, ended_at ON sessions
+BEGIN
+    UPDATE session_version SET version = version + 1 WHERE id = 1;
+END;
+
+CREATE TRIGGER sessions_delete AFTER DELETE ON sessions
+BEGIN
+    UPDATE session_version SET version = version + 1 WHERE id = 1;
+END;
