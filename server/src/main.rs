@@ -170,7 +170,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { file, config } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let cases = match app::cases::import::parse(&text) {
+            let db = open_db(&config).await?;
+            let sections = {
+                let mut conn = db.pool.acquire().await?;
+                app::cases::sections::all(&mut conn).await?
+            };
+            let open = app::cases::sections::codes_open_to(
+                &sections,
+                app::cases::sections::Party::Prosecution,
+            );
+            let cases = match app::cases::import::parse(&text, &open) {
                 Ok(c) => c,
                 Err(problems) => {
                     for p in &problems {
@@ -179,7 +188,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     anyhow::bail!("{} problem(s): nothing was saved", problems.len());
                 }
             };
-            let db = open_db(&config).await?;
             let clock = clock(&config)?;
             let who = app::accounts::store::Who {
                 actor: "cli".into(),

@@ -206,7 +206,15 @@ pub async fn post(state: AppState, req: axum::extract::Request) -> axum::respons
             reason: "the document is not UTF-8".into(),
         }]);
     };
-    let cases = match super::import::parse(text) {
+    let sections = match state.db.pool.acquire().await {
+        Ok(mut conn) => match super::sections::all(&mut conn).await {
+            Ok(s) => s,
+            Err(e) => return failed(e),
+        },
+        Err(e) => return failed(e),
+    };
+    let open = super::sections::codes_open_to(&sections, super::sections::Party::Prosecution);
+    let cases = match super::import::parse(text, &open) {
         Ok(c) => c,
         Err(problems) => return refused(problems),
     };

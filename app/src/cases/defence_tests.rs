@@ -78,7 +78,11 @@ async fn with_case(db: Db) -> (AppState, String, tempfile::TempDir) {
     )
     .await
     .expect("prosecutor");
-    let cases = import::parse(&import::tests::example().to_string()).expect("valid");
+    let cases = import::parse(
+        &import::tests::example().to_string(),
+        &import::tests::sections(),
+    )
+    .expect("valid");
     store::import(&db, files.path(), &cases, &Who::system(), NOW)
         .await
         .expect("imported");

@@ -123,37 +123,9 @@ pub struct MaterialDoc {
     pub bytes: Vec<u8>,
 }
 
-/// The sections material may be served in (reference data; more come with uploads).
-pub const SECTIONS: &[&str] = &[
-    "idpc",
-    "case-summary",
-    "statements",
-    "exhibits",
-    "unused-material",
-    "plea",
-    "applications",
-    "general-correspondence",
-];
-
-/// A section's name, as the case pages show it.
-pub fn section_name(code: &str, lang: crate::i18n::Lang) -> String {
-    use crate::i18n::Msg;
-    let m = match code {
-        "idpc" => Msg::SectionIdpc,
-        "case-summary" => Msg::SectionCaseSummary,
-        "statements" => Msg::SectionStatements,
-        "exhibits" => Msg::SectionExhibits,
-        "unused-material" => Msg::SectionUnused,
-        "plea" => Msg::SectionPlea,
-        "applications" => Msg::SectionApplications,
-        "general-correspondence" => Msg::SectionCorrespondence,
-        other => return other.to_owned(),
-    };
-    lang.t(m).to_owned()
-}
-
-/// Reads a whole document: its cases, or every problem in it.
-pub fn parse(text: &str) -> Result<Vec<CaseDoc>, Vec<Problem>> {
+/// Reads a whole document: its cases, or every problem in it. `sections`: the codes of the
+/// sections the prosecution may serve in (`sections::codes_open_to`).
+pub fn parse(text: &str, sections: &[String]) -> Result<Vec<CaseDoc>, Vec<Problem>> {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -163,7 +135,10 @@ pub fn parse(text: &str) -> Result<Vec<CaseDoc>, Vec<Problem>> {
             }]);
         }
     };
-    let mut r = Reader::default();
+    let mut r = Reader {
+        problems: vec![],
+        sections,
+    };
     let cases: Vec<CaseDoc> = match value.get("cases") {
         Some(Value::Array(list)) => {
             if list.is_empty() {
@@ -199,12 +174,12 @@ pub fn parse(text: &str) -> Result<Vec<CaseDoc>, Vec<Problem>> {
     }
 }
 
-#[derive(Default)]
-struct Reader {
+struct Reader<'a> {
     problems: Vec<Problem>,
+    sections: &'a [String],
 }
 
-impl Reader {
+impl Reader<'_> {
     fn problem(&mut self, path: &str, reason: &str) {
         self.problems.push(Problem {
             path: path.to_owned(),
@@ -466,11 +441,12 @@ impl Reader {
     fn material(&mut self, path: &str, m: &Value, defendants: &[String]) -> Option<MaterialDoc> {
         let r = self.text(m, path, "ref", 64);
         let section = self.text(m, path, "section", 40).filter(|s| {
-            let ok = SECTIONS.contains(&s.as_str());
+            let ok = self.sections.contains(s);
             if !ok {
+                let codes = self.sections.join(", ");
                 self.problem(
                     &format!("{path}.section"),
-                    &format!("not a section (one of {})", SECTIONS.join(", ")),
+                    &format!("not a section the prosecution serves in (one of {codes})"),
                 );
             }
             ok
@@ -555,6 +531,40 @@ impl Reader {
 pub(crate) mod tests {
     use super::*;
 
+    /// The sections the prosecution serves in, as migration 0014 ships them (checked against
+    /// the table by `the_test_sections_are_the_shipped_ones`).
+    pub(crate) fn sections() -> Vec<String> {
+        [
+            "idpc",
+            "case-summary",
+            "statements",
+            "exhibits",
+            "unused-material",
+            "pet-form",
+            "applications",
+            "general-correspondence",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
+    #[tokio::test]
+    async fn the_test_sections_are_the_shipped_ones() {
+        for (db, _guard) in crate::db::testing::all().await {
+            let mut conn = db.pool.acquire().await.expect("conn");
+            let all = crate::cases::sections::all(&mut conn)
+                .await
+                .expect("sections");
+            assert_eq!(
+                crate::cases::sections::codes_open_to(
+                    &all,
+                    crate::cases::sections::Party::Prosecution
+                ),
+                sections()
+            );
+        }
+    }
+
     pub(crate) fn example() -> serde_json::Value {
         serde_json::json!({
             "urn": "01 ab 12345 26",
@@ -573,7 +583,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_good_document_reads() {
-        let cases = parse(&example().to_string()).expect("valid");
+        let cases = parse(&example().to_string(), &sections()).expect("valid");
         assert_eq!(cases.len(), 1);
         let c = &cases[0];
         assert_eq!(c.urn.as_str(), "01AB1234526");
@@ -582,7 +592,10 @@ pub(crate) mod tests {
         assert_eq!(c.hearings[0].starts_at, 1_796_637_600);
         assert_eq!(c.material[0].bytes, b"%PDF-1.4\n");
         let many = serde_json::json!({ "cases": [example()] });
-        assert_eq!(parse(&many.to_string()).expect("valid").len(), 1);
+        assert_eq!(
+            parse(&many.to_string(), &sections()).expect("valid").len(),
+            1
+        );
     }
 
     #[test]
@@ -595,7 +608,7 @@ pub(crate) mod tests {
         bad["material"][0]["section"] = "secret".into();
         bad["material"][0]["file"]["name"] = "../../etc/passwd".into();
         bad["material"][0]["defendant"] = "D9".into();
-        let problems = parse(&bad.to_string()).expect_err("invalid");
+        let problems = parse(&bad.to_string(), &sections()).expect_err("invalid");
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         for expected in [
             "$.urn",
@@ -609,11 +622,11 @@ pub(crate) mod tests {
             assert!(paths.contains(&expected), "{expected} in {problems:#?}");
         }
         let twice = serde_json::json!({ "cases": [example(), example()] });
-        let problems = parse(&twice.to_string()).expect_err("the same URN twice");
+        let problems = parse(&twice.to_string(), &sections()).expect_err("the same URN twice");
         assert_eq!(problems[0].path, "$.cases[1].urn", "{problems:?}");
-        assert_eq!(parse("{").expect_err("not JSON")[0].path, "$");
+        assert_eq!(parse("{", &sections()).expect_err("not JSON")[0].path, "$");
         let none = serde_json::json!({ "urn": "01AB1234526", "prosecutor": "CPS", "court": "X" });
-        let problems = parse(&none.to_string()).expect_err("no defendant");
+        let problems = parse(&none.to_string(), &sections()).expect_err("no defendant");
         assert_eq!(problems[0].path, "$.defendants");
     }
 }

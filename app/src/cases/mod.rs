@@ -36,6 +36,8 @@ pub mod read;
 #[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]
+pub mod sections;
+#[cfg(feature = "ssr")]
 pub mod staff;
 #[cfg(feature = "ssr")]
 pub mod store;

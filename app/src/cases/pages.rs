@@ -426,6 +426,7 @@ fn summary(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
 fn material(c: &CaseView, lang: Lang) -> impl IntoView + use<> {
     let id = c.id.clone();
     let rows = c.material.clone();
+    let sections = c.sections.clone();
     let (c_title, c_section, c_by, c_date, c_size) = (
         lang.t(Msg::MaterialColTitle),
         lang.t(Msg::MaterialColSection),
@@ -479,7 +480,7 @@ fn material(c: &CaseView, lang: Lang) -> impl IntoView + use<> {
                                     }}
                                     {m.idpc.then(|| view! { " " <strong class="govuk-tag govuk-tag--turquoise">{lang.t(Msg::MaterialIdpcTag)}</strong> })}
                                 </td>
-                                <td class="govuk-table__cell" data-label=c_section>{super::import::section_name(&m.section, lang)}</td>
+                                <td class="govuk-table__cell" data-label=c_section>{super::sections::name_of(&sections, &m.section, lang)}</td>
                                 <td class="govuk-table__cell" data-label=c_by>{m.served_by.clone()}</td>
                                 <td class="govuk-table__cell" data-label=c_date>{crate::clock::uk_date(m.served_at).long(lang)}</td>
                                 <td class="govuk-table__cell govuk-table__cell--numeric" data-label=c_size>{size(m.size, lang)}</td>

@@ -103,8 +103,10 @@ pub struct CaseView {
     pub defendants: Vec<DefendantView>,
     /// The hearings, earliest first.
     pub hearings: Vec<HearingView>,
-    /// The material, the IDPC first, then by section and date.
+    /// The material, the IDPC first, then by section (in the sections' order) and date.
     pub material: Vec<MaterialView>,
+    /// Every section (reference data), in order.
+    pub sections: Vec<super::sections::Section>,
     /// When an IDPC was asked for and not yet served: (when, firm name).
     pub idpc_requested: Option<(i64, String)>,
 }
@@ -242,7 +244,8 @@ pub async fn case(
                 COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id \
          FROM material m LEFT JOIN prosecutors p ON p.code = m.served_by \
          LEFT JOIN organisations o ON o.id = m.served_by \
-         WHERE m.case_id = $1 ORDER BY m.idpc DESC, m.section, m.served_at, m.title",
+         LEFT JOIN sections s ON s.code = m.section \
+         WHERE m.case_id = $1 ORDER BY m.idpc DESC, s.position, m.served_at, m.title",
     )
     .bind(case_id)
     .fetch_all(&mut *conn)
@@ -295,7 +298,9 @@ pub async fn case(
         .fetch_optional(&mut *conn)
         .await?
     };
+    let sections = super::sections::all(&mut *conn).await?;
     Ok(Some(CaseView {
+        sections,
         id: case_id.to_owned(),
         urn,
         prosecutor,

@@ -412,7 +412,7 @@ mod tests {
             .await
             .expect("prosecutor");
             let doc = import::tests::example();
-            let cases = import::parse(&doc.to_string()).expect("valid");
+            let cases = import::parse(&doc.to_string(), &import::tests::sections()).expect("valid");
             let s = import(&db, files.path(), &cases, &Who::system(), 10)
                 .await
                 .expect("imported");
@@ -447,7 +447,8 @@ mod tests {
                 .as_array_mut()
                 .expect("list")
                 .push(serde_json::json!({ "ref": "D3", "person": { "first_name": "Ng", "last_name": "Li", "date_of_birth": "2001-01-01" } }));
-            let cases = import::parse(&again.to_string()).expect("valid");
+            let cases =
+                import::parse(&again.to_string(), &import::tests::sections()).expect("valid");
             let s = import(&db, files.path(), &cases, &Who::system(), 20)
                 .await
                 .expect("updated");
@@ -477,7 +478,8 @@ mod tests {
             other["urn"] = "01AB7654326".into();
             other["court"] = "Atlantis Magistrates' Court".into();
             let both = serde_json::json!({ "cases": [dropped, other] });
-            let cases = import::parse(&both.to_string()).expect("valid as a document");
+            let cases = import::parse(&both.to_string(), &import::tests::sections())
+                .expect("valid as a document");
             let before = (count(&db, "cases").await, count(&db, "audit_events").await);
             match import(&db, files.path(), &cases, &Who::system(), 30).await {
                 Err(ImportError::Refused(p)) => {

@@ -408,7 +408,13 @@ async fn on_record(state: &AppState, admin_id: &str, now: i64) -> (String, Strin
                        "defendant": "D1", "file": { "name": "idpc.pdf",
                        "content_type": "application/pdf", "base64": "JVBERi0xLjQK" } }]
     });
-    let cases = import::parse(&doc.to_string()).expect("a valid case");
+    let open = {
+        use app::cases::sections;
+        let mut conn = state.db.pool.acquire().await.expect("conn");
+        let all = sections::all(&mut conn).await.expect("sections");
+        sections::codes_open_to(&all, sections::Party::Prosecution)
+    };
+    let cases = import::parse(&doc.to_string(), &open).expect("a valid case");
     let system = app::accounts::store::Who::system();
     store::import(&state.db, &state.files, &cases, &system, now)
         .await
