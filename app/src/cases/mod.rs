@@ -18,6 +18,8 @@ pub mod download;
 #[cfg(feature = "ssr")]
 pub mod emails;
 #[cfg(feature = "ssr")]
+pub mod file_type;
+#[cfg(feature = "ssr")]
 pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod import;
