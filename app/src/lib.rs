@@ -30,6 +30,8 @@ mod layers_tests;
 pub mod layout;
 #[cfg(feature = "ssr")]
 pub mod metrics;
+#[cfg(feature = "ssr")]
+pub mod objects;
 pub mod onboarding;
 pub mod organisation;
 #[cfg(feature = "ssr")]
