@@ -58,6 +58,8 @@ pub struct AppState {
     pub secrets: Arc<crate::secrets::Keys>,
     /// Where case files are kept (`DATA_DIR/files`, named by their SHA-256: `crate::files`).
     pub files: std::path::PathBuf,
+    /// Where uploaded documents are kept (`crate::objects`: the filesystem or S3).
+    pub objects: crate::objects::Objects,
     /// Where the Legal Aid Agency is told of each change of the firm on record for a defendant
     /// (`LAA_EMAIL`: required; the service does not start without it).
     pub laa_address: String,
@@ -118,6 +120,10 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
         mailbox: None,
         secrets: Arc::new(crate::secrets::Keys::for_tests()),
         files: std::env::temp_dir().join("caseaccess-test-files"),
+        objects: crate::objects::Objects::file_system(
+            &std::env::temp_dir().join(format!("caseaccess-test-objects-{}", uuid::Uuid::new_v4())),
+        )
+        .expect("a test document folder"),
         laa_address: "laa-notifications@laa.example".into(),
     }
 }

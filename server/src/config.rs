@@ -355,6 +355,33 @@ pub struct SecretsArgs {
 /// The web server's own settings.
 #[derive(Clone, Debug, Args)]
 pub struct WebConfig {
+    /// Where uploaded documents are kept: `filesystem` (under DATA_DIR/objects, the default) or
+    /// `s3`, an S3-compatible store, for several instances without a shared disk (then
+    /// S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are all
+    /// required).
+    #[arg(long, env = "STORAGE", default_value = "filesystem")]
+    pub storage: String,
+
+    /// The S3-compatible store's endpoint (`https://…`; plain `http://` only on loopback).
+    #[arg(long, env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// The bucket documents are kept in.
+    #[arg(long, env = "S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// The store's region.
+    #[arg(long, env = "S3_REGION")]
+    pub s3_region: Option<String>,
+
+    /// The access key id.
+    #[arg(long, env = "S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+
+    /// The secret access key.
+    #[arg(long, env = "S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+
     /// Address and port to listen on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub site_addr: SocketAddr,
@@ -410,6 +437,42 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
+    /// The document store STORAGE names. `s3` with any of its settings missing, or any other
+    /// value, is refused: the service does not start on a store half-configured.
+    pub fn objects(&self, config: &Config) -> Result<app::objects::Objects, String> {
+        match self.storage.trim() {
+            "filesystem" => app::objects::Objects::file_system(&config.data_dir.join("objects"))
+                .map_err(|e| format!("the document folder: {e}")),
+            "s3" => {
+                let need = |v: &Option<String>, name: &str| {
+                    v.as_deref()
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned)
+                        .ok_or_else(|| format!("STORAGE=s3 needs {name}"))
+                };
+                let settings = app::objects::S3Settings {
+                    endpoint: need(&self.s3_endpoint, "S3_ENDPOINT")?,
+                    bucket: need(&self.s3_bucket, "S3_BUCKET")?,
+                    region: need(&self.s3_region, "S3_REGION")?,
+                    access_key_id: need(&self.s3_access_key_id, "S3_ACCESS_KEY_ID")?,
+                    secret_access_key: need(&self.s3_secret_access_key, "S3_SECRET_ACCESS_KEY")?,
+                };
+                if !settings.endpoint.starts_with("https://")
+                    && !["http://127.0.0.1", "http://localhost", "http://[::1]"]
+                        .iter()
+                        .any(|p| settings.endpoint.starts_with(p))
+                {
+                    return Err(
+                        "S3_ENDPOINT must be https:// (plain http:// only on loopback)".into(),
+                    );
+                }
+                app::objects::Objects::s3(&settings).map_err(|e| format!("the S3 store: {e}"))
+            }
+            other => Err(format!("STORAGE must be filesystem or s3, not {other:?}")),
+        }
+    }
+
     /// The LAA's address: LAA_EMAIL, which must be a valid address; only the development tools
     /// may do without it.
     pub fn laa_address(&self, config: &Config) -> Result<String, String> {

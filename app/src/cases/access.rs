@@ -33,6 +33,13 @@ pub struct Defendant<'a> {
     pub declared_by_reader: bool,
 }
 
+/// Whether material in this state (`material.status`) may be sent to anyone: only once scanned
+/// clean, or marked not scanned where scanning is configured off. Quarantined (`scanning`),
+/// `infected` and `scan_failed` documents are never served.
+pub fn servable(status: &str) -> bool {
+    matches!(status, "clean" | "not_scanned")
+}
+
 /// Whether `reader` may read material of `kind` for `defendant`.
 pub fn may_read(reader: Reader<'_>, defendant: Defendant<'_>, kind: Kind) -> bool {
     if !reader.active {

@@ -798,6 +798,8 @@ pub struct Download {
     pub size: i64,
     /// Its SHA-256 (where `crate::files` keeps it).
     pub sha256: String,
+    /// An upload's key in the document store (`crate::objects`); none: under `crate::files`.
+    pub storage_key: Option<String>,
 }
 
 /// Checks `member` may read the material (the rule in [`super::access`]) and records the
@@ -812,28 +814,54 @@ pub async fn download(
 ) -> Result<Option<Download>, sqlx::Error> {
     use super::access::{Defendant, Kind, Reader, may_read};
     let mut tx = db.begin().await?;
-    type Row = (
-        Option<String>,
-        i64,
-        String,
-        String,
-        i64,
-        String,
-        String,
-        String,
-    );
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        defendant_id: Option<String>,
+        idpc: i64,
+        file_name: String,
+        content_type: String,
+        size: i64,
+        sha256: String,
+        title: String,
+        urn: String,
+        storage_key: Option<String>,
+        status: String,
+        uploaded_by: Option<String>,
+        served_by: String,
+    }
     let row: Option<Row> = sqlx::query_as(
         "SELECT m.defendant_id, m.idpc, m.file_name, m.content_type, m.size, m.sha256, \
-                m.title, c.urn \
+                m.title, c.urn, m.storage_key, m.status, m.uploaded_by, m.served_by \
          FROM material m JOIN cases c ON c.id = m.case_id WHERE m.id = $1 AND m.case_id = $2",
     )
     .bind(material_id)
     .bind(case_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((defendant_id, idpc, file_name, content_type, size, sha256, title, urn)) = row else {
+    let Some(Row {
+        defendant_id,
+        idpc,
+        file_name,
+        content_type,
+        size,
+        sha256,
+        title,
+        urn,
+        storage_key,
+        status,
+        uploaded_by,
+        served_by,
+    }) = row
+    else {
         return Ok(None);
     };
+    // Never served until scanned clean (or marked not scanned where scanning is off); a
+    // defence firm's upload only to that firm (docs/uploads.md).
+    if !super::access::servable(&status)
+        || (uploaded_by.is_some() && served_by != member.organisation_id)
+    {
+        return Ok(None);
+    }
     let (declared, associated): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM declarations WHERE user_id = $1 AND case_id = $2), \
                 (SELECT COUNT(*) FROM associations WHERE organisation_id = $3 AND case_id = $2 \
@@ -889,6 +917,7 @@ pub async fn download(
         content_type,
         size,
         sha256,
+        storage_key,
     }))
 }
 

@@ -796,3 +796,262 @@ async fn a_representation_order_moves_the_defendant_to_the_firm_it_names() {
         crate::audit::verify_chain(db).await.expect("chain");
     }
 }
+
+mod uploads {
+    use super::*;
+    use crate::{
+        cases::upload::{self, Offer, Refused as No, UploadError},
+        objects::{Objects, testing::s3},
+    };
+    use bytes::Bytes;
+
+    type Chunks = futures_util::stream::Iter<std::vec::IntoIter<Result<Bytes, std::io::Error>>>;
+
+    fn body(bytes: &[u8]) -> Chunks {
+        let parts: Vec<Result<Bytes, std::io::Error>> = bytes
+            .chunks(4096)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        futures_util::stream::iter(parts)
+    }
+
+    async fn objects_kept(objects: &Objects) -> usize {
+        objects.list("documents").await.expect("list").len()
+    }
+
+    /// The firm on record for D1, a co-defendant's firm, and an offer for D1.
+    async fn setup(state: &AppState, case_id: &str) -> (Member, Member, Offer) {
+        let db = &state.db;
+        let (d1, d2) = (defendant(db, "D1").await, defendant(db, "D2").await);
+        let (fa, fb) = (org(db, "Firm A").await, org(db, "Firm B").await);
+        let a = member(db, &fa, "a@a.example", "user").await;
+        let b = member(db, &fb, "b@b.example", "user").await;
+        for (m, d) in [(&a, &d1), (&b, &d2)] {
+            defence::find(db, m, &urn(), &both(), NOW)
+                .await
+                .expect("find");
+            defence::associate(state, m, case_id, d, Nature::Private, None, NOW)
+                .await
+                .expect("db")
+                .expect("associated");
+        }
+        let offer = Offer {
+            case_id: case_id.to_owned(),
+            defendant_id: d1,
+            section: "plea".into(),
+            title: "Plea of not guilty".into(),
+            file_name: "C:\\Users\\ann\\plea.pdf".into(),
+            send_to_cps: true,
+        };
+        (a, b, offer)
+    }
+
+    async fn the_rules(state: &AppState, case_id: &str, objects: &Objects) {
+        let name = format!("{:?} on {:?}", state.db.backend, objects.backend);
+        let db = &state.db;
+        let (a, b, offer) = setup(state, case_id).await;
+        let pdf = b"%PDF-1.7\nthe plea\n%%EOF\n";
+        let up = |m: &Member, o: &Offer, bytes: &[u8], limit: u64| {
+            let (m, o, bytes) = (m.clone(), o.clone(), bytes.to_vec());
+            async move { upload::accept(db, objects, &m, &o, body(&bytes), limit, true, NOW).await }
+        };
+        let refused = |r: Result<upload::Accepted, UploadError<std::io::Error>>| match r {
+            Err(UploadError::Refused(r)) => Some(r),
+            _ => None,
+        };
+
+        // Taken: the bytes and their hash kept, the name made safe, waiting for the scan.
+        let ok = up(&a, &offer, pdf, 1 << 20).await.expect("accepted");
+        assert_eq!(ok.size, pdf.len() as u64, "{name}");
+        assert_eq!(ok.sha256, crate::files::sha256_hex(pdf), "{name}");
+        assert_eq!(ok.file_name, "plea.pdf", "{name}");
+        assert_eq!(ok.status, "scanning");
+        assert_eq!(ok.receipt.len(), 14);
+        let (status, key, by, cps): (String, String, String, i64) = sqlx::query_as(
+            "SELECT status, storage_key, served_by, send_to_cps FROM material WHERE id = $1",
+        )
+        .bind(&ok.material_id)
+        .fetch_one(&db.pool)
+        .await
+        .expect("recorded");
+        assert_eq!(
+            (status.as_str(), by.as_str(), cps),
+            ("scanning", a.organisation_id.as_str(), 1)
+        );
+        assert_eq!(
+            objects.size(&key).await.expect("head"),
+            Some(pdf.len() as u64)
+        );
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'case.material.uploaded'"
+            )
+            .await,
+            1,
+            "{name}"
+        );
+
+        // Refused before or while reading, and nothing kept.
+        let exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00";
+        assert_eq!(
+            refused(up(&a, &offer, exe, 1 << 20).await),
+            Some(No::Content),
+            "{name}"
+        );
+        assert_eq!(
+            refused(up(&a, &offer, b"", 1 << 20).await),
+            Some(No::Empty),
+            "{name}"
+        );
+        let big = [pdf.as_slice(), &[b' '; 20_000]].concat();
+        assert_eq!(
+            refused(up(&a, &offer, &big, 10_000).await),
+            Some(No::TooLarge(10_000)),
+            "{name}"
+        );
+        let cases = [
+            (
+                Offer {
+                    file_name: "plea.exe".into(),
+                    ..offer.clone()
+                },
+                No::Extension,
+            ),
+            (
+                Offer {
+                    file_name: "plea\u{202e}fdp.exe".into(),
+                    ..offer.clone()
+                },
+                No::Extension,
+            ),
+            (
+                Offer {
+                    section: "idpc".into(),
+                    ..offer.clone()
+                },
+                No::Section,
+            ),
+            (
+                Offer {
+                    section: "nonsense".into(),
+                    ..offer.clone()
+                },
+                No::Section,
+            ),
+            (
+                Offer {
+                    title: "  ".into(),
+                    ..offer.clone()
+                },
+                No::TitleMissing,
+            ),
+            (
+                Offer {
+                    title: "x".repeat(201),
+                    ..offer.clone()
+                },
+                No::TitleTooLong,
+            ),
+            (
+                Offer {
+                    section: "general-correspondence".into(),
+                    ..offer.clone()
+                },
+                No::SendToCpsNotOffered,
+            ),
+        ];
+        for (o, why) in &cases {
+            assert_eq!(
+                refused(up(&a, o, pdf, 1 << 20).await),
+                Some(*why),
+                "{why:?} ({name})"
+            );
+        }
+        // The co-defendant's firm cannot serve for D1.
+        assert_eq!(
+            refused(up(&b, &offer, pdf, 1 << 20).await),
+            Some(No::NotOnRecord),
+            "{name}"
+        );
+
+        // A connection that breaks part-way leaves nothing.
+        let cut: Chunks = futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"%PDF-1.7\npart")),
+            Err(std::io::Error::other("connection reset")),
+        ]);
+        let r = upload::accept(db, objects, &a, &offer, cut, 1 << 20, true, NOW).await;
+        assert!(matches!(r, Err(UploadError::Interrupted(_))), "{name}");
+
+        assert_eq!(
+            objects_kept(objects).await,
+            1,
+            "only the document taken ({name})"
+        );
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM material WHERE storage_key IS NOT NULL"
+            )
+            .await,
+            1,
+            "{name}"
+        );
+
+        // The firm sees its upload waiting for the scan; the co-defendant's firm does not see it.
+        let listed = |m: &Member| {
+            let m = m.clone();
+            async move {
+                let mut conn = db.pool.acquire().await.expect("conn");
+                read::case(&mut conn, &m, case_id)
+                    .await
+                    .expect("read")
+                    .expect("their case")
+                    .material
+                    .into_iter()
+                    .filter(|x| x.section == "plea")
+                    .map(|x| (x.status, x.readable))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(listed(&a).await, [("scanning".to_owned(), false)], "{name}");
+        assert_eq!(listed(&b).await, [], "{name}");
+        sqlx::query("UPDATE material SET status = 'clean' WHERE id = $1")
+            .bind(&ok.material_id)
+            .execute(&db.pool)
+            .await
+            .expect("clean");
+        assert_eq!(listed(&a).await, [("clean".to_owned(), true)], "{name}");
+        assert_eq!(listed(&b).await, [], "not shared with other firms ({name})");
+        assert!(
+            defence::download(db, &b, case_id, &ok.material_id, NOW)
+                .await
+                .expect("dl")
+                .is_none(),
+            "{name}"
+        );
+
+        // With scanning configured off, a document is marked as not scanned.
+        let off = upload::accept(db, objects, &a, &offer, body(pdf), 1 << 20, false, NOW)
+            .await
+            .expect("accepted");
+        assert_eq!(off.status, "not_scanned");
+    }
+
+    #[tokio::test]
+    async fn a_firm_on_record_serves_a_checked_document_and_nothing_else_is_kept() {
+        for (db, _guard) in testing::all().await {
+            let (state, case_id, files) = with_case(db).await;
+            let objects = Objects::file_system(&files.path().join("objects")).expect("store");
+            the_rules(&state, &case_id, &objects).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn the_same_on_s3() {
+        let (db, _guard) = testing::sqlite().await;
+        let (state, case_id, _files) = with_case(db).await;
+        let server = s3().await;
+        the_rules(&state, &case_id, &server.objects).await;
+    }
+}

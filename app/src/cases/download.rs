@@ -107,22 +107,70 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return failed(crate::error::AppError::internal(e)),
     };
-    let Some(file) = crate::files::path_of(&state.files, &d.sha256) else {
-        return failed(crate::error::AppError::internal(
-            "a stored hash that is not one",
-        ));
+    let size = u64::try_from(d.size).unwrap_or(0);
+    let range = match req
+        .headers()
+        .get(header::RANGE)
+        .map(|v| v.to_str().unwrap_or(""))
+    {
+        None => None,
+        Some(asked) => match byte_range(asked, size) {
+            Some(r) => Some(r),
+            None => {
+                let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    res.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return res;
+            }
+        },
     };
-    let file = match tokio::fs::File::open(&file).await {
-        Ok(f) => f,
-        Err(e) => {
-            return failed(crate::error::AppError::internal(format!(
-                "case file {}: {e}",
-                d.sha256
-            )));
+    let body = match &d.storage_key {
+        Some(key) => match state.objects.get(key, range.clone()).await {
+            Ok(stream) => Body::from_stream(stream),
+            Err(e) => {
+                return failed(crate::error::AppError::internal(format!(
+                    "document {key}: {e}"
+                )));
+            }
+        },
+        None => {
+            let Some(path) = crate::files::path_of(&state.files, &d.sha256) else {
+                return failed(crate::error::AppError::internal(
+                    "a stored hash that is not one",
+                ));
+            };
+            match open_range(&path, range.clone()).await {
+                Ok(reader) => Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+                    reader,
+                    64 << 10,
+                )),
+                Err(e) => {
+                    return failed(crate::error::AppError::internal(format!(
+                        "case file {}: {e}",
+                        d.sha256
+                    )));
+                }
+            }
         }
     };
-    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 << 10));
     let mut res = body.into_response();
+    let sent = match &range {
+        Some(r) => {
+            *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {}-{}/{size}", r.start, r.end - 1))
+            {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            r.end - r.start
+        }
+        None => size,
+    };
+    res.headers_mut()
+        .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&sent.to_string()) {
+        res.headers_mut().insert(header::CONTENT_LENGTH, v);
+    }
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -130,9 +178,6 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
     );
     if let Ok(v) = HeaderValue::from_str(&disposition(&d.file_name)) {
         h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&d.size.to_string()) {
-        h.insert(header::CONTENT_LENGTH, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
@@ -146,9 +191,67 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
     res
 }
 
+/// The part of a file a `Range` header asks for, as a half-open byte range of a file of `size`
+/// bytes: one range (`bytes=a-b`, `bytes=a-`, `bytes=-n`), clipped to the file. None: a header
+/// that cannot be met (416); several ranges are not offered and are refused the same way.
+pub fn byte_range(header: &str, size: u64) -> Option<std::ops::Range<u64>> {
+    let spec = header.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') || size == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (a, b) = (a.trim(), b.trim());
+    let range = if a.is_empty() {
+        let n: u64 = b.parse().ok()?;
+        if n == 0 {
+            return None;
+        }
+        size.saturating_sub(n)..size
+    } else {
+        let start: u64 = a.parse().ok()?;
+        let end = if b.is_empty() {
+            size
+        } else {
+            b.parse::<u64>().ok()?.saturating_add(1).min(size)
+        };
+        start..end
+    };
+    (range.start < range.end && range.start < size).then_some(range)
+}
+
+/// A file on disk from `range`'s start, read no further than its end.
+async fn open_range(
+    path: &std::path::Path,
+    range: Option<std::ops::Range<u64>>,
+) -> std::io::Result<tokio::io::Take<tokio::fs::File>> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let mut file = tokio::fs::File::open(path).await?;
+    let (start, len) = range.map_or((0, u64::MAX), |r| (r.start, r.end - r.start));
+    if start > 0 {
+        file.seek(std::io::SeekFrom::Start(start)).await?;
+    }
+    Ok(file.take(len))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_are_read_as_rfc_9110_says() {
+        assert_eq!(byte_range("bytes=0-99", 1000), Some(0..100));
+        assert_eq!(byte_range("bytes=900-", 1000), Some(900..1000));
+        assert_eq!(byte_range("bytes=-100", 1000), Some(900..1000));
+        assert_eq!(byte_range("bytes=-5000", 1000), Some(0..1000));
+        assert_eq!(byte_range("bytes=990-5000", 1000), Some(990..1000));
+        assert_eq!(byte_range("bytes=1000-", 1000), None);
+        assert_eq!(byte_range("bytes=5-4", 1000), None);
+        assert_eq!(byte_range("bytes=-0", 1000), None);
+        assert_eq!(byte_range("bytes=0-1,5-6", 1000), None);
+        assert_eq!(byte_range("items=0-1", 1000), None);
+        assert_eq!(byte_range("bytes=a-b", 1000), None);
+        assert_eq!(byte_range("bytes=0-0", 0), None);
+    }
 
     #[test]
     fn file_names_are_safe_and_exact() {

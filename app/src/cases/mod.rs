@@ -43,6 +43,8 @@ pub mod sections;
 pub mod staff;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod upload;
 pub mod urn;
 #[cfg(feature = "ssr")]
 pub mod urn_requests;

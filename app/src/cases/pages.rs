@@ -473,10 +473,23 @@ fn material(c: &CaseView, lang: Lang) -> impl IntoView + use<> {
                         {rows.into_iter().map(|m| view! {
                             <tr class="govuk-table__row">
                                 <td class="govuk-table__cell" data-label=c_title>
-                                    {if m.readable {
-                                        view! { <a class="govuk-link" href=format!("/cases/{id}/material/{}", m.id) download=m.file_name.clone()>{m.title.clone()}</a> }.into_any()
-                                    } else {
-                                        view! { <span>{m.title.clone()}</span><br /><span class="app-secondary-text">{lang.t(Msg::MaterialNotYours)}</span> }.into_any()
+                                    {match (m.readable, m.status.as_str()) {
+                                        (true, status) => view! {
+                                            <a class="govuk-link" href=format!("/cases/{id}/material/{}", m.id) download=m.file_name.clone()>{m.title.clone()}</a>
+                                            {(status == "not_scanned").then(|| view! { <br /><span class="app-secondary-text">{lang.t(Msg::MaterialStatusNotScanned)}</span> })}
+                                        }.into_any(),
+                                        (false, "scanning" | "infected" | "scan_failed") => {
+                                            let text = match m.status.as_str() {
+                                                "scanning" => Msg::MaterialStatusScanning,
+                                                "infected" => Msg::MaterialStatusInfected,
+                                                _ => Msg::MaterialStatusScanFailed,
+                                            };
+                                            view! {
+                                                <span>{m.title.clone()}</span><br />
+                                                <span class="app-secondary-text" data-status=m.status.clone()>{lang.t(text)}</span>
+                                            }.into_any()
+                                        }
+                                        (false, _) => view! { <span>{m.title.clone()}</span><br /><span class="app-secondary-text">{lang.t(Msg::MaterialNotYours)}</span> }.into_any(),
                                     }}
                                     {m.idpc.then(|| view! { " " <strong class="govuk-tag govuk-tag--turquoise">{lang.t(Msg::MaterialIdpcTag)}</strong> })}
                                 </td>

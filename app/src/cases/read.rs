@@ -71,6 +71,9 @@ pub struct MaterialView {
     pub defendant_id: Option<String>,
     /// The member may download it.
     pub readable: bool,
+    /// `clean`, `not_scanned`, or (the firm's own uploads only) `scanning`, `infected`,
+    /// `scan_failed`.
+    pub status: String,
 }
 
 /// A line of the firm's history on the case.
@@ -238,16 +241,19 @@ pub async fn case(
         String,
         i64,
         Option<String>,
+        String,
     );
     let material: Vec<MatRow> = sqlx::query_as(
         "SELECT m.id, m.section, m.title, m.idpc, m.file_name, m.size, \
-                COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id \
+                COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id, m.status \
          FROM material m LEFT JOIN prosecutors p ON p.code = m.served_by \
          LEFT JOIN organisations o ON o.id = m.served_by \
          LEFT JOIN sections s ON s.code = m.section \
-         WHERE m.case_id = $1 ORDER BY m.idpc DESC, s.position, m.served_at, m.title",
+         WHERE m.case_id = $1 AND (m.uploaded_by IS NULL OR m.served_by = $2) \
+         ORDER BY m.idpc DESC, s.position, m.served_at, m.title",
     )
     .bind(case_id)
+    .bind(mine)
     .fetch_all(&mut *conn)
     .await?;
     let ours = |d: &Option<String>| match d {
@@ -257,7 +263,18 @@ pub async fn case(
     let material = material
         .into_iter()
         .map(
-            |(id, section, title, idpc, file_name, size, served_by, served_at, defendant_id)| {
+            |(
+                id,
+                section,
+                title,
+                idpc,
+                file_name,
+                size,
+                served_by,
+                served_at,
+                defendant_id,
+                status,
+            )| {
                 use super::access::{Defendant, Kind, Reader, may_read};
                 let readable = may_read(
                     Reader {
@@ -270,7 +287,7 @@ pub async fn case(
                         declared_by_reader: standing.declared,
                     },
                     if idpc == 1 { Kind::Idpc } else { Kind::Other },
-                );
+                ) && super::access::servable(&status);
                 MaterialView {
                     id,
                     section,
@@ -282,6 +299,7 @@ pub async fn case(
                     served_at,
                     defendant_id,
                     readable,
+                    status,
                 }
             },
         )

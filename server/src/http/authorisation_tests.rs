@@ -830,6 +830,124 @@ async fn a_case_file_downloads_with_safe_headers_uncompressed_and_recorded() {
         .await
         .expect("count");
         assert_eq!(a, 1, "and audited");
+
+        let get_range = |path: String, range: &'static str| {
+            Request::builder()
+                .uri(path)
+                .header(header::COOKIE, format!("{}={cookie}", session::COOKIE))
+                .header(header::RANGE, range)
+                .body(Body::empty())
+                .expect("request")
+        };
+        // A part of it (players and resumed downloads), and a part it has not.
+        let path = format!("/cases/{case}/material/{material}");
+        let res = app
+            .clone()
+            .oneshot(get_range(path.clone(), "bytes=1-3"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(res.headers()[header::CONTENT_RANGE], "bytes 1-3/9");
+        assert_eq!(res.headers()[header::ACCEPT_RANGES], "bytes");
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert_eq!(&body[..], b"PDF");
+        let res = app
+            .clone()
+            .oneshot(get_range(path, "bytes=20-"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        assert_eq!(res.headers()[header::CONTENT_RANGE], "bytes */9");
+
+        // A document the firm uploaded: not served while it waits for the scan, then from the
+        // document store, whole or in part.
+        let user = app::accounts::store::user_by_id(&state.db, &admin)
+            .await
+            .expect("read")
+            .expect("admin");
+        let member = app::cases::defence::Member {
+            organisation_id: user.organisation_id.clone().expect("a firm"),
+            user,
+            ip: "127.0.0.1".into(),
+        };
+        let (defendant,): (String,) = sqlx::query_as("SELECT id FROM defendants")
+            .fetch_one(&state.db.pool)
+            .await
+            .expect("defendant");
+        let offer = app::cases::upload::Offer {
+            case_id: case.clone(),
+            defendant_id: defendant,
+            section: "plea".into(),
+            title: "Plea".into(),
+            file_name: "plea.pdf".into(),
+            send_to_cps: false,
+        };
+        let bytes = b"%PDF-1.7\nnot guilty\n".to_vec();
+        let stream = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from(
+            bytes.clone(),
+        ))]);
+        let up = app::cases::upload::accept(
+            &state.db,
+            &state.objects,
+            &member,
+            &offer,
+            stream,
+            1 << 20,
+            true,
+            now,
+        )
+        .await
+        .expect("accepted");
+        let path = format!("/cases/{case}/material/{}", up.material_id);
+        let res = app
+            .clone()
+            .oneshot(get_range(path.clone(), "bytes=0-"))
+            .await
+            .expect("response");
+        assert_eq!(
+            res.status(),
+            StatusCode::NOT_FOUND,
+            "not while it is being checked"
+        );
+        sqlx::query("UPDATE material SET status = 'clean' WHERE id = $1")
+            .bind(&up.material_id)
+            .execute(&state.db.pool)
+            .await
+            .expect("scanned");
+        let res = app
+            .clone()
+            .oneshot(get_range(path.clone(), "bytes=0-"))
+            .await
+            .expect("response");
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert_eq!(&body[..], &bytes[..]);
+        let res = app
+            .clone()
+            .oneshot(get_range(path, "bytes=-7"))
+            .await
+            .expect("response");
+        assert_eq!(res.headers()[header::CONTENT_LENGTH], "7");
+        let body = res.into_body().collect().await.expect("body").to_bytes();
+        assert_eq!(&body[..], b"guilty\n");
+        for status in ["infected", "scan_failed"] {
+            sqlx::query("UPDATE material SET status = $1 WHERE id = $2")
+                .bind(status)
+                .bind(&up.material_id)
+                .execute(&state.db.pool)
+                .await
+                .expect("status");
+            let req = get_range(
+                format!("/cases/{case}/material/{}", up.material_id),
+                "bytes=0-",
+            );
+            let res = app.clone().oneshot(req).await.expect("response");
+            assert_eq!(
+                res.status(),
+                StatusCode::NOT_FOUND,
+                "never served when {status}"
+            );
+        }
     }
 }
 

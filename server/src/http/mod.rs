@@ -266,6 +266,7 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
             app::email::sender::Transport::Smtp(_) => None,
         },
         files: config.data_dir.join("files"),
+        objects: web.objects(config).map_err(|e| anyhow::anyhow!(e))?,
         laa_address: web.laa_address(config).map_err(|e| anyhow::anyhow!(e))?,
     };
     if state.dev_tools {
@@ -446,6 +447,7 @@ mod tests {
             assets: Arc::new(load_assets(&site).unwrap()),
             courts: Arc::default(),
             files: dir.path().join("files"),
+            objects: app::objects::Objects::file_system(&dir.path().join("objects")).unwrap(),
             laa_address: "laa@test.example".into(),
         };
         let settings = HttpSettings {

@@ -1,0 +1,281 @@
+//! A defence firm serves a document on a case (docs/uploads.md): who may, in which sections,
+//! what files, and how a document becomes visible. The offer is checked before a byte is read;
+//! the bytes stream to the document store ([`crate::objects`]) through the content check; the
+//! document is recorded only once wholly stored and hashed, and it is served only once scanned
+//! clean (or, where scanning is configured off, marked as not scanned). Anything that fails on
+//! the way leaves neither a record nor an object.
+
+use super::{
+    defence::Member,
+    file_type::{self, Checker, Kind, Refusal},
+    sections::{self, Party},
+};
+use crate::{db::Db, objects::Objects};
+use bytes::Bytes;
+use futures_util::Stream;
+use serde_json::json;
+
+/// The most characters in a document's title.
+pub const TITLE_MAX: usize = 200;
+
+/// What the user offers, before any of the file is read.
+#[derive(Clone, Debug)]
+pub struct Offer {
+    /// The case.
+    pub case_id: String,
+    /// The defendant it is served for (one the firm is on record for).
+    pub defendant_id: String,
+    /// The section's code.
+    pub section: String,
+    /// The title the user gave.
+    pub title: String,
+    /// The file name the browser gave (kept only as a display name).
+    pub file_name: String,
+    /// Send to CPS ticked.
+    pub send_to_cps: bool,
+}
+
+/// Why an upload was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The user's firm is not on record for that defendant on that case.
+    NotOnRecord,
+    /// No section, or one the defence may not serve in.
+    Section,
+    /// No title.
+    TitleMissing,
+    /// A title over [`TITLE_MAX`] characters.
+    TitleTooLong,
+    /// Send to CPS ticked where the section does not offer it.
+    SendToCpsNotOffered,
+    /// The file's name is not of an accepted kind.
+    Extension,
+    /// The file is empty.
+    Empty,
+    /// The file's bytes are not what its name says.
+    Content,
+    /// The file is larger than the limit (bytes).
+    TooLarge(u64),
+}
+
+/// How an upload ended, if not with a document.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError<E> {
+    /// Refused (nothing kept).
+    #[error("refused: {0:?}")]
+    Refused(Refused),
+    /// The connection broke before the file was whole (nothing kept).
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(E),
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    /// The document store.
+    #[error(transparent)]
+    Store(#[from] object_store::Error),
+}
+
+/// A document taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    /// The material's id.
+    pub material_id: String,
+    /// The receipt's reference.
+    pub receipt: String,
+    /// Its size.
+    pub size: u64,
+    /// The hex SHA-256 of its bytes.
+    pub sha256: String,
+    /// The display name kept.
+    pub file_name: String,
+    /// `scanning` or, with scanning configured off, `not_scanned`.
+    pub status: &'static str,
+}
+
+/// A receipt reference: 12 characters of Crockford's base32 in three groups (`7K3M-9QX2-B4TD`):
+/// 60 random bits, no letters that read as digits.
+pub fn new_receipt() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..12)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Checks `offer` for `member` without reading the file: the kind its name gives, if it may go.
+pub async fn check_offer(
+    db: &Db,
+    member: &Member,
+    offer: &Offer,
+) -> Result<Result<Kind, Refused>, sqlx::Error> {
+    let refuse = |r| Ok(Err(r));
+    let mut conn = db.pool.acquire().await?;
+    let on_record: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM associations \
+         WHERE defendant_id = $1 AND case_id = $2 AND organisation_id = $3",
+    )
+    .bind(&offer.defendant_id)
+    .bind(&offer.case_id)
+    .bind(&member.organisation_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if on_record == 0 || member.user.status != "active" {
+        return refuse(Refused::NotOnRecord);
+    }
+    let all = sections::all(&mut conn).await?;
+    let Some(section) = all
+        .iter()
+        .find(|s| s.code == offer.section && s.open_to(Party::Defence))
+    else {
+        return refuse(Refused::Section);
+    };
+    let title = offer.title.trim();
+    if title.is_empty() {
+        return refuse(Refused::TitleMissing);
+    }
+    if title.chars().count() > TITLE_MAX {
+        return refuse(Refused::TitleTooLong);
+    }
+    if offer.send_to_cps && !section.send_to_cps {
+        return refuse(Refused::SendToCpsNotOffered);
+    }
+    Ok(Kind::of_name(&file_type::display_name(&offer.file_name)).ok_or(Refused::Extension))
+}
+
+/// Takes the document: checks the offer, streams `body` to `objects` (at most `limit` bytes)
+/// through the content check, and records it (audited) as `scanning`, or as `not_scanned` when
+/// `scanning` is off. Whatever fails, nothing is left behind.
+#[allow(clippy::too_many_arguments)]
+pub async fn accept<S, E>(
+    db: &Db,
+    objects: &Objects,
+    member: &Member,
+    offer: &Offer,
+    body: S,
+    limit: u64,
+    scanning: bool,
+    now: i64,
+) -> Result<Accepted, UploadError<E>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
+    let kind = check_offer(db, member, offer)
+        .await?
+        .map_err(UploadError::Refused)?;
+    let material_id = uuid::Uuid::new_v4().to_string();
+    let key = format!("documents/{material_id}");
+    let mut checker = Checker::new(kind);
+    let stored = objects
+        .put_stream(&key, body, limit, |chunk| {
+            checker.update(chunk);
+            true
+        })
+        .await;
+    let stored = match stored {
+        Ok(s) => s,
+        Err(crate::objects::PutError::TooLarge(l)) => {
+            return Err(UploadError::Refused(Refused::TooLarge(l)));
+        }
+        Err(crate::objects::PutError::Source(e)) => return Err(UploadError::Interrupted(e)),
+        Err(crate::objects::PutError::Store(e)) => return Err(UploadError::Store(e)),
+        Err(crate::objects::PutError::Refused) => {
+            return Err(UploadError::Refused(Refused::Content));
+        }
+    };
+    if let Err(r) = checker.finish() {
+        objects.delete(&key).await?;
+        return Err(UploadError::Refused(match r {
+            Refusal::Empty => Refused::Empty,
+            Refusal::Extension => Refused::Extension,
+            Refusal::Content => Refused::Content,
+        }));
+    }
+    let accepted = Accepted {
+        material_id,
+        receipt: new_receipt(),
+        size: stored.size,
+        sha256: stored.sha256,
+        file_name: file_type::display_name(&offer.file_name),
+        status: if scanning { "scanning" } else { "not_scanned" },
+    };
+    match record(db, member, offer, kind, &key, &accepted, now).await {
+        Ok(()) => Ok(accepted),
+        Err(e) => {
+            // Not recorded: the object goes too (if this fails as well, the clean-up of objects
+            // without a record removes it).
+            let _ = objects.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+async fn record(
+    db: &Db,
+    member: &Member,
+    offer: &Offer,
+    kind: Kind,
+    key: &str,
+    a: &Accepted,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // Still on record (an association may have ended while the bytes came in).
+    let on_record: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM associations \
+         WHERE defendant_id = $1 AND case_id = $2 AND organisation_id = $3",
+    )
+    .bind(&offer.defendant_id)
+    .bind(&offer.case_id)
+    .bind(&member.organisation_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if on_record == 0 {
+        return Err(sqlx::Error::RowNotFound);
+    }
+    sqlx::query(
+        "INSERT INTO material (id, case_id, defendant_id, ref, section, title, idpc, file_name, \
+         content_type, size, sha256, served_by, served_at, storage_key, status, uploaded_by, \
+         send_to_cps, receipt) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+    )
+    .bind(&a.material_id)
+    .bind(&offer.case_id)
+    .bind(&offer.defendant_id)
+    .bind(format!("upload:{}", a.receipt))
+    .bind(&offer.section)
+    .bind(offer.title.trim())
+    .bind(&a.file_name)
+    .bind(kind.content_type())
+    .bind(a.size as i64)
+    .bind(&a.sha256)
+    .bind(&member.organisation_id)
+    .bind(now)
+    .bind(key)
+    .bind(a.status)
+    .bind(&member.user.id)
+    .bind(i64::from(offer.send_to_cps))
+    .bind(&a.receipt)
+    .execute(&mut *tx)
+    .await?;
+    crate::accounts::store::Who::user(&member.user, &member.ip)
+        .audit(
+            &mut tx,
+            "case.material.uploaded",
+            Some(format!("material:{}", a.material_id)),
+            json!({
+                "case": offer.case_id, "defendant": offer.defendant_id,
+                "section": offer.section, "title": offer.title.trim(),
+                "file_name": a.file_name, "size": a.size, "sha256": a.sha256,
+                "receipt": a.receipt, "send_to_cps": offer.send_to_cps, "status": a.status,
+            }),
+            now,
+        )
+        .await?;
+    tx.commit().await
+}
