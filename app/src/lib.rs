@@ -35,6 +35,8 @@ pub mod objects;
 pub mod onboarding;
 pub mod organisation;
 #[cfg(feature = "ssr")]
+pub mod scan;
+#[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
 pub mod session_cache;

@@ -60,6 +60,8 @@ pub struct AppState {
     pub files: std::path::PathBuf,
     /// Where uploaded documents are kept (`crate::objects`: the filesystem or S3).
     pub objects: crate::objects::Objects,
+    /// The virus scanner every upload waits for; none: scanning is configured off.
+    pub scanner: Option<crate::scan::Scanner>,
     /// Where the Legal Aid Agency is told of each change of the firm on record for a defendant
     /// (`LAA_EMAIL`: required; the service does not start without it).
     pub laa_address: String,
@@ -124,6 +126,7 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
             &std::env::temp_dir().join(format!("caseaccess-test-objects-{}", uuid::Uuid::new_v4())),
         )
         .expect("a test document folder"),
+        scanner: None,
         laa_address: "laa-notifications@laa.example".into(),
     }
 }

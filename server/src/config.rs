@@ -362,6 +362,17 @@ pub struct WebConfig {
     #[arg(long, env = "STORAGE", default_value = "filesystem")]
     pub storage: String,
 
+    /// ClamAV's daemon, which scans every upload before it is served: `host:port` or
+    /// `unix:/path/to/clamd.ctl`. Required unless SCANNING=off (or the development tools are
+    /// on, where scanning is off without it).
+    #[arg(long, env = "CLAMD_ADDRESS")]
+    pub clamd_address: Option<String>,
+
+    /// `off` to run without virus scanning (uploads are then marked "not checked for viruses"
+    /// wherever they are shown). Any other value is refused.
+    #[arg(long, env = "SCANNING")]
+    pub scanning: Option<String>,
+
     /// The S3-compatible store's endpoint (`https://…`; plain `http://` only on loopback).
     #[arg(long, env = "S3_ENDPOINT")]
     pub s3_endpoint: Option<String>,
@@ -437,6 +448,32 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
+    /// The virus scanner: CLAMD_ADDRESS; none only with SCANNING=off or, without either, the
+    /// development tools. A production configuration that names neither does not start.
+    pub fn scanner(&self, config: &Config) -> Result<Option<app::scan::Scanner>, String> {
+        let address = self
+            .clamd_address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty());
+        match (address, self.scanning.as_deref().map(str::trim)) {
+            (Some(_), Some("off")) => {
+                Err("CLAMD_ADDRESS and SCANNING=off contradict each other: set one".into())
+            }
+            (Some(a), None) => app::scan::Address::parse(a)
+                .map(|a| Some(app::scan::Scanner::new(a)))
+                .map_err(|e| format!("CLAMD_ADDRESS: {e}")),
+            (None, Some("off")) => Ok(None),
+            (_, Some(other)) => Err(format!("SCANNING may only be off, not {other:?}")),
+            (None, None) if config.dev_tools()? => Ok(None),
+            (None, None) => Err(
+                "CLAMD_ADDRESS is not set: every upload is scanned by ClamAV's clamd before it is \
+                 served (set SCANNING=off to run without scanning)"
+                    .into(),
+            ),
+        }
+    }
+
     /// The document store STORAGE names. `s3` with any of its settings missing, or any other
     /// value, is refused: the service does not start on a store half-configured.
     pub fn objects(&self, config: &Config) -> Result<app::objects::Objects, String> {
@@ -620,6 +657,66 @@ mod tests {
             Command::Serve(a) => *a,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn scanning_and_storage_fail_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().display().to_string();
+        let scanner = |extra: &[&str]| {
+            let a = serve(&[&["--data-dir", data.as_str()], extra].concat());
+            a.web.scanner(&a.config)
+        };
+        assert!(
+            scanner(&[])
+                .unwrap_err()
+                .contains("CLAMD_ADDRESS is not set")
+        );
+        assert!(scanner(&["--scanning", "off"]).unwrap().is_none());
+        assert!(scanner(&["--scanning", "no"]).is_err());
+        assert!(
+            scanner(&["--clamd-address", "127.0.0.1:3310"])
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            scanner(&["--clamd-address", "unix:/run/clamav/clamd.ctl"])
+                .unwrap()
+                .is_some()
+        );
+        assert!(scanner(&["--clamd-address", "nonsense"]).is_err());
+        assert!(scanner(&["--clamd-address", "127.0.0.1:3310", "--scanning", "off"]).is_err());
+        assert!(scanner(&["--dev-tools"]).unwrap().is_none());
+        let objects = |extra: &[&str]| {
+            let a = serve(&[&["--data-dir", data.as_str()], extra].concat());
+            a.web.objects(&a.config).map(|o| o.backend)
+        };
+        assert_eq!(objects(&[]).unwrap(), app::objects::Backend::FileSystem);
+        assert!(dir.path().join("objects").is_dir());
+        let s3 = [
+            "--storage",
+            "s3",
+            "--s3-endpoint",
+            "https://s3.eu-west-2.amazonaws.com",
+            "--s3-bucket",
+            "b",
+            "--s3-region",
+            "eu-west-2",
+            "--s3-access-key-id",
+            "k",
+            "--s3-secret-access-key",
+            "s",
+        ];
+        assert_eq!(objects(&s3).unwrap(), app::objects::Backend::S3);
+        assert!(
+            objects(&s3[..10])
+                .unwrap_err()
+                .contains("S3_SECRET_ACCESS_KEY")
+        );
+        let mut plain = s3;
+        plain[3] = "http://s3.example";
+        assert!(objects(&plain).unwrap_err().contains("https"));
+        assert!(objects(&["--storage", "ftp"]).is_err());
     }
 
     #[test]

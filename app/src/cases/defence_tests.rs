@@ -1054,4 +1054,90 @@ mod uploads {
         let server = s3().await;
         the_rules(&state, &case_id, &server.objects).await;
     }
+
+    #[tokio::test]
+    async fn a_document_is_served_only_once_clamd_finds_it_clean() {
+        let Some(clamd) = crate::scan::testing::clamd("10M").await else {
+            return;
+        };
+        for (db, _guard) in testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let (state, case_id, files) = with_case(db).await;
+            let db = &state.db;
+            let objects = Objects::file_system(&files.path().join("objects")).expect("store");
+            let (a, _b, offer) = setup(&state, &case_id).await;
+            let take = |bytes: Vec<u8>| {
+                let (a, offer, objects) = (a.clone(), offer.clone(), objects.clone());
+                async move {
+                    upload::accept(db, &objects, &a, &offer, body(&bytes), 1 << 20, true, NOW)
+                        .await
+                        .expect("accepted")
+                }
+            };
+            let clean = take(b"%PDF-1.7\nnot guilty\n".to_vec()).await;
+            let eicar =
+                take([b"%PDF-1.7\n".as_slice(), crate::scan::testing::EICAR].concat()).await;
+            let served = |id: String| {
+                let a = a.clone();
+                let case_id = case_id.clone();
+                async move {
+                    defence::download(db, &a, &case_id, &id, NOW)
+                        .await
+                        .expect("dl")
+                        .is_some()
+                }
+            };
+            assert!(
+                !served(clean.material_id.clone()).await,
+                "not before the scan ({name})"
+            );
+            let r = upload::scan_waiting(db, &objects, &clamd.scanner, 10, NOW)
+                .await
+                .expect("scan");
+            assert_eq!(
+                (r.clean, r.infected, r.failed, r.waiting),
+                (1, 1, 0, 0),
+                "{name}"
+            );
+            assert!(served(clean.material_id.clone()).await, "{name}");
+            assert!(
+                !served(eicar.material_id.clone()).await,
+                "EICAR never ({name})"
+            );
+            assert_eq!(
+                count(
+                    db,
+                    "SELECT COUNT(*) FROM audit_events WHERE action = 'case.material.scanned'"
+                )
+                .await,
+                2,
+                "{name}"
+            );
+            // Nothing is left to scan, and a second pass changes nothing.
+            let again = upload::scan_waiting(db, &objects, &clamd.scanner, 10, NOW)
+                .await
+                .expect("scan");
+            assert_eq!(again, upload::ScanReport::default());
+
+            // The scanner down: the document waits, unserved, then is given up on.
+            let down = crate::scan::Scanner::new(crate::scan::Address::Tcp("127.0.0.1:1".into()));
+            let late = take(b"%PDF-1.7\nlate\n".to_vec()).await;
+            let r = upload::scan_waiting(db, &objects, &down, 10, NOW + 60)
+                .await
+                .expect("scan");
+            assert_eq!(r.waiting, 1, "{name}");
+            assert!(!served(late.material_id.clone()).await, "{name}");
+            let r = upload::scan_waiting(db, &objects, &down, 10, NOW + upload::GIVE_UP_SECS)
+                .await
+                .expect("scan");
+            assert_eq!(r.failed, 1, "{name}");
+            let (status,): (String,) = sqlx::query_as("SELECT status FROM material WHERE id = $1")
+                .bind(&late.material_id)
+                .fetch_one(&db.pool)
+                .await
+                .expect("status");
+            assert_eq!(status, "scan_failed", "{name}");
+            assert!(!served(late.material_id).await, "{name}");
+        }
+    }
 }

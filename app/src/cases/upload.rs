@@ -279,3 +279,97 @@ async fn record(
         .await?;
     tx.commit().await
 }
+
+/// How long a document waits for a scanner that does not answer before it is marked
+/// `scan_failed` (its uploader is told to upload it again).
+pub const GIVE_UP_SECS: i64 = 30 * 60;
+
+/// What a pass of [`scan_waiting`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanReport {
+    /// Found clean.
+    pub clean: usize,
+    /// Found infected.
+    pub infected: usize,
+    /// Given up on (scanner errors, or no answer for [`GIVE_UP_SECS`]).
+    pub failed: usize,
+    /// Left waiting for the scanner.
+    pub waiting: usize,
+}
+
+/// Scans the documents waiting (`scanning`, oldest first, at most `batch`), each from the
+/// document store, and moves each on from `scanning` only (so two instances scanning at once
+/// record one outcome): `clean`, `infected`, or `scan_failed` when clamd answers with an error
+/// or has not answered for [`GIVE_UP_SECS`]. Until then a document the scanner could not take
+/// waits, unserved, for the next pass. Every outcome is audited.
+pub async fn scan_waiting(
+    db: &Db,
+    objects: &Objects,
+    scanner: &crate::scan::Scanner,
+    batch: i64,
+    now: i64,
+) -> Result<ScanReport, sqlx::Error> {
+    use crate::scan::Verdict;
+    let waiting: Vec<(String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT id, case_id, storage_key, served_at FROM material \
+         WHERE status = 'scanning' ORDER BY served_at, id LIMIT $1",
+    )
+    .bind(batch)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut report = ScanReport::default();
+    for (id, case_id, key, served_at) in waiting {
+        let verdict = match &key {
+            None => Verdict::Error("no stored document".into()),
+            Some(key) => match objects.get(key, None).await {
+                Ok(stream) => scanner.scan(stream).await,
+                Err(e) => Verdict::Unavailable(format!("the document store: {e}")),
+            },
+        };
+        let (status, detail) = match &verdict {
+            Verdict::Clean => ("clean", json!({ "verdict": "clean" })),
+            Verdict::Infected(sig) => (
+                "infected",
+                json!({ "verdict": "infected", "signature": sig }),
+            ),
+            Verdict::Error(why) => ("scan_failed", json!({ "verdict": "error", "reason": why })),
+            Verdict::Unavailable(why) if now - served_at >= GIVE_UP_SECS => (
+                "scan_failed",
+                json!({ "verdict": "unavailable", "reason": why }),
+            ),
+            Verdict::Unavailable(why) => {
+                tracing::warn!(material = %id, reason = %why, "a document waits for the virus scanner");
+                report.waiting += 1;
+                continue;
+            }
+        };
+        let mut tx = db.begin().await?;
+        let moved =
+            sqlx::query("UPDATE material SET status = $1 WHERE id = $2 AND status = 'scanning'")
+                .bind(status)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        if moved == 1 {
+            let mut details = detail;
+            details["case"] = json!(case_id);
+            crate::accounts::store::Who::system()
+                .audit(
+                    &mut tx,
+                    "case.material.scanned",
+                    Some(format!("material:{id}")),
+                    details,
+                    now,
+                )
+                .await?;
+            match status {
+                "clean" => report.clean += 1,
+                "infected" => report.infected += 1,
+                _ => report.failed += 1,
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(report)
+}

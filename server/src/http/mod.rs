@@ -267,8 +267,47 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         },
         files: config.data_dir.join("files"),
         objects: web.objects(config).map_err(|e| anyhow::anyhow!(e))?,
+        scanner: web.scanner(config).map_err(|e| anyhow::anyhow!(e))?,
         laa_address: web.laa_address(config).map_err(|e| anyhow::anyhow!(e))?,
     };
+    match &state.scanner {
+        Some(scanner) => {
+            tracing::info!(address = ?scanner.address, "uploads are scanned by clamd");
+            let (db, objects, scanner, clock) = (
+                db.clone(),
+                state.objects.clone(),
+                scanner.clone(),
+                clock.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    match app::cases::upload::scan_waiting(
+                        &db,
+                        &objects,
+                        &scanner,
+                        20,
+                        clock.now_unix(),
+                    )
+                    .await
+                    {
+                        Ok(r) if r.waiting > 0 => {
+                            tracing::warn!(
+                                waiting = r.waiting,
+                                "documents wait for the virus scanner"
+                            )
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "scanning uploads"),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                }
+            });
+        }
+        None => tracing::warn!(
+            "virus scanning is OFF: uploads are served without a scan and marked as not checked \
+             (set CLAMD_ADDRESS to scan them)"
+        ),
+    }
     if state.dev_tools {
         tracing::warn!(
             "DEV_TOOLS is on: /dev/emails (every email, with its links) and /dev/now are served \
@@ -448,6 +487,7 @@ mod tests {
             courts: Arc::default(),
             files: dir.path().join("files"),
             objects: app::objects::Objects::file_system(&dir.path().join("objects")).unwrap(),
+            scanner: None,
             laa_address: "laa@test.example".into(),
         };
         let settings = HttpSettings {
