@@ -9,6 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { BASE, launch, openPage, checkAccessibility, expectNoProblems, TABLET } from '../lib.mjs';
 import { DEMO_PASSWORD, DEMO_KEY, submit, signIn, email, errorSummary } from '../journeys.mjs';
 
@@ -110,6 +111,36 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   // Now the whole material is theirs, and the case is on their home page.
   await page.goto(`${caseUrl}/material`);
   assert.equal(await page.locator('#material a').count(), 2);
+
+  // They serve a document through the upload form (plain multipart: no script needed). A
+  // program renamed .pdf first: refused, and what they typed is kept.
+  assert.match(await page.locator('#scanning-off').textContent(), /scanning is switched off/);
+  await page.selectOption('#upload-section', 'defence-statement');
+  await page.fill('#upload-title', 'Defence statement');
+  await page.setInputFiles('#upload-file', {
+    name: 'statement.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 a program'),
+  });
+  await submit(page, '#upload button[type=submit]');
+  assert.match(await errorSummary(page), /not the kind of file its name says/);
+  assert.equal(await page.inputValue('#upload-title'), 'Defence statement');
+  assert.equal(await page.inputValue('#upload-section'), 'defence-statement');
+  await checkAccessibility(page, 'upload-refused');
+  const pdf = Buffer.from('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n');
+  await page.setInputFiles('#upload-file', {
+    name: 'Statement of Rhiannon.pdf', mimeType: 'application/pdf', buffer: pdf,
+  });
+  await submit(page, '#upload button[type=submit]');
+  assert.match(path(page), /\/receipts\/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  assert.equal(
+    (await page.locator('#receipt-sha256').textContent()).trim(),
+    createHash('sha256').update(pdf).digest('hex'),
+  );
+  assert.equal((await page.locator('#receipt-file-name').textContent()).trim(), 'Statement of Rhiannon.pdf');
+  assert.match(await page.locator('#receipt-status').textContent(), /Not checked for viruses/);
+  await checkAccessibility(page, 'receipt');
+  await submit(page, 'main a[href$="/material"]');
+  assert.equal(await page.locator('#material a').count(), 3, 'the document is listed');
+  assert.match(await page.locator('#material').textContent(), /Defence statement/);
   await page.goto(`${BASE}/cases?q=llyr`);
   assert.match(await page.locator('#firm-cases').textContent(), /45 KD 1234567 26/);
   await checkAccessibility(page, 'cases-home-search');

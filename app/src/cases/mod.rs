@@ -45,6 +45,8 @@ pub mod staff;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod upload;
+#[cfg(feature = "ssr")]
+pub mod upload_page;
 pub mod urn;
 #[cfg(feature = "ssr")]
 pub mod urn_requests;

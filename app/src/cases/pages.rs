@@ -41,7 +41,7 @@ pub fn size(bytes: i64, lang: Lang) -> String {
     }
 }
 
-fn urn_spaced(urn: &str) -> String {
+pub(crate) fn urn_spaced(urn: &str) -> String {
     super::urn::Urn::parse(urn).map_or_else(|_| urn.to_owned(), |u| u.spaced())
 }
 
@@ -423,7 +423,7 @@ fn summary(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
     }
 }
 
-fn material(c: &CaseView, lang: Lang) -> impl IntoView + use<> {
+fn material(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
     let id = c.id.clone();
     let rows = c.material.clone();
     let sections = c.sections.clone();
@@ -503,6 +503,7 @@ fn material(c: &CaseView, lang: Lang) -> impl IntoView + use<> {
                 </table>
             }.into_any()
         }}
+        {c.defendants.iter().any(|d| d.ours(m)).then(|| super::upload_page::panel(c, m, lang))}
     }
 }
 
@@ -635,9 +636,14 @@ fn case_page(tab: Tab) -> impl IntoView {
                     None => load_error().into_any(),
                     Some((c, m, history)) => {
                         let title = format!("{} – {}", lang.t(tab.label()), urn_spaced(&c.urn));
+                        let title = if tab == Tab::Material && super::upload_page::has_problem() {
+                            format!("{}: {title}", lang.t(Msg::ErrorPrefix))
+                        } else {
+                            title
+                        };
                         let body = match tab {
                             Tab::Summary => summary(&c, &m, lang).into_any(),
-                            Tab::Material => material(&c, lang).into_any(),
+                            Tab::Material => material(&c, &m, lang).into_any(),
                             Tab::Hearings => hearings(&c, lang).into_any(),
                             Tab::Access => access(&c, &m, history, lang).into_any(),
                         };

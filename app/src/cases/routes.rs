@@ -3,7 +3,7 @@
 //! it themselves, or their firm is on record for one of its defendants): anyone else is told
 //! the page does not exist.
 
-use super::{api, download, forms, orders, pages, pet, staff, urn_requests};
+use super::{api, download, forms, orders, pages, pet, staff, upload, upload_page, urn_requests};
 use crate::web::{
     Access::{ApiKey, Laa, ServiceCentre, SignedIn},
     Route,
@@ -37,6 +37,14 @@ pub fn routes() -> Vec<Route> {
         Route::new("/cases/{id}/release", SignedIn)
             .page_async(|| view! { <pages::ReleasePage /> }.into_any())
             .form(|c| form(forms::release(c))),
+        // The upload form (multipart, streamed to the document store) and its receipts.
+        Route::new(upload::PATH, SignedIn).raw(
+            axum::http::Method::POST,
+            |s, r| raw(upload::post(s, r)),
+            upload::BODY_LIMIT,
+        ),
+        Route::new("/cases/{id}/receipts/{receipt}", SignedIn)
+            .page_async(|| view! { <upload_page::ReceiptPage /> }.into_any()),
         Route::new(download::PATH, SignedIn).raw(
             axum::http::Method::GET,
             |s, r| raw(download::get(s, r)),

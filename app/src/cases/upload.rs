@@ -373,3 +373,176 @@ pub async fn scan_waiting(
     }
     Ok(report)
 }
+
+/// The upload form's address.
+pub const PATH: &str = "/cases/{id}/upload";
+/// The largest document taken (512 MiB).
+pub const LIMIT: u64 = 512 << 20;
+/// The route's body limit: the document and the form's few small fields around it.
+pub const BODY_LIMIT: usize = (LIMIT as usize) + (1 << 20);
+
+impl Refused {
+    /// The code the form is sent back with (`?problem=…`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Refused::NotOnRecord => "not_on_record",
+            Refused::Section => "section",
+            Refused::TitleMissing => "title_missing",
+            Refused::TitleTooLong => "title_too_long",
+            Refused::SendToCpsNotOffered => "send_to_cps",
+            Refused::Extension => "extension",
+            Refused::Empty => "empty",
+            Refused::Content => "content",
+            Refused::TooLarge(_) => "too_large",
+        }
+    }
+}
+
+/// Back to the Material tab's form with the problem and what was typed (the file itself must be
+/// chosen again: a browser never lets a page fill in a file).
+fn back(case_id: &str, problem: &str, fields: &[(String, String)]) -> axum::response::Response {
+    let mut q: Vec<(&str, &str)> = vec![("problem", problem)];
+    for name in ["defendant", "section", "title"] {
+        if let Some((_, v)) = fields.iter().find(|(k, _)| k == name) {
+            q.push((name, v.as_str()));
+        }
+    }
+    let query = serde_urlencoded::to_string(&q).unwrap_or_default();
+    axum::response::Redirect::to(&format!("/cases/{case_id}/material?{query}#upload"))
+        .into_response()
+}
+
+use axum::response::IntoResponse as _;
+
+/// `POST /cases/{id}/upload` (multipart): the document streams from the request to the store;
+/// the answer is the receipt, or the form again with what was wrong.
+pub async fn post(
+    state: crate::state::AppState,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    let Some(member) = Member::of_request(req.extensions()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let path = req.uri().path().to_owned();
+    let case_id = crate::web::routes::params(PATH, &path)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| *k == "id")
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default();
+    let lang = req
+        .extensions()
+        .get::<crate::i18n::Lang>()
+        .copied()
+        .unwrap_or_default();
+    let failed = |e: crate::error::AppError| {
+        (StatusCode::INTERNAL_SERVER_ERROR, e.message(lang)).into_response()
+    };
+    // Only a firm on record for one of the case's defendants has a form here: anyone else is
+    // told it does not exist, before a byte of the body is read.
+    let on_record: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM associations WHERE case_id = $1 AND organisation_id = $2",
+    )
+    .bind(&case_id)
+    .bind(&member.organisation_id)
+    .fetch_one(&state.db.pool)
+    .await;
+    match on_record {
+        Ok(0) => return StatusCode::NOT_FOUND.into_response(),
+        Ok(_) => {}
+        Err(e) => return failed(crate::error::AppError::internal(e)),
+    }
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+    let Some(boundary) = boundary else {
+        return back(&case_id, "no_file", &[]);
+    };
+    let limits = multer::SizeLimit::new()
+        .for_field("defendant", 200)
+        .for_field("section", 200)
+        .for_field("title", 4096)
+        .for_field("send_to_cps", 20);
+    let mut form = multer::Multipart::with_constraints(
+        req.into_body().into_data_stream(),
+        boundary,
+        multer::Constraints::new().size_limit(limits),
+    );
+    let mut fields: Vec<(String, String)> = vec![];
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return back(&case_id, "no_file", &fields),
+            Err(_) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    lang.t(crate::i18n::Msg::UploadBroken),
+                )
+                    .into_response();
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name != "file" {
+            match field.text().await {
+                Ok(v) => fields.push((name, v)),
+                Err(_) => {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        lang.t(crate::i18n::Msg::UploadBroken),
+                    )
+                        .into_response();
+                }
+            }
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        if file_name.is_empty() {
+            return back(&case_id, "no_file", &fields);
+        }
+        let value = |k: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let offer = Offer {
+            case_id: case_id.clone(),
+            defendant_id: value("defendant"),
+            section: value("section"),
+            title: value("title"),
+            file_name,
+            send_to_cps: value("send_to_cps") == "yes",
+        };
+        let now = state.clock.now_unix();
+        let scanning = state.scanner.is_some();
+        return match accept(
+            &state.db,
+            &state.objects,
+            &member,
+            &offer,
+            field,
+            LIMIT,
+            scanning,
+            now,
+        )
+        .await
+        {
+            Ok(a) => {
+                axum::response::Redirect::to(&format!("/cases/{case_id}/receipts/{}", a.receipt))
+                    .into_response()
+            }
+            Err(UploadError::Refused(r)) => back(&case_id, r.code(), &fields),
+            Err(UploadError::Interrupted(_)) => (
+                StatusCode::BAD_REQUEST,
+                lang.t(crate::i18n::Msg::UploadBroken),
+            )
+                .into_response(),
+            Err(UploadError::Db(e)) => failed(crate::error::AppError::internal(e)),
+            Err(UploadError::Store(e)) => failed(crate::error::AppError::internal(e)),
+        };
+    }
+}

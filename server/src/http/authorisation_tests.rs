@@ -217,6 +217,11 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
             vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))]
         }
         ("GET", "/cases/{id}/pet-form") => vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))],
+        // Not a multipart form: the firm on record is sent back to the form; no one else has one.
+        ("POST", "/cases/{id}/upload") => {
+            vec![("", "title=x", Some(NOBODY)), ("!", "title=x", Some(FIRM))]
+        }
+        ("GET", "/cases/{id}/receipts/{receipt}") => vec![("", "", Some(NOBODY))],
         ("GET", "/cases/{id}/material/{material}") => {
             vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))]
         }

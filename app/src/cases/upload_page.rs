@@ -1,0 +1,291 @@
+//! The upload form on a case's Material tab (a plain multipart form: it works without
+//! JavaScript; `upload::post` takes it) and the receipt page a served document gets.
+
+use super::{
+    defence::Member,
+    read::CaseView,
+    sections::{self, Party},
+};
+use crate::{
+    i18n::{Lang, Msg, use_lang},
+    web::{query, state},
+};
+use leptos::prelude::*;
+
+/// The message and the field it belongs to for a problem code the form came back with.
+fn problem(code: &str) -> Option<(Msg, &'static str)> {
+    Some(match code {
+        "not_on_record" => (Msg::UploadProblemNotOnRecord, "upload-defendant"),
+        "section" => (Msg::UploadProblemSection, "upload-section"),
+        "title_missing" => (Msg::UploadProblemTitleMissing, "upload-title"),
+        "title_too_long" => (Msg::UploadProblemTitleTooLong, "upload-title"),
+        "send_to_cps" => (Msg::UploadProblemSendToCps, "upload-section"),
+        "extension" => (Msg::UploadProblemExtension, "upload-file"),
+        "empty" => (Msg::UploadProblemEmpty, "upload-file"),
+        "content" => (Msg::UploadProblemContent, "upload-file"),
+        "too_large" => (Msg::UploadProblemTooLarge, "upload-file"),
+        "no_file" => (Msg::UploadProblemNoFile, "upload-file"),
+        _ => return None,
+    })
+}
+
+/// Whether the page is the form sent back with a problem (its title then starts "Error:").
+pub fn has_problem() -> bool {
+    problem(&query("problem")).is_some()
+}
+
+/// The accepted extensions, for the file chooser.
+fn accept() -> String {
+    super::file_type::Kind::ALL
+        .iter()
+        .flat_map(|k| k.extensions().iter().map(|e| format!(".{e}")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The upload panel, for a firm on record for at least one of the case's defendants.
+pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
+    let ours: Vec<_> = c.defendants.iter().filter(|d| d.ours(m)).cloned().collect();
+    let scanning_off = state().is_some_and(|s| s.scanner.is_none());
+    let open: Vec<_> = c
+        .sections
+        .iter()
+        .filter(|s| s.open_to(Party::Defence))
+        .cloned()
+        .collect();
+    let shown = problem(&query("problem"));
+    let (chosen_defendant, chosen_section, typed_title) =
+        (query("defendant"), query("section"), query("title"));
+    let error_on = move |field: &str| shown.filter(|(_, f)| *f == field).map(|(msg, _)| msg);
+    let group = |field: &str| {
+        if error_on(field).is_some() {
+            "govuk-form-group govuk-form-group--error"
+        } else {
+            "govuk-form-group"
+        }
+    };
+    let message = move |field: &'static str| {
+        error_on(field).map(|msg| {
+            view! {
+                <p class="govuk-error-message" id=format!("{field}-error")>
+                    <span class="govuk-visually-hidden">{lang.t(Msg::ErrorPrefix)}": "</span>
+                    {lang.t(msg)}
+                </p>
+            }
+        })
+    };
+    let described = move |field: &'static str, hint: Option<&'static str>| {
+        let mut ids: Vec<String> = hint.map(|h| vec![h.to_owned()]).unwrap_or_default();
+        if error_on(field).is_some() {
+            ids.push(format!("{field}-error"));
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
+    };
+    let single = (ours.len() == 1).then(|| ours[0].id.clone());
+    view! {
+        <div id="upload" class="govuk-!-margin-top-8">
+            <h2 class="govuk-heading-m">{lang.t(Msg::UploadHeading)}</h2>
+            {shown.map(|(msg, field)| view! {
+                <div class="govuk-error-summary" data-module="govuk-error-summary" tabindex="-1" autofocus id="upload-errors">
+                    <div role="alert">
+                        <h2 class="govuk-error-summary__title">{lang.t(Msg::ErrorTitle)}</h2>
+                        <div class="govuk-error-summary__body">
+                            <ul class="govuk-list govuk-error-summary__list">
+                                <li><a href=format!("#{field}")>{lang.t(msg)}</a></li>
+                            </ul>
+                        </div>
+                    </div>
+                </div>
+            })}
+            <p class="govuk-body">{lang.t(Msg::UploadIntro)}</p>
+            {scanning_off.then(|| view! {
+                <div class="govuk-warning-text" id="scanning-off">
+                    <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                    <strong class="govuk-warning-text__text">
+                        <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
+                        {lang.t(Msg::UploadScanningOff)}
+                    </strong>
+                </div>
+            })}
+            <form method="post" action=format!("/cases/{}/upload", c.id) enctype="multipart/form-data" novalidate>
+                {match single {
+                    Some(id) => view! { <input type="hidden" name="defendant" value=id /> }.into_any(),
+                    None => view! {
+                        <div class=group("upload-defendant")>
+                            <fieldset class="govuk-fieldset" aria-describedby=described("upload-defendant", None)>
+                                <legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{lang.t(Msg::UploadDefendant)}</legend>
+                                {message("upload-defendant")}
+                                <div class="govuk-radios" data-module="govuk-radios">
+                                    {ours.iter().enumerate().map(|(i, d)| {
+                                        let id = if i == 0 { "upload-defendant".to_owned() } else { format!("upload-defendant-{i}") };
+                                        let checked = d.id == chosen_defendant || (chosen_defendant.is_empty() && i == 0);
+                                        view! {
+                                            <div class="govuk-radios__item">
+                                                <input class="govuk-radios__input" id=id.clone() name="defendant" type="radio" value=d.id.clone() checked=checked />
+                                                <label class="govuk-label govuk-radios__label" for=id>{d.name.clone()}</label>
+                                            </div>
+                                        }
+                                    }).collect_view()}
+                                </div>
+                            </fieldset>
+                        </div>
+                    }.into_any(),
+                }}
+                <div class=group("upload-section")>
+                    <label class="govuk-label govuk-label--s" for="upload-section">{lang.t(Msg::UploadSection)}</label>
+                    {message("upload-section")}
+                    <select class="govuk-select" id="upload-section" name="section" aria-describedby=described("upload-section", None)>
+                        {open.iter().map(|s| view! {
+                            <option value=s.code.clone() selected=s.code == chosen_section>{s.name(lang).to_owned()}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class=group("upload-title")>
+                    <label class="govuk-label govuk-label--s" for="upload-title">{lang.t(Msg::UploadTitle)}</label>
+                    <div class="govuk-hint" id="upload-title-hint">{lang.t(Msg::UploadTitleHint)}</div>
+                    {message("upload-title")}
+                    <input class="govuk-input" id="upload-title" name="title" type="text" spellcheck="true"
+                        value=typed_title aria-describedby=described("upload-title", Some("upload-title-hint")) />
+                </div>
+                <div class=group("upload-file")>
+                    <label class="govuk-label govuk-label--s" for="upload-file">{lang.t(Msg::UploadFile)}</label>
+                    <div class="govuk-hint" id="upload-file-hint">{lang.t(Msg::UploadFileHint)}</div>
+                    {message("upload-file")}
+                    <input class="govuk-file-upload" id="upload-file" name="file" type="file" accept=accept()
+                        aria-describedby=described("upload-file", Some("upload-file-hint")) />
+                </div>
+                <button type="submit" class="govuk-button" data-module="govuk-button">{lang.t(Msg::UploadButton)}</button>
+            </form>
+        </div>
+    }
+}
+
+/// A size as people read it and, past a kilobyte, to the byte (a receipt is evidence).
+fn exact_size(bytes: i64, lang: Lang) -> String {
+    let shown = super::pages::size(bytes, lang);
+    if bytes < 1024 {
+        shown
+    } else {
+        format!(
+            "{shown} ({})",
+            lang.tf(Msg::SizeBytes, &[("n", &bytes.to_string())])
+        )
+    }
+}
+
+/// A served document's receipt as its firm reads it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+struct Receipt {
+    receipt: String,
+    title: String,
+    section: String,
+    file_name: String,
+    size: i64,
+    sha256: String,
+    served_at: i64,
+    status: String,
+    urn: String,
+    kind: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    company_name: Option<String>,
+    by_first: Option<String>,
+    by_last: Option<String>,
+    organisation: String,
+}
+
+async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>)> {
+    let state = state()?;
+    let m = Member::current()?;
+    let (case_id, receipt) = leptos_router::hooks::use_params_map().with_untracked(|p| {
+        (
+            p.get("id").unwrap_or_default(),
+            p.get("receipt").unwrap_or_default(),
+        )
+    });
+    let mut conn = state.db.pool.acquire().await.ok()?;
+    let r: Receipt = sqlx::query_as(
+        "SELECT m.receipt, m.title, m.section, m.file_name, m.size, m.sha256, m.served_at, \
+                m.status, c.urn, d.kind, d.first_name, d.last_name, d.company_name, \
+                u.first_name AS by_first, u.last_name AS by_last, o.name AS organisation \
+         FROM material m JOIN cases c ON c.id = m.case_id \
+         JOIN defendants d ON d.id = m.defendant_id \
+         JOIN organisations o ON o.id = m.served_by \
+         LEFT JOIN users u ON u.id = m.uploaded_by \
+         WHERE m.receipt = $1 AND m.case_id = $2 AND m.served_by = $3",
+    )
+    .bind(&receipt)
+    .bind(&case_id)
+    .bind(&m.organisation_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .ok()??;
+    let all = sections::all(&mut conn).await.ok()?;
+    Some((r, all))
+}
+
+/// `/cases/{id}/receipts/{receipt}`: what was served, when, by whom, and its digest.
+#[component]
+pub fn ReceiptPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <Suspense>
+            {Suspend::new(async move {
+                let Some((r, all)) = load_receipt().await else {
+                    return view! { <crate::layout::NotFound /> }.into_any();
+                };
+                let case_id = leptos_router::hooks::use_params_map()
+                    .with_untracked(|p| p.get("id").unwrap_or_default());
+                let defendant = if r.kind == "company" {
+                    r.company_name.clone().unwrap_or_default()
+                } else {
+                    format!("{} {}", r.first_name.clone().unwrap_or_default(), r.last_name.clone().unwrap_or_default())
+                };
+                let by = format!(
+                    "{} {}, {}",
+                    r.by_first.clone().unwrap_or_default(),
+                    r.by_last.clone().unwrap_or_default(),
+                    r.organisation
+                );
+                let status = match r.status.as_str() {
+                    "clean" => lang.t(Msg::ReceiptStatusClean),
+                    "scanning" => lang.t(Msg::MaterialStatusScanning),
+                    "infected" => lang.t(Msg::MaterialStatusInfected),
+                    "scan_failed" => lang.t(Msg::MaterialStatusScanFailed),
+                    _ => lang.t(Msg::MaterialStatusNotScanned),
+                };
+                let rows: Vec<(Msg, String, &'static str)> = vec![
+                    (Msg::ReceiptReference, r.receipt.clone(), "receipt-reference"),
+                    (Msg::ReceiptCase, super::pages::urn_spaced(&r.urn), "receipt-case"),
+                    (Msg::ReceiptDefendant, defendant, "receipt-defendant"),
+                    (Msg::ReceiptSection, sections::name_of(&all, &r.section, lang), "receipt-section"),
+                    (Msg::ReceiptDocumentTitle, r.title.clone(), "receipt-title"),
+                    (Msg::ReceiptFileName, r.file_name.clone(), "receipt-file-name"),
+                    (Msg::ReceiptSize, exact_size(r.size, lang), "receipt-size"),
+                    (Msg::ReceiptServedAt, crate::clock::uk_time(r.served_at, lang), "receipt-served-at"),
+                    (Msg::ReceiptServedBy, by, "receipt-served-by"),
+                    (Msg::ReceiptSha256, r.sha256.clone(), "receipt-sha256"),
+                    (Msg::ReceiptStatus, status.to_owned(), "receipt-status"),
+                ];
+                view! {
+                    <leptos_meta::Title text=format!("{} – {}", lang.t(Msg::ReceiptTitle), r.receipt) />
+                    <div class="govuk-grid-row">
+                        <div class="govuk-grid-column-two-thirds">
+                            <h1 class="govuk-heading-l">{lang.t(Msg::ReceiptTitle)}</h1>
+                            <dl class="govuk-summary-list" id="receipt">
+                                {rows.into_iter().map(|(key, value, id)| view! {
+                                    <div class="govuk-summary-list__row">
+                                        <dt class="govuk-summary-list__key">{lang.t(key)}</dt>
+                                        <dd class="govuk-summary-list__value app-break-anywhere" id=id>{value}</dd>
+                                    </div>
+                                }).collect_view()}
+                            </dl>
+                            <p class="govuk-body">{lang.t(Msg::ReceiptPrint)}</p>
+                            <p class="govuk-body"><a class="govuk-link" href=format!("/cases/{case_id}/material")>{lang.t(Msg::ReceiptBack)}</a></p>
+                        </div>
+                    </div>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
