@@ -90,9 +90,10 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
     let Some(member) = Member::of_request(req.extensions()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let path = req.uri().path().to_owned();
-    let params = crate::web::routes::params(PATH, &path).unwrap_or_default();
-    let param = |n: &str| params.iter().find(|(k, _)| *k == n).map_or("", |(_, v)| *v);
+    let (case_id, material_id) = (
+        crate::web::routes::param(PATH, req.uri().path(), "id"),
+        crate::web::routes::param(PATH, req.uri().path(), "material"),
+    );
     let lang = req
         .extensions()
         .get::<crate::i18n::Lang>()
@@ -102,7 +103,7 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
         (StatusCode::INTERNAL_SERVER_ERROR, e.message(lang)).into_response()
     };
     let now = state.clock.now_unix();
-    let d = match defence::download(&state.db, &member, param("id"), param("material"), now).await {
+    let d = match defence::download(&state.db, &member, &case_id, &material_id, now).await {
         Ok(Some(d)) => d,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return failed(crate::error::AppError::internal(e)),

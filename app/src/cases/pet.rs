@@ -62,14 +62,7 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
     let Some(member) = Member::of_request(req.extensions()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let path = req.uri().path().to_owned();
-    let case_id = crate::web::routes::params(PATH, &path)
-        .and_then(|p| {
-            p.into_iter()
-                .find(|(k, _)| *k == "id")
-                .map(|(_, v)| v.to_owned())
-        })
-        .unwrap_or_default();
+    let case_id = crate::web::routes::param(PATH, req.uri().path(), "id");
     let lang = req
         .extensions()
         .get::<crate::i18n::Lang>()

@@ -11,6 +11,7 @@ use super::{
     sections::{self, Party},
 };
 use crate::{db::Db, objects::Objects};
+use axum::response::IntoResponse as _;
 use bytes::Bytes;
 use futures_util::Stream;
 use serde_json::json;
@@ -108,15 +109,13 @@ pub fn new_receipt() -> String {
         .join("-")
 }
 
-/// Checks `offer` for `member` without reading the file: the kind its name gives, if it may go.
-pub async fn check_offer(
-    db: &Db,
+/// Whether `member`'s firm is on record for the offer's defendant on the offer's case.
+async fn firm_on_record(
+    conn: &mut sqlx::AnyConnection,
     member: &Member,
     offer: &Offer,
-) -> Result<Result<Kind, Refused>, sqlx::Error> {
-    let refuse = |r| Ok(Err(r));
-    let mut conn = db.pool.acquire().await?;
-    let on_record: i64 = sqlx::query_scalar(
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM associations \
          WHERE defendant_id = $1 AND case_id = $2 AND organisation_id = $3",
     )
@@ -125,7 +124,18 @@ pub async fn check_offer(
     .bind(&member.organisation_id)
     .fetch_one(&mut *conn)
     .await?;
-    if on_record == 0 || member.user.status != "active" {
+    Ok(n > 0)
+}
+
+/// Checks `offer` for `member` without reading the file: the kind its name gives, if it may go.
+pub async fn check_offer(
+    db: &Db,
+    member: &Member,
+    offer: &Offer,
+) -> Result<Result<Kind, Refused>, sqlx::Error> {
+    let refuse = |r| Ok(Err(r));
+    let mut conn = db.pool.acquire().await?;
+    if !firm_on_record(&mut conn, member, offer).await? || member.user.status != "active" {
         return refuse(Refused::NotOnRecord);
     }
     let all = sections::all(&mut conn).await?;
@@ -226,16 +236,7 @@ async fn record(
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     // Still on record (an association may have ended while the bytes came in).
-    let on_record: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM associations \
-         WHERE defendant_id = $1 AND case_id = $2 AND organisation_id = $3",
-    )
-    .bind(&offer.defendant_id)
-    .bind(&offer.case_id)
-    .bind(&member.organisation_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if on_record == 0 {
+    if !firm_on_record(&mut tx, member, offer).await? {
         return Err(sqlx::Error::RowNotFound);
     }
     sqlx::query(
@@ -412,8 +413,6 @@ fn back(case_id: &str, problem: &str, fields: &[(String, String)]) -> axum::resp
         .into_response()
 }
 
-use axum::response::IntoResponse as _;
-
 /// `POST /cases/{id}/upload` (multipart): the document streams from the request to the store;
 /// the answer is the receipt, or the form again with what was wrong.
 pub async fn post(
@@ -424,13 +423,7 @@ pub async fn post(
     let Some(member) = Member::of_request(req.extensions()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let path = req.uri().path().to_owned();
-    let case_id = crate::web::routes::params(PATH, &path)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| *k == "id")
-        .map(|(_, v)| v.to_owned())
-        .unwrap_or_default();
+    let case_id = crate::web::routes::param(PATH, req.uri().path(), "id");
     let lang = req
         .extensions()
         .get::<crate::i18n::Lang>()
@@ -441,16 +434,21 @@ pub async fn post(
     };
     // Only a firm on record for one of the case's defendants has a form here: anyone else is
     // told it does not exist, before a byte of the body is read.
-    let on_record: Result<i64, sqlx::Error> = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM associations WHERE case_id = $1 AND organisation_id = $2",
-    )
-    .bind(&case_id)
-    .bind(&member.organisation_id)
-    .fetch_one(&state.db.pool)
-    .await;
-    match on_record {
-        Ok(0) => return StatusCode::NOT_FOUND.into_response(),
-        Ok(_) => {}
+    let standing = match state.db.pool.acquire().await {
+        Ok(mut conn) => {
+            super::defence::standing(
+                &mut conn,
+                &member.user.id,
+                &member.organisation_id,
+                &case_id,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match standing {
+        Ok(s) if s.associated => {}
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return failed(crate::error::AppError::internal(e)),
     }
     let boundary = req

@@ -289,3 +289,36 @@ pub fn ReceiptPage() -> impl IntoView {
         </Suspense>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::upload::Refused;
+
+    #[test]
+    fn every_refusal_comes_back_with_a_message_on_a_field_of_the_form() {
+        let all = [
+            Refused::NotOnRecord,
+            Refused::Section,
+            Refused::TitleMissing,
+            Refused::TitleTooLong,
+            Refused::SendToCpsNotOffered,
+            Refused::Extension,
+            Refused::Empty,
+            Refused::Content,
+            Refused::TooLarge(1),
+        ];
+        let fields = [
+            "upload-defendant",
+            "upload-section",
+            "upload-title",
+            "upload-file",
+        ];
+        for r in all {
+            let (_, field) = problem(r.code()).unwrap_or_else(|| panic!("{r:?} has no message"));
+            assert!(fields.contains(&field), "{r:?}");
+        }
+        assert_eq!(problem("no_file").map(|(_, f)| f), Some("upload-file"));
+        assert_eq!(problem("anything else"), None);
+    }
+}

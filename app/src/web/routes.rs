@@ -237,6 +237,17 @@ pub fn matches(pattern: &'static str, path: &str) -> bool {
     params(pattern, path).is_some()
 }
 
+/// One parameter of `path` as `pattern` names it (`"id"` in `/cases/{id}/…`), or "" when the
+/// path does not match or has no such parameter: what a raw handler reads its address with.
+pub fn param(pattern: &'static str, path: &str, name: &str) -> String {
+    params(pattern, path)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default()
+}
+
 /// The parameters of `path` under `pattern` (`{id}` → ("id", value)), if it matches.
 pub fn params<'p>(pattern: &'static str, path: &'p str) -> Option<Vec<(&'static str, &'p str)>> {
     let trim = |p: &str| p.len() > 1 && p.ends_with('/');

@@ -394,6 +394,19 @@ fn classify(status: StatusCode, location: &str) -> Option<Expect> {
 
 /// The example case imported and `admin_id`'s firm on record for its first defendant (after
 /// their declaration): the case's, the defendant's and the IDPC's ids.
+/// The defence member `user_id` is (from the loopback address).
+async fn member_of(state: &AppState, user_id: &str) -> app::cases::defence::Member {
+    let user = app::accounts::store::user_by_id(&state.db, user_id)
+        .await
+        .expect("read")
+        .expect("a user");
+    app::cases::defence::Member {
+        organisation_id: user.organisation_id.clone().expect("a firm"),
+        user,
+        ip: "127.0.0.1".into(),
+    }
+}
+
 async fn on_record(state: &AppState, admin_id: &str, now: i64) -> (String, String, String) {
     use app::cases::{defence, import, store};
     store::upsert_prosecutor(
@@ -424,15 +437,7 @@ async fn on_record(state: &AppState, admin_id: &str, now: i64) -> (String, Strin
     store::import(&state.db, &state.files, &cases, &system, now)
         .await
         .expect("imported");
-    let user = app::accounts::store::user_by_id(&state.db, admin_id)
-        .await
-        .expect("read")
-        .expect("admin");
-    let member = defence::Member {
-        organisation_id: user.organisation_id.clone().expect("a firm"),
-        user,
-        ip: "127.0.0.1".into(),
-    };
+    let member = member_of(state, admin_id).await;
     let typed = [defence::Typed::Person {
         first_name: "Sian".into(),
         last_name: "ellis".into(),
@@ -507,15 +512,7 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
 
         let (case, defendant, material) = on_record(&state, &ids[0], now).await;
         let urn_request = {
-            let user = app::accounts::store::user_by_id(&state.db, &ids[0])
-                .await
-                .expect("read")
-                .expect("admin");
-            let member = app::cases::defence::Member {
-                organisation_id: user.organisation_id.clone().expect("a firm"),
-                user,
-                ip: "127.0.0.1".into(),
-            };
+            let member = member_of(&state, &ids[0]).await;
             let ask = app::cases::urn_requests::Ask {
                 first_name: "Ann".into(),
                 last_name: "Client".into(),
@@ -866,15 +863,7 @@ async fn a_case_file_downloads_with_safe_headers_uncompressed_and_recorded() {
 
         // A document the firm uploaded: not served while it waits for the scan, then from the
         // document store, whole or in part.
-        let user = app::accounts::store::user_by_id(&state.db, &admin)
-            .await
-            .expect("read")
-            .expect("admin");
-        let member = app::cases::defence::Member {
-            organisation_id: user.organisation_id.clone().expect("a firm"),
-            user,
-            ip: "127.0.0.1".into(),
-        };
+        let member = member_of(&state, &admin).await;
         let (defendant,): (String,) = sqlx::query_as("SELECT id FROM defendants")
             .fetch_one(&state.db.pool)
             .await
