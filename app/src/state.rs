@@ -65,6 +65,9 @@ pub struct AppState {
     /// Where the Legal Aid Agency is told of each change of the firm on record for a defendant
     /// (`LAA_EMAIL`: required; the service does not start without it).
     pub laa_address: String,
+    /// Where a served document's notices go: the CPS (`CPS_EMAIL`) and the HMCTS service
+    /// centre (`SERVICE_CENTRE_EMAIL`), both required.
+    pub notices: Arc<crate::cases::notices::Notices>,
 }
 
 impl AppState {
@@ -128,6 +131,7 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
         .expect("a test document folder"),
         scanner: None,
         laa_address: "laa-notifications@laa.example".into(),
+        notices: Arc::new(crate::cases::notices::Notices::for_tests()),
     }
 }
 

@@ -415,6 +415,22 @@ pub struct WebConfig {
     #[arg(long, env = "LAA_EMAIL")]
     pub laa_email: Option<String>,
 
+    /// Where documents a defence firm serves with "Send to CPS" ticked are emailed. Required,
+    /// except with DEV_TOOLS, where `cps@caseaccess.localhost` is used.
+    #[arg(long, env = "CPS_EMAIL")]
+    pub cps_email: Option<String>,
+
+    /// Where the HMCTS service centre is emailed of defence documents that may need action
+    /// (plea, applications, general correspondence). Required, except with DEV_TOOLS, where
+    /// `service-centre@caseaccess.localhost` is used.
+    #[arg(long, env = "SERVICE_CENTRE_EMAIL")]
+    pub service_centre_email: Option<String>,
+
+    /// Documents sent to the CPS up to this many bytes go attached; larger ones as a link that
+    /// works for 14 days.
+    #[arg(long, env = "CPS_ATTACH_MAX", default_value_t = app::cases::notices::ATTACH_MAX)]
+    pub cps_attach_max: u64,
+
     /// SMTP server for outgoing email: `smtp://host:port` (plain, loopback only),
     /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`. Without it, emails are
     /// written as `.eml` files under DATA_DIR/outbox.
@@ -513,21 +529,58 @@ impl WebConfig {
     /// The LAA's address: LAA_EMAIL, which must be a valid address; only the development tools
     /// may do without it.
     pub fn laa_address(&self, config: &Config) -> Result<String, String> {
-        match self
-            .laa_email
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-        {
-            Some(a) => app::accounts::validate::email(a)
-                .ok_or_else(|| format!("LAA_EMAIL {a:?} is not an email address")),
-            None if config.dev_tools()? => Ok("laa@caseaccess.localhost".into()),
-            None => Err(
-                "LAA_EMAIL is not set: the Legal Aid Agency is told at this address of \
-                 every change of the firm representing a defendant"
-                    .into(),
-            ),
-        }
+        required_address(
+            &self.laa_email,
+            "LAA_EMAIL",
+            "laa@caseaccess.localhost",
+            "the Legal Aid Agency is told at this address of every change of the firm \
+             representing a defendant",
+            config,
+        )
+    }
+
+    /// Where a served document's notices go: CPS_EMAIL and SERVICE_CENTRE_EMAIL, both valid
+    /// addresses, required but for the development tools.
+    pub fn notices(
+        &self,
+        config: &Config,
+        mail: std::sync::Arc<app::email::MailSettings>,
+    ) -> Result<app::cases::notices::Notices, String> {
+        Ok(app::cases::notices::Notices {
+            mail,
+            cps_address: required_address(
+                &self.cps_email,
+                "CPS_EMAIL",
+                "cps@caseaccess.localhost",
+                "documents defence firms send to the CPS go to this address",
+                config,
+            )?,
+            service_centre_address: required_address(
+                &self.service_centre_email,
+                "SERVICE_CENTRE_EMAIL",
+                "service-centre@caseaccess.localhost",
+                "the HMCTS service centre is told at this address of documents that may need \
+                 action",
+                config,
+            )?,
+            attach_max: self.cps_attach_max,
+        })
+    }
+}
+
+/// A required address: valid when set; a development default only with the development tools.
+fn required_address(
+    value: &Option<String>,
+    name: &str,
+    dev_default: &str,
+    why: &str,
+    config: &Config,
+) -> Result<String, String> {
+    match value.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => app::accounts::validate::email(a)
+            .ok_or_else(|| format!("{name} {a:?} is not an email address")),
+        None if config.dev_tools()? => Ok(dev_default.into()),
+        None => Err(format!("{name} is not set: {why}")),
     }
 }
 
@@ -720,6 +773,42 @@ mod tests {
     }
 
     #[test]
+    fn the_cps_and_service_centre_addresses_fail_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().display().to_string();
+        let mail = std::sync::Arc::new(app::email::MailSettings {
+            from_address: "no-reply@x.example".into(),
+            from_name: "X".into(),
+            public_url: "https://x.example".into(),
+        });
+        let notices = |extra: &[&str]| {
+            let a = serve(&[&["--data-dir", data.as_str()], extra].concat());
+            a.web.notices(&a.config, mail.clone())
+        };
+        assert!(notices(&[]).unwrap_err().contains("CPS_EMAIL is not set"));
+        let cps = ["--cps-email", "defence@cps.example"];
+        assert!(
+            notices(&cps)
+                .unwrap_err()
+                .contains("SERVICE_CENTRE_EMAIL is not set")
+        );
+        assert!(
+            notices(&["--cps-email", "not an address"])
+                .unwrap_err()
+                .contains("not an email address")
+        );
+        let both = [&cps[..], &["--service-centre-email", "sc@hmcts.example"]].concat();
+        let n = notices(&both).unwrap();
+        assert_eq!(
+            (n.cps_address.as_str(), n.service_centre_address.as_str()),
+            ("defence@cps.example", "sc@hmcts.example")
+        );
+        assert_eq!(n.attach_max, app::cases::notices::ATTACH_MAX);
+        let dev = notices(&["--dev-tools"]).unwrap();
+        assert_eq!(dev.cps_address, "cps@caseaccess.localhost");
+    }
+
+    #[test]
     fn a_missing_secrets_key_fails_closed() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().display().to_string();
@@ -731,7 +820,8 @@ mod tests {
                 .contains("SECRETS_KEY is not set")
         );
         let key = app::secrets::new_key();
-        let a = serve(&["--data-dir", &data, "--secrets-key", &key]);
+        // `=`: a key may start with `-`, which would read as an option.
+        let a = serve(&["--data-dir", &data, &format!("--secrets-key={key}")]);
         assert!(a.secrets.keys(&a.config).is_ok());
         let a = serve(&["--data-dir", &data, "--secrets-key", "short"]);
         assert!(a.secrets.keys(&a.config).is_err());

@@ -60,7 +60,7 @@ impl Member {
         )
     }
 
-    fn who(&self) -> Who {
+    pub(crate) fn who(&self) -> Who {
         Who::user(&self.user, &self.ip)
     }
 }

@@ -853,7 +853,20 @@ mod uploads {
         let pdf = b"%PDF-1.7\nthe plea\n%%EOF\n";
         let up = |m: &Member, o: &Offer, bytes: &[u8], limit: u64| {
             let (m, o, bytes) = (m.clone(), o.clone(), bytes.to_vec());
-            async move { upload::accept(db, objects, &m, &o, body(&bytes), limit, true, NOW).await }
+            async move {
+                upload::accept(
+                    db,
+                    objects,
+                    &state.notices,
+                    &m,
+                    &o,
+                    body(&bytes),
+                    limit,
+                    true,
+                    NOW,
+                )
+                .await
+            }
         };
         let refused = |r: Result<upload::Accepted, UploadError<std::io::Error>>| match r {
             Err(UploadError::Refused(r)) => Some(r),
@@ -980,7 +993,18 @@ mod uploads {
             Ok(Bytes::from_static(b"%PDF-1.7\npart")),
             Err(std::io::Error::other("connection reset")),
         ]);
-        let r = upload::accept(db, objects, &a, &offer, cut, 1 << 20, true, NOW).await;
+        let r = upload::accept(
+            db,
+            objects,
+            &state.notices,
+            &a,
+            &offer,
+            cut,
+            1 << 20,
+            true,
+            NOW,
+        )
+        .await;
         assert!(matches!(r, Err(UploadError::Interrupted(_))), "{name}");
 
         assert_eq!(
@@ -1032,9 +1056,19 @@ mod uploads {
         );
 
         // With scanning configured off, a document is marked as not scanned.
-        let off = upload::accept(db, objects, &a, &offer, body(pdf), 1 << 20, false, NOW)
-            .await
-            .expect("accepted");
+        let off = upload::accept(
+            db,
+            objects,
+            &state.notices,
+            &a,
+            &offer,
+            body(pdf),
+            1 << 20,
+            false,
+            NOW,
+        )
+        .await
+        .expect("accepted");
         assert_eq!(off.status, "not_scanned");
     }
 
@@ -1068,10 +1102,21 @@ mod uploads {
             let (a, _b, offer) = setup(&state, &case_id).await;
             let take = |bytes: Vec<u8>| {
                 let (a, offer, objects) = (a.clone(), offer.clone(), objects.clone());
+                let notices = state.notices.clone();
                 async move {
-                    upload::accept(db, &objects, &a, &offer, body(&bytes), 1 << 20, true, NOW)
-                        .await
-                        .expect("accepted")
+                    upload::accept(
+                        db,
+                        &objects,
+                        &notices,
+                        &a,
+                        &offer,
+                        body(&bytes),
+                        1 << 20,
+                        true,
+                        NOW,
+                    )
+                    .await
+                    .expect("accepted")
                 }
             };
             let clean = take(b"%PDF-1.7\nnot guilty\n".to_vec()).await;
@@ -1091,7 +1136,7 @@ mod uploads {
                 !served(clean.material_id.clone()).await,
                 "not before the scan ({name})"
             );
-            let r = upload::scan_waiting(db, &objects, &clamd.scanner, 10, NOW)
+            let r = upload::scan_waiting(db, &objects, &state.notices, &clamd.scanner, 10, NOW)
                 .await
                 .expect("scan");
             assert_eq!(
@@ -1104,6 +1149,15 @@ mod uploads {
                 !served(eicar.material_id.clone()).await,
                 "EICAR never ({name})"
             );
+            // Only the clean one reached the service centre and the CPS.
+            for table in ["service_centre_inbox", "cps_sends"] {
+                let ids: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT material_id FROM {table}"))
+                        .fetch_all(&db.pool)
+                        .await
+                        .expect(table);
+                assert_eq!(ids, std::slice::from_ref(&clean.material_id), "{table} ({name})");
+            }
             assert_eq!(
                 count(
                     db,
@@ -1114,7 +1168,7 @@ mod uploads {
                 "{name}"
             );
             // Nothing is left to scan, and a second pass changes nothing.
-            let again = upload::scan_waiting(db, &objects, &clamd.scanner, 10, NOW)
+            let again = upload::scan_waiting(db, &objects, &state.notices, &clamd.scanner, 10, NOW)
                 .await
                 .expect("scan");
             assert_eq!(again, upload::ScanReport::default());
@@ -1122,14 +1176,21 @@ mod uploads {
             // The scanner down: the document waits, unserved, then is given up on.
             let down = crate::scan::Scanner::new(crate::scan::Address::Tcp("127.0.0.1:1".into()));
             let late = take(b"%PDF-1.7\nlate\n".to_vec()).await;
-            let r = upload::scan_waiting(db, &objects, &down, 10, NOW + 60)
+            let r = upload::scan_waiting(db, &objects, &state.notices, &down, 10, NOW + 60)
                 .await
                 .expect("scan");
             assert_eq!(r.waiting, 1, "{name}");
             assert!(!served(late.material_id.clone()).await, "{name}");
-            let r = upload::scan_waiting(db, &objects, &down, 10, NOW + upload::GIVE_UP_SECS)
-                .await
-                .expect("scan");
+            let r = upload::scan_waiting(
+                db,
+                &objects,
+                &state.notices,
+                &down,
+                10,
+                NOW + upload::GIVE_UP_SECS,
+            )
+            .await
+            .expect("scan");
             assert_eq!(r.failed, 1, "{name}");
             let (status,): (String,) = sqlx::query_as("SELECT status FROM material WHERE id = $1")
                 .bind(&late.material_id)
@@ -1138,6 +1199,386 @@ mod uploads {
                 .expect("status");
             assert_eq!(status, "scan_failed", "{name}");
             assert!(!served(late.material_id).await, "{name}");
+        }
+    }
+
+    /// The attachment of a delivered `.eml` (the file outbox), decoded.
+    fn attachment_of(eml: &str) -> Option<(String, Vec<u8>)> {
+        use base64::Engine as _;
+        let at = eml.find("Content-Disposition: attachment")?;
+        let head_end = at + eml[at..].find("\r\n\r\n")?;
+        let name = eml[at..head_end]
+            .split("filename=\"")
+            .nth(1)?
+            .split('"')
+            .next()?
+            .to_owned();
+        let body = &eml[head_end + 4..];
+        let body = &body[..body.find("\r\n--")?];
+        let b64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+        Some((
+            name,
+            base64::engine::general_purpose::STANDARD.decode(b64).ok()?,
+        ))
+    }
+
+    async fn send_to_cps_on(
+        state: &AppState,
+        case_id: &str,
+        objects: &Objects,
+        out: &std::path::Path,
+    ) {
+        use crate::email::sender::{Sender, Transport};
+        let name = format!("{:?} on {:?}", state.db.backend, objects.backend);
+        let db = &state.db;
+        let (a, _b, offer) = setup(state, case_id).await;
+        let offer = Offer {
+            section: "statements".into(),
+            title: "Defence witness statement".into(),
+            file_name: "witness statement.pdf".into(),
+            ..offer
+        };
+        // Bytes that are not text: any re-encoding on the way would show.
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        pdf.extend((0..=255u8).cycle().take(70_000));
+        pdf.extend_from_slice(b"\n%%EOF\n");
+        let small = upload::accept(
+            db,
+            objects,
+            &state.notices,
+            &a,
+            &offer,
+            body(&pdf),
+            1 << 20,
+            false,
+            NOW,
+        )
+        .await
+        .expect("accepted");
+        // Over the attachment limit: a link instead.
+        let tight = crate::cases::notices::Notices {
+            attach_max: 1000,
+            ..(*state.notices).clone()
+        };
+        let big = upload::accept(
+            db,
+            objects,
+            &tight,
+            &a,
+            &offer,
+            body(&pdf),
+            1 << 20,
+            false,
+            NOW,
+        )
+        .await
+        .expect("accepted");
+        // Not ticked: not sent.
+        let kept = upload::accept(
+            db,
+            objects,
+            &state.notices,
+            &a,
+            &Offer {
+                send_to_cps: false,
+                ..offer.clone()
+            },
+            body(&pdf),
+            1 << 20,
+            false,
+            NOW,
+        )
+        .await
+        .expect("accepted");
+        let modes: Vec<(String, String)> =
+            sqlx::query_as("SELECT material_id, mode FROM cps_sends ORDER BY mode")
+                .fetch_all(&db.pool)
+                .await
+                .expect("sends");
+        assert_eq!(
+            modes,
+            [
+                (small.material_id.clone(), "attachment".to_owned()),
+                (big.material_id.clone(), "link".to_owned())
+            ],
+            "{name}"
+        );
+        assert!(!modes.iter().any(|(m, _)| *m == kept.material_id));
+        assert_eq!(
+            count(db, "SELECT COUNT(*) FROM service_centre_inbox").await,
+            0,
+            "statements do not notify the service centre ({name})"
+        );
+
+        let sender = Sender {
+            db: db.clone(),
+            clock: std::sync::Arc::new(crate::clock::FixedClock(NOW + 5)),
+            settings: state.notices.mail.clone(),
+            transport: Transport::new(None, out.to_path_buf()).expect("files"),
+            objects: Some(objects.clone()),
+        };
+        sender.deliver_due().await.expect("sent");
+        let rows = crate::email::recent(db, 10).await.expect("outbox");
+        let cps: Vec<_> = rows.iter().filter(|r| r.kind == "cps_document").collect();
+        assert_eq!(cps.len(), 2, "{name}");
+        let attached = cps
+            .iter()
+            .find(|r| r.attachment_key.is_some())
+            .expect("the attached one");
+        assert_eq!(attached.to_address, "defence-documents@cps.example");
+        assert!(
+            attached.subject.ends_with(&urn().spaced()),
+            "{}",
+            attached.subject
+        );
+        let eml =
+            std::fs::read_to_string(out.join(crate::email::sender::file_name(attached, "eml")))
+                .expect("delivered");
+        let (file, bytes) = attachment_of(&eml).expect("an attachment");
+        assert_eq!(file, "witness statement.pdf", "{name}");
+        assert_eq!(
+            crate::files::sha256_hex(&bytes),
+            small.sha256,
+            "the exact bytes ({name})"
+        );
+        assert_eq!(bytes, pdf, "{name}");
+        // The link: it opens the document until it expires, and the outbox forgets it.
+        let linked = cps
+            .iter()
+            .find(|r| r.attachment_key.is_none())
+            .expect("the linked one");
+        assert!(!eml.is_empty());
+        let text =
+            std::fs::read_to_string(out.join(crate::email::sender::file_name(linked, "txt")))
+                .expect("delivered");
+        let token = text
+            .split("/cps/document?token=")
+            .nth(1)
+            .expect("a link")
+            .split_whitespace()
+            .next()
+            .expect("token")
+            .to_owned();
+        assert!(!linked.text_body.contains(&token), "redacted once sent");
+        let opened = crate::cases::notices::by_link(db, &token, "192.0.2.1", NOW + 60)
+            .await
+            .expect("db")
+            .expect("opens");
+        assert_eq!(opened.sha256, big.sha256);
+        assert!(
+            crate::cases::notices::by_link(
+                db,
+                &token,
+                "192.0.2.1",
+                NOW + crate::cases::notices::LINK_SECS
+            )
+            .await
+            .expect("db")
+            .is_none(),
+            "expired ({name})"
+        );
+        assert!(
+            crate::cases::notices::by_link(db, "not-a-token", "192.0.2.1", NOW)
+                .await
+                .expect("db")
+                .is_none()
+        );
+        for action in [
+            "case.material.sent_to_cps",
+            "email.document_delivered",
+            "case.material.cps_link_used",
+        ] {
+            assert!(
+                count(
+                    db,
+                    &format!("SELECT COUNT(*) FROM audit_events WHERE action = '{action}'")
+                )
+                .await
+                    >= 1,
+                "{action} ({name})"
+            );
+        }
+        crate::audit::verify_chain(db).await.expect("chain");
+    }
+
+    #[tokio::test]
+    async fn send_to_cps_carries_the_exact_bytes() {
+        for (db, _guard) in testing::all().await {
+            let (state, case_id, files) = with_case(db).await;
+            let objects = Objects::file_system(&files.path().join("objects")).expect("store");
+            send_to_cps_on(&state, &case_id, &objects, &files.path().join("outbox")).await;
+        }
+        let (db, _guard) = testing::sqlite().await;
+        let (state, case_id, files) = with_case(db).await;
+        let server = s3().await;
+        send_to_cps_on(
+            &state,
+            &case_id,
+            &server.objects,
+            &files.path().join("outbox"),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_tampered_document_is_never_sent() {
+        let (db, _guard) = testing::sqlite().await;
+        let (state, case_id, files) = with_case(db).await;
+        let db = &state.db;
+        let objects = Objects::file_system(&files.path().join("objects")).expect("store");
+        let (a, _b, offer) = setup(&state, &case_id).await;
+        let offer = Offer {
+            section: "statements".into(),
+            ..offer
+        };
+        let ok = upload::accept(
+            db,
+            &objects,
+            &state.notices,
+            &a,
+            &offer,
+            body(b"%PDF-1.7\nmine\n"),
+            1 << 20,
+            false,
+            NOW,
+        )
+        .await
+        .expect("accepted");
+        let key: String = sqlx::query_scalar("SELECT storage_key FROM material WHERE id = $1")
+            .bind(&ok.material_id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("key");
+        objects.delete(&key).await.expect("delete");
+        objects
+            .put_stream(&key, body(b"%PDF-1.7\nnot mine\n"), 1 << 20, |_| true)
+            .await
+            .expect("replaced");
+        let out = files.path().join("outbox");
+        let sender = crate::email::sender::Sender {
+            db: db.clone(),
+            clock: std::sync::Arc::new(crate::clock::FixedClock(NOW + 5)),
+            settings: state.notices.mail.clone(),
+            transport: crate::email::sender::Transport::new(None, out.clone()).expect("files"),
+            objects: Some(objects.clone()),
+        };
+        sender.deliver_due().await.expect("pass");
+        let row = crate::email::recent(db, 50)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .find(|r| r.kind == "cps_document")
+            .expect("the email to the CPS");
+        assert_eq!(row.sent_at, None);
+        assert!(
+            row.last_error
+                .clone()
+                .unwrap_or_default()
+                .contains("SHA-256")
+        );
+        assert!(
+            !out.join(crate::email::sender::file_name(&row, "eml"))
+                .exists(),
+            "not delivered"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_service_centre_inbox_gets_plea_documents_once_servable_and_closes_once() {
+        for (db, _guard) in testing::all().await {
+            let name = format!("{:?}", db.backend);
+            let (state, case_id, files) = with_case(db).await;
+            let db = &state.db;
+            let objects = Objects::file_system(&files.path().join("objects")).expect("store");
+            let (a, _b, offer) = setup(&state, &case_id).await;
+            let offer = Offer {
+                send_to_cps: false,
+                ..offer
+            };
+            let waiting = upload::accept(
+                db,
+                &objects,
+                &state.notices,
+                &a,
+                &offer,
+                body(b"%PDF-1.7\nplea\n"),
+                1 << 20,
+                true,
+                NOW,
+            )
+            .await
+            .expect("accepted");
+            let mut conn = db.pool.acquire().await.expect("conn");
+            assert!(
+                crate::cases::inbox::open(&mut conn)
+                    .await
+                    .expect("inbox")
+                    .is_empty(),
+                "not before the scan ({name})"
+            );
+            let unscanned = upload::accept(
+                db,
+                &objects,
+                &state.notices,
+                &a,
+                &offer,
+                body(b"%PDF-1.7\nplea 2\n"),
+                1 << 20,
+                false,
+                NOW,
+            )
+            .await
+            .expect("accepted");
+            let open = crate::cases::inbox::open(&mut conn).await.expect("inbox");
+            assert_eq!(open.len(), 1, "{name}");
+            assert_eq!(open[0].material_id, unscanned.material_id);
+            assert_eq!(open[0].title, "Plea of not guilty");
+            assert_eq!(open[0].organisation, "Firm A");
+            let to: Vec<String> = sqlx::query_scalar(
+                "SELECT to_address FROM outbox WHERE kind = 'service_centre_document'",
+            )
+            .fetch_all(&mut *conn)
+            .await
+            .expect("emails");
+            assert_eq!(to, ["service-centre@hmcts.example"], "{name}");
+            drop(conn);
+            let staff = Who::system();
+            let staff_id = a.user.id.clone();
+            let (one, two) = tokio::join!(
+                crate::cases::inbox::mark_done(
+                    db,
+                    &staff,
+                    &staff_id,
+                    &unscanned.material_id,
+                    NOW + 1
+                ),
+                crate::cases::inbox::mark_done(
+                    db,
+                    &staff,
+                    &staff_id,
+                    &unscanned.material_id,
+                    NOW + 2
+                ),
+            );
+            assert_eq!(
+                [one.expect("db"), two.expect("db")]
+                    .iter()
+                    .filter(|d| **d)
+                    .count(),
+                1,
+                "closed once ({name})"
+            );
+            assert!(
+                !crate::cases::inbox::mark_done(db, &staff, &staff_id, &waiting.material_id, NOW)
+                    .await
+                    .expect("db"),
+                "not in the inbox ({name})"
+            );
+            let mut conn = db.pool.acquire().await.expect("conn");
+            assert_eq!(
+                crate::cases::inbox::open_count(&mut conn).await.expect("n"),
+                0
+            );
         }
     }
 }

@@ -108,12 +108,22 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(e) => return failed(crate::error::AppError::internal(e)),
     };
+    send(&state, &d, req.headers(), lang).await
+}
+
+/// Sends a document already checked and recorded: the part a `Range` header asks for, or all
+/// of it, from the document store or the case files, as an attachment.
+pub async fn send(
+    state: &AppState,
+    d: &defence::Download,
+    headers: &axum::http::HeaderMap,
+    lang: crate::i18n::Lang,
+) -> Response {
+    let failed = |e: crate::error::AppError| {
+        (StatusCode::INTERNAL_SERVER_ERROR, e.message(lang)).into_response()
+    };
     let size = u64::try_from(d.size).unwrap_or(0);
-    let range = match req
-        .headers()
-        .get(header::RANGE)
-        .map(|v| v.to_str().unwrap_or(""))
-    {
+    let range = match headers.get(header::RANGE).map(|v| v.to_str().unwrap_or("")) {
         None => None,
         Some(asked) => match byte_range(asked, size) {
             Some(r) => Some(r),

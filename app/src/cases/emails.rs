@@ -169,3 +169,113 @@ pub fn idpc_request(
         settings,
     )
 }
+
+/// Sends the CPS a document a defence firm served with "Send to CPS" ticked: attached (the
+/// sender adds it), or, given `link` (with when it expires), as a link.
+#[allow(clippy::too_many_arguments)]
+pub fn cps_document(
+    settings: &MailSettings,
+    to: &str,
+    urn: &str,
+    defendant: &str,
+    organisation: &str,
+    section: &str,
+    title: &str,
+    file_name: &str,
+    size: i64,
+    sha256: &str,
+    receipt: &str,
+    link: Option<(&str, i64)>,
+) -> Email {
+    let mut email = compose(
+        "cps_document",
+        to,
+        None,
+        Msg::EmailCpsSubject,
+        |lang| {
+            let size = super::pages::size(size, lang);
+            let mut out = vec![
+                Part::Para(lang.tf(
+                    Msg::EmailDocumentServed,
+                    &[
+                        ("organisation", organisation),
+                        ("defendant", defendant),
+                        ("urn", urn),
+                    ],
+                )),
+                Part::Para(lang.tf(
+                    Msg::EmailDocumentDetails,
+                    &[("section", section), ("title", title), ("receipt", receipt)],
+                )),
+            ];
+            match link {
+                None => out.push(Part::Para(lang.tf(
+                    Msg::EmailCpsAttached,
+                    &[
+                        ("file_name", file_name),
+                        ("size", &size),
+                        ("sha256", sha256),
+                    ],
+                ))),
+                Some((url, expires)) => {
+                    out.push(Part::Para(lang.tf(
+                        Msg::EmailCpsLink,
+                        &[
+                            ("file_name", file_name),
+                            ("size", &size),
+                            ("sha256", sha256),
+                            ("expires", &crate::clock::uk_time(expires, lang)),
+                        ],
+                    )));
+                    out.push(Part::Link(url.to_owned()));
+                }
+            }
+            out
+        },
+        settings,
+    );
+    email.subject = format!("{} – {urn}", email.subject);
+    email
+}
+
+/// Tells the HMCTS service centre of a defence document that may need action.
+#[allow(clippy::too_many_arguments)]
+pub fn service_centre_document(
+    settings: &MailSettings,
+    to: &str,
+    urn: &str,
+    defendant: &str,
+    organisation: &str,
+    section: &str,
+    title: &str,
+    receipt: &str,
+    inbox: &str,
+) -> Email {
+    let mut email = compose(
+        "service_centre_document",
+        to,
+        None,
+        Msg::EmailServiceCentreSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(
+                    Msg::EmailDocumentServed,
+                    &[
+                        ("organisation", organisation),
+                        ("defendant", defendant),
+                        ("urn", urn),
+                    ],
+                )),
+                Part::Para(lang.tf(
+                    Msg::EmailDocumentDetails,
+                    &[("section", section), ("title", title), ("receipt", receipt)],
+                )),
+                Part::Para(lang.t(Msg::EmailServiceCentreHow).to_owned()),
+                Part::Link(inbox.to_owned()),
+            ]
+        },
+        settings,
+    );
+    email.subject = format!("{} – {urn}", email.subject);
+    email
+}

@@ -3,9 +3,12 @@
 //! it themselves, or their firm is on record for one of its defendants): anyone else is told
 //! the page does not exist.
 
-use super::{api, download, forms, orders, pages, pet, staff, upload, upload_page, urn_requests};
+use super::{
+    api, download, forms, inbox, notices, orders, pages, pet, staff, upload, upload_page,
+    urn_requests,
+};
 use crate::web::{
-    Access::{ApiKey, Laa, ServiceCentre, SignedIn},
+    Access::{ApiKey, Laa, Public, ServiceCentre, SignedIn},
     Route,
     routes::{form, raw},
 };
@@ -45,6 +48,11 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new("/cases/{id}/receipts/{receipt}", SignedIn)
             .page_async(|| view! { <upload_page::ReceiptPage /> }.into_any()),
+        Route::new(upload::CHECK_PATH, SignedIn).raw(
+            axum::http::Method::POST,
+            |s, r| raw(upload::check_post(s, r)),
+            upload::BODY_LIMIT,
+        ),
         Route::new(download::PATH, SignedIn).raw(
             axum::http::Method::GET,
             |s, r| raw(download::get(s, r)),
@@ -52,6 +60,14 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::new("/staff/service-centre", ServiceCentre)
             .page_async(|| view! { <staff::ServiceCentrePage /> }.into_any()),
+        Route::new(inbox::PATH, ServiceCentre)
+            .page_async(|| view! { <inbox::InboxPage /> }.into_any())
+            .form(|c| form(inbox::done_post(c))),
+        Route::new(inbox::DOCUMENT_PATH, ServiceCentre).raw(
+            axum::http::Method::GET,
+            |s, r| raw(inbox::get(s, r)),
+            0,
+        ),
         Route::new("/cases/no-urn", SignedIn)
             .page(|| view! { <urn_requests::NoUrnPage /> }.into_any())
             .form(|c| form(urn_requests::post(c))),
@@ -62,6 +78,14 @@ pub fn routes() -> Vec<Route> {
         Route::new("/staff/laa/order", Laa)
             .page(|| view! { <orders::OrderPage /> }.into_any())
             .form(|c| form(orders::post(c))),
+        // A link in an email to the CPS: the token is the authority (docs/security.md).
+        Route::new(notices::LINK_PATH, Public).raw(
+            axum::http::Method::GET,
+            |s, r| raw(notices::link(s, r)),
+            0,
+        ),
+        Route::new(notices::EXPIRED_PATH, Public)
+            .page(|| view! { <notices::LinkExpiredPage /> }.into_any()),
         Route::new(pet::PATH, SignedIn).raw(axum::http::Method::GET, |s, r| raw(pet::get(s, r)), 0),
         Route::new(api::PATH, ApiKey).raw(
             axum::http::Method::POST,

@@ -169,6 +169,11 @@ pub fn ServiceCentrePage() -> impl IntoView {
         lang.t(Msg::StaffColOnRecord),
     );
     let answered = (query("done") == "answered").then_some(Msg::NoUrnAnsweredBanner);
+    let inbox_count = async move {
+        let state = state()?;
+        let mut conn = state.db.pool.acquire().await.ok()?;
+        super::inbox::open_count(&mut conn).await.ok()
+    };
     let queue = async move {
         let state = state()?;
         let mut conn = state.db.pool.acquire().await.ok()?;
@@ -179,6 +184,18 @@ pub fn ServiceCentrePage() -> impl IntoView {
         {answered.map(|m| view! { <crate::accounts::pages::SuccessBanner message=m /> })}
         <h1 class="govuk-heading-l">{lang.t(Msg::ServiceCentreTitle)}</h1>
         <p class="govuk-body">{lang.t(Msg::ServiceCentreIntro)}</p>
+        <Suspense>
+            {Suspend::new(async move {
+                let n = inbox_count.await?;
+                Some(view! {
+                    <p class="govuk-body">
+                        <a class="govuk-link" id="inbox-link" href=super::inbox::PATH>
+                            {lang.tf(Msg::InboxLink, &[("n", &n.to_string())])}
+                        </a>
+                    </p>
+                })
+            })}
+        </Suspense>
         <form method="get" action="/staff/service-centre" class="app-filter" role="search">
             <div class="govuk-form-group app-filter__item">
                 <label class="govuk-label" for="q">{lang.t(Msg::ServiceCentreQuery)}</label>

@@ -5,6 +5,7 @@
 //! clean (or, where scanning is configured off, marked as not scanned). Anything that fails on
 //! the way leaves neither a record nor an object.
 
+use super::notices::Notices;
 use super::{
     defence::Member,
     file_type::{self, Checker, Kind, Refusal},
@@ -165,6 +166,7 @@ pub async fn check_offer(
 pub async fn accept<S, E>(
     db: &Db,
     objects: &Objects,
+    notices: &Notices,
     member: &Member,
     offer: &Offer,
     body: S,
@@ -214,7 +216,7 @@ where
         file_name: file_type::display_name(&offer.file_name),
         status: if scanning { "scanning" } else { "not_scanned" },
     };
-    match record(db, member, offer, kind, &key, &accepted, now).await {
+    match record(db, notices, member, offer, kind, &key, &accepted, now).await {
         Ok(()) => Ok(accepted),
         Err(e) => {
             // Not recorded: the object goes too (if this fails as well, the clean-up of objects
@@ -225,8 +227,10 @@ where
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn record(
     db: &Db,
+    notices: &Notices,
     member: &Member,
     offer: &Offer,
     kind: Kind,
@@ -278,6 +282,10 @@ async fn record(
             now,
         )
         .await?;
+    if a.status == "not_scanned" {
+        // Servable at once: what serving it sets off goes in the same transaction.
+        super::notices::served(&mut tx, notices, &a.material_id, now).await?;
+    }
     tx.commit().await
 }
 
@@ -306,6 +314,7 @@ pub struct ScanReport {
 pub async fn scan_waiting(
     db: &Db,
     objects: &Objects,
+    notices: &Notices,
     scanner: &crate::scan::Scanner,
     batch: i64,
     now: i64,
@@ -364,6 +373,9 @@ pub async fn scan_waiting(
                     now,
                 )
                 .await?;
+            if status == "clean" {
+                super::notices::served(&mut tx, notices, &id, now).await?;
+            }
             match status {
                 "clean" => report.clean += 1,
                 "infected" => report.infected += 1,
@@ -403,7 +415,7 @@ impl Refused {
 /// chosen again: a browser never lets a page fill in a file).
 fn back(case_id: &str, problem: &str, fields: &[(String, String)]) -> axum::response::Response {
     let mut q: Vec<(&str, &str)> = vec![("problem", problem)];
-    for name in ["defendant", "section", "title"] {
+    for name in ["defendant", "section", "title", "send_to_cps"] {
         if let Some((_, v)) = fields.iter().find(|(k, _)| k == name) {
             q.push((name, v.as_str()));
         }
@@ -520,6 +532,7 @@ pub async fn post(
         return match accept(
             &state.db,
             &state.objects,
+            &state.notices,
             &member,
             &offer,
             field,
@@ -541,6 +554,126 @@ pub async fn post(
                 .into_response(),
             Err(UploadError::Db(e)) => failed(crate::error::AppError::internal(e)),
             Err(UploadError::Store(e)) => failed(crate::error::AppError::internal(e)),
+        };
+    }
+}
+
+/// The receipt check's address: a copy of a served document is hashed, never kept.
+pub const CHECK_PATH: &str = "/cases/{id}/receipts/{receipt}/check";
+
+/// The receipt's SHA-256 when `organisation_id` served the document it is for on `case_id`.
+async fn receipt_digest(
+    db: &Db,
+    organisation_id: &str,
+    case_id: &str,
+    receipt: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT sha256 FROM material WHERE receipt = $1 AND case_id = $2 AND served_by = $3",
+    )
+    .bind(receipt)
+    .bind(case_id)
+    .bind(organisation_id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// `POST /cases/{id}/receipts/{receipt}/check` (multipart, one file): works out the file's
+/// SHA-256 as it streams in (nothing is stored) and goes back to the receipt saying whether it
+/// matches. Audited: the firm may later need to show it checked.
+pub async fn check_post(
+    state: crate::state::AppState,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use futures_util::StreamExt as _;
+    use sha2::{Digest, Sha256};
+    let Some(member) = Member::of_request(req.extensions()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let path = req.uri().path().to_owned();
+    let case_id = crate::web::routes::param(CHECK_PATH, &path, "id");
+    let receipt = crate::web::routes::param(CHECK_PATH, &path, "receipt");
+    let lang = req
+        .extensions()
+        .get::<crate::i18n::Lang>()
+        .copied()
+        .unwrap_or_default();
+    let failed = |e: crate::error::AppError| {
+        (StatusCode::INTERNAL_SERVER_ERROR, e.message(lang)).into_response()
+    };
+    let expected =
+        match receipt_digest(&state.db, &member.organisation_id, &case_id, &receipt).await {
+            Ok(Some(d)) => d,
+            Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+            Err(e) => return failed(crate::error::AppError::internal(e)),
+        };
+    let back_to = |q: &str| {
+        axum::response::Redirect::to(&format!("/cases/{case_id}/receipts/{receipt}?{q}#check"))
+            .into_response()
+    };
+    let Some(boundary) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+    else {
+        return back_to("check=no_file");
+    };
+    let mut form = multer::Multipart::new(req.into_body().into_data_stream(), boundary);
+    let broken = || {
+        (
+            StatusCode::BAD_REQUEST,
+            lang.t(crate::i18n::Msg::UploadBroken),
+        )
+            .into_response()
+    };
+    loop {
+        let mut field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return back_to("check=no_file"),
+            Err(_) => return broken(),
+        };
+        if field.name() != Some("file") || field.file_name().is_none_or(str::is_empty) {
+            continue;
+        }
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = field.next().await {
+            match chunk {
+                Ok(c) => {
+                    size += c.len() as u64;
+                    hasher.update(&c);
+                }
+                Err(_) => return broken(),
+            }
+        }
+        if size == 0 {
+            return back_to("check=no_file");
+        }
+        let digest: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let matches = digest == expected;
+        let audited = member
+            .who()
+            .audit_alone(
+                &state.db,
+                "case.receipt.checked",
+                Some(format!("receipt:{receipt}")),
+                json!({ "case": case_id, "sha256": digest, "matches": matches, "size": size }),
+                state.clock.now_unix(),
+            )
+            .await;
+        if let Err(e) = audited {
+            return failed(crate::error::AppError::internal(e));
+        }
+        return if matches {
+            back_to("check=match")
+        } else {
+            back_to(&format!("check=differs&sha256={digest}"))
         };
     }
 }

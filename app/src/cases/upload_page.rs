@@ -53,6 +53,13 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
         .filter(|s| s.open_to(Party::Defence))
         .cloned()
         .collect();
+    let offer_cps = open
+        .iter()
+        .filter(|s| s.send_to_cps)
+        .map(|s| s.name(lang).to_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cps_ticked = query("send_to_cps") == "yes";
     let shown = problem(&query("problem"));
     let (chosen_defendant, chosen_section, typed_title) =
         (query("defendant"), query("section"), query("title"));
@@ -140,6 +147,20 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
                         }).collect_view()}
                     </select>
                 </div>
+                {(!offer_cps.is_empty()).then(|| view! {
+                    <div class="govuk-form-group">
+                        <div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes">
+                            <div class="govuk-checkboxes__item">
+                                <input class="govuk-checkboxes__input" id="upload-send-to-cps" name="send_to_cps" type="checkbox"
+                                    value="yes" checked=cps_ticked aria-describedby="upload-send-to-cps-hint" />
+                                <label class="govuk-label govuk-checkboxes__label" for="upload-send-to-cps">{lang.t(Msg::UploadSendToCps)}</label>
+                                <div id="upload-send-to-cps-hint" class="govuk-hint govuk-checkboxes__hint">
+                                    {lang.tf(Msg::UploadSendToCpsHint, &[("sections", &offer_cps)])}
+                                </div>
+                            </div>
+                        </div>
+                    </div>
+                })}
                 <div class=group("upload-title")>
                     <label class="govuk-label govuk-label--s" for="upload-title">{lang.t(Msg::UploadTitle)}</label>
                     <div class="govuk-hint" id="upload-title-hint">{lang.t(Msg::UploadTitleHint)}</div>
@@ -192,6 +213,52 @@ struct Receipt {
     by_first: Option<String>,
     by_last: Option<String>,
     organisation: String,
+    send_to_cps: i64,
+    in_inbox: i64,
+    cps_mode: Option<String>,
+    cps_link_expires_at: Option<i64>,
+    cps_sent_at: Option<i64>,
+}
+
+/// Whom serving the document told besides the court and the prosecution's view of the case.
+fn notified(r: &Receipt, all: &[sections::Section], lang: Lang) -> String {
+    let notifies = all
+        .iter()
+        .any(|s| s.code == r.section && s.notifies_service_centre);
+    lang.t(if r.in_inbox > 0 {
+        Msg::ReceiptNotifiedServiceCentre
+    } else if notifies && r.status == "scanning" {
+        Msg::ReceiptNotifiedWaiting
+    } else {
+        Msg::ReceiptNotifiedNone
+    })
+    .to_owned()
+}
+
+/// Whether and when the document went to the CPS: "sent at" only once the email has gone.
+fn cps(r: &Receipt, lang: Lang) -> String {
+    if r.send_to_cps == 0 {
+        return lang.t(Msg::ReceiptCpsNotAsked).to_owned();
+    }
+    match (r.cps_mode.as_deref(), r.cps_sent_at) {
+        (Some("link"), Some(at)) => lang.tf(
+            Msg::ReceiptCpsSentLink,
+            &[
+                ("time", &crate::clock::uk_time(at, lang)),
+                (
+                    "expires",
+                    &crate::clock::uk_time(r.cps_link_expires_at.unwrap_or(at), lang),
+                ),
+            ],
+        ),
+        (Some(_), Some(at)) => lang.tf(
+            Msg::ReceiptCpsSent,
+            &[("time", &crate::clock::uk_time(at, lang))],
+        ),
+        (Some(_), None) => lang.t(Msg::ReceiptCpsQueued).to_owned(),
+        (None, _) if r.status == "scanning" => lang.t(Msg::ReceiptCpsAfterScan).to_owned(),
+        (None, _) => lang.t(Msg::ReceiptCpsNotSent).to_owned(),
+    }
 }
 
 async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>)> {
@@ -207,11 +274,18 @@ async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>)> {
     let r: Receipt = sqlx::query_as(
         "SELECT m.receipt, m.title, m.section, m.file_name, m.size, m.sha256, m.served_at, \
                 m.status, c.urn, d.kind, d.first_name, d.last_name, d.company_name, \
-                u.first_name AS by_first, u.last_name AS by_last, o.name AS organisation \
+                u.first_name AS by_first, u.last_name AS by_last, o.name AS organisation, \
+                m.send_to_cps, \
+                (SELECT COUNT(*) FROM service_centre_inbox i WHERE i.material_id = m.id) \
+                  AS in_inbox, \
+                s.mode AS cps_mode, s.link_expires_at AS cps_link_expires_at, \
+                ob.sent_at AS cps_sent_at \
          FROM material m JOIN cases c ON c.id = m.case_id \
          JOIN defendants d ON d.id = m.defendant_id \
          JOIN organisations o ON o.id = m.served_by \
          LEFT JOIN users u ON u.id = m.uploaded_by \
+         LEFT JOIN cps_sends s ON s.material_id = m.id \
+         LEFT JOIN outbox ob ON ob.id = s.outbox_id \
          WHERE m.receipt = $1 AND m.case_id = $2 AND m.served_by = $3",
     )
     .bind(&receipt)
@@ -222,6 +296,61 @@ async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>)> {
     .ok()??;
     let all = sections::all(&mut conn).await.ok()?;
     Some((r, all))
+}
+
+/// The form that checks a copy of the document against the receipt, with the last answer.
+fn check_form(case_id: &str, receipt: &str, lang: Lang) -> impl IntoView + use<> {
+    let outcome = query("check");
+    let no_file = outcome == "no_file";
+    let digest: String = query("sha256")
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(64)
+        .collect();
+    view! {
+        <h2 class="govuk-heading-m govuk-!-margin-top-6" id="check">{lang.t(Msg::ReceiptCheckHeading)}</h2>
+        {no_file.then(|| view! {
+            <div class="govuk-error-summary" data-module="govuk-error-summary" tabindex="-1" autofocus>
+                <div role="alert">
+                    <h2 class="govuk-error-summary__title">{lang.t(Msg::ErrorTitle)}</h2>
+                    <div class="govuk-error-summary__body">
+                        <ul class="govuk-list govuk-error-summary__list">
+                            <li><a href="#check-file">{lang.t(Msg::ReceiptCheckNoFile)}</a></li>
+                        </ul>
+                    </div>
+                </div>
+            </div>
+        })}
+        {(outcome == "match").then(|| view! {
+            <div class="govuk-inset-text app-check--match" id="check-result" role="status" tabindex="-1" autofocus>
+                <strong>{lang.t(Msg::ReceiptCheckMatch)}</strong>
+            </div>
+        })}
+        {(outcome == "differs").then(|| view! {
+            <div class="govuk-warning-text" id="check-result" role="status" tabindex="-1" autofocus>
+                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                <strong class="govuk-warning-text__text app-break-anywhere">
+                    <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
+                    {lang.tf(Msg::ReceiptCheckDiffers, &[("sha256", &digest)])}
+                </strong>
+            </div>
+        })}
+        <p class="govuk-body">{lang.t(Msg::ReceiptCheckIntro)}</p>
+        <form method="post" action=format!("/cases/{case_id}/receipts/{receipt}/check") enctype="multipart/form-data" novalidate>
+            <div class=if no_file { "govuk-form-group govuk-form-group--error" } else { "govuk-form-group" }>
+                <label class="govuk-label govuk-label--s" for="check-file">{lang.t(Msg::ReceiptCheckFile)}</label>
+                {no_file.then(|| view! {
+                    <p class="govuk-error-message" id="check-file-error">
+                        <span class="govuk-visually-hidden">{lang.t(Msg::ErrorPrefix)}": "</span>
+                        {lang.t(Msg::ReceiptCheckNoFile)}
+                    </p>
+                })}
+                <input class="govuk-file-upload" id="check-file" name="file" type="file"
+                    aria-describedby=no_file.then_some("check-file-error") />
+            </div>
+            <button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button">{lang.t(Msg::ReceiptCheckButton)}</button>
+        </form>
+    }
 }
 
 /// `/cases/{id}/receipts/{receipt}`: what was served, when, by whom, and its digest.
@@ -266,9 +395,16 @@ pub fn ReceiptPage() -> impl IntoView {
                     (Msg::ReceiptServedBy, by, "receipt-served-by"),
                     (Msg::ReceiptSha256, r.sha256.clone(), "receipt-sha256"),
                     (Msg::ReceiptStatus, status.to_owned(), "receipt-status"),
+                    (Msg::ReceiptNotified, notified(&r, &all, lang), "receipt-notified"),
+                    (Msg::ReceiptCps, cps(&r, lang), "receipt-cps"),
                 ];
                 view! {
-                    <leptos_meta::Title text=format!("{} – {}", lang.t(Msg::ReceiptTitle), r.receipt) />
+                    <leptos_meta::Title text=format!(
+                        "{}{} – {}",
+                        if query("check") == "no_file" { format!("{}: ", lang.t(Msg::ErrorPrefix)) } else { String::new() },
+                        lang.t(Msg::ReceiptTitle),
+                        r.receipt
+                    ) />
                     <div class="govuk-grid-row">
                         <div class="govuk-grid-column-two-thirds">
                             <h1 class="govuk-heading-l">{lang.t(Msg::ReceiptTitle)}</h1>
@@ -281,6 +417,7 @@ pub fn ReceiptPage() -> impl IntoView {
                                 }).collect_view()}
                             </dl>
                             <p class="govuk-body">{lang.t(Msg::ReceiptPrint)}</p>
+                            {check_form(&case_id, &r.receipt, lang)}
                             <p class="govuk-body"><a class="govuk-link" href=format!("/cases/{case_id}/material")>{lang.t(Msg::ReceiptBack)}</a></p>
                         </div>
                     </div>

@@ -58,12 +58,48 @@ pub async fn enqueue(
     email: &Email,
     now: i64,
 ) -> Result<String, sqlx::Error> {
+    insert(conn, settings, email, None, now).await
+}
+
+/// A document from the document store ([`crate::objects`]) sent with a message. The sender
+/// reads it when the message goes and sends it only if its SHA-256 is still this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attachment {
+    /// Its key in the document store.
+    pub key: String,
+    /// The file name it is sent under.
+    pub name: String,
+    /// Its type.
+    pub content_type: String,
+    /// The hex SHA-256 its bytes must have.
+    pub sha256: String,
+}
+
+/// Like [`enqueue`], with a document attached.
+pub async fn enqueue_with_attachment(
+    conn: &mut AnyConnection,
+    settings: &MailSettings,
+    email: &Email,
+    attachment: &Attachment,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    insert(conn, settings, email, Some(attachment), now).await
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    settings: &MailSettings,
+    email: &Email,
+    attachment: Option<&Attachment>,
+    now: i64,
+) -> Result<String, sqlx::Error> {
     let id = uuid::Uuid::new_v4().to_string();
     let message_id = format!("<{}@{}>", uuid::Uuid::new_v4().simple(), settings.domain());
     sqlx::query(
         "INSERT INTO outbox (id, message_id, kind, to_address, user_id, subject, text_body, \
-         html_body, created_at, attempts, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $9)",
+         html_body, created_at, attempts, next_attempt_at, attachment_key, attachment_name, \
+         attachment_type, attachment_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $9, $10, $11, $12, $13)",
     )
     .bind(&id)
     .bind(&message_id)
@@ -74,6 +110,10 @@ pub async fn enqueue(
     .bind(&email.text)
     .bind(&email.html)
     .bind(now)
+    .bind(attachment.map(|a| a.key.as_str()))
+    .bind(attachment.map(|a| a.name.as_str()))
+    .bind(attachment.map(|a| a.content_type.as_str()))
+    .bind(attachment.map(|a| a.sha256.as_str()))
     .execute(&mut *conn)
     .await?;
     sender::wake();
@@ -130,10 +170,19 @@ pub struct OutboxRow {
     pub delivered_via: Option<String>,
     /// The last delivery error.
     pub last_error: Option<String>,
+    /// The attached document's key in the document store, if one goes with it.
+    pub attachment_key: Option<String>,
+    /// Its file name.
+    pub attachment_name: Option<String>,
+    /// Its type.
+    pub attachment_type: Option<String>,
+    /// The SHA-256 its bytes must have.
+    pub attachment_sha256: Option<String>,
 }
 
 const ROW: &str = "SELECT id, message_id, kind, to_address, subject, text_body, html_body, created_at, \
-                   attempts, sent_at, delivered_via, last_error FROM outbox";
+                   attempts, sent_at, delivered_via, last_error, attachment_key, attachment_name, \
+                   attachment_type, attachment_sha256 FROM outbox";
 
 /// The newest messages first.
 pub async fn recent(db: &crate::db::Db, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {

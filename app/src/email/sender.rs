@@ -8,7 +8,7 @@ use super::{MailSettings, OutboxRow};
 use crate::{clock::Clock, db::Db};
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart},
+    message::{Attachment as LettreAttachment, Mailbox, MultiPart, header::ContentType},
 };
 use std::{path::PathBuf, sync::Arc, sync::LazyLock, time::Duration};
 use tokio::sync::Notify;
@@ -77,7 +77,13 @@ pub struct Sender {
     pub settings: Arc<MailSettings>,
     /// How messages leave.
     pub transport: Transport,
+    /// Where attached documents are read from.
+    pub objects: Option<crate::objects::Objects>,
 }
+
+/// The most bytes an attachment may have when it is read to be sent (the CPS limit is
+/// checked when the email is written; this guards the sender's memory whatever the setting).
+const ATTACHMENT_READ_MAX: usize = 64 << 20;
 
 impl Sender {
     /// Delivers due messages until the process ends.
@@ -139,6 +145,18 @@ impl Sender {
                     .bind(&id)
                     .execute(&self.db.pool)
                     .await?;
+                    if row.attachment_key.is_some() {
+                        crate::accounts::store::Who::system()
+                            .audit_alone(
+                                &self.db,
+                                "email.document_delivered",
+                                Some(format!("outbox:{id}")),
+                                serde_json::json!({ "kind": row.kind, "to": row.to_address,
+                                    "sha256": row.attachment_sha256, "via": self.transport.name() }),
+                                self.clock.now_unix(),
+                            )
+                            .await?;
+                    }
                     delivered += 1;
                 }
                 Err(Failure::Retry(e)) => {
@@ -173,8 +191,43 @@ impl Sender {
         Ok(delivered)
     }
 
+    /// The attached document's bytes, read from the store and checked against its SHA-256.
+    async fn attachment(&self, row: &OutboxRow) -> Result<Option<Vec<u8>>, Failure> {
+        use futures_util::StreamExt as _;
+        use sha2::{Digest, Sha256};
+        let Some(key) = &row.attachment_key else {
+            return Ok(None);
+        };
+        let objects = self.objects.as_ref().ok_or_else(|| {
+            Failure::Retry("no document store to read the attachment from".into())
+        })?;
+        let mut stream = objects
+            .get(key, None)
+            .await
+            .map_err(|e| Failure::Retry(format!("the attachment: {e}")))?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| Failure::Retry(format!("the attachment: {e}")))?;
+            if bytes.len() + chunk.len() > ATTACHMENT_READ_MAX {
+                return Err(Failure::Permanent("the attachment is too large".into()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if Some(digest.as_str()) != row.attachment_sha256.as_deref() {
+            return Err(Failure::Permanent(
+                "the stored document's SHA-256 is not the receipt's: not sent".into(),
+            ));
+        }
+        Ok(Some(bytes))
+    }
+
     async fn deliver(&self, row: &OutboxRow, now: i64) -> Result<(), Failure> {
-        let message = build(&self.settings, row, now).map_err(Failure::Permanent)?;
+        let attachment = self.attachment(row).await?;
+        let message = build(&self.settings, row, attachment, now).map_err(Failure::Permanent)?;
         match &self.transport {
             Transport::Smtp(smtp) => smtp
                 .send(message)
@@ -216,8 +269,14 @@ fn write_atomically(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io:
     std::fs::rename(tmp, dir.join(name))
 }
 
-/// The message as sent: plain text and HTML alternatives, with `Message-ID`, `Date` and `From`.
-pub fn build(settings: &MailSettings, row: &OutboxRow, now: i64) -> Result<Message, String> {
+/// The message as sent: plain text and HTML alternatives, with `Message-ID`, `Date` and `From`,
+/// and the attached document's bytes after them when there is one.
+pub fn build(
+    settings: &MailSettings,
+    row: &OutboxRow,
+    attachment: Option<Vec<u8>>,
+    now: i64,
+) -> Result<Message, String> {
     let from = Mailbox::new(
         Some(settings.from_name.clone()),
         settings
@@ -230,16 +289,32 @@ pub fn build(settings: &MailSettings, row: &OutboxRow, now: i64) -> Result<Messa
         .parse()
         .map_err(|e| format!("to address: {e}"))?;
     let date = std::time::UNIX_EPOCH + Duration::from_secs(now.max(0) as u64);
+    let body = MultiPart::alternative_plain_html(row.text_body.clone(), row.html_body.clone());
+    let body = match attachment {
+        None => body,
+        Some(bytes) => {
+            let content_type = ContentType::parse(
+                row.attachment_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
+            )
+            .map_err(|e| format!("attachment type: {e}"))?;
+            let name = row
+                .attachment_name
+                .clone()
+                .unwrap_or_else(|| "document".into());
+            MultiPart::mixed()
+                .multipart(body)
+                .singlepart(LettreAttachment::new(name).body(bytes, content_type))
+        }
+    };
     Message::builder()
         .message_id(Some(row.message_id.clone()))
         .date(date)
         .from(from)
         .to(to)
         .subject(row.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(
-            row.text_body.clone(),
-            row.html_body.clone(),
-        ))
+        .multipart(body)
         .map_err(|e| e.to_string())
 }
 
@@ -379,6 +454,7 @@ mod tests {
             clock: Arc::new(ManualClock::new(T0)),
             settings: settings.clone(),
             transport: Transport::new(None, files.clone()).expect("file transport"),
+            objects: None,
         };
         let token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde";
         let link = format!("https://caseaccess.test/activate?token={token}");
@@ -448,6 +524,7 @@ mod tests {
             clock: clock.clone(),
             settings: settings.clone(),
             transport,
+            objects: None,
         };
         let mut tx = db.begin().await.unwrap();
         let id = enqueue(

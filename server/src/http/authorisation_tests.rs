@@ -102,6 +102,9 @@ const PUBLIC: &[&str] = &[
     "/passkeys/register",
     "/passkeys/sign-in/options",
     "/passkeys/sign-in",
+    // A link emailed to the CPS for a document too large to attach: its token is the authority.
+    "/cps/document",
+    "/cps/document/expired",
 ];
 
 /// The access an address's place calls for.
@@ -221,7 +224,10 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("POST", "/cases/{id}/upload") => {
             vec![("", "title=x", Some(NOBODY)), ("!", "title=x", Some(FIRM))]
         }
-        ("GET", "/cases/{id}/receipts/{receipt}") => vec![("", "", Some(NOBODY))],
+        ("GET", "/cases/{id}/receipts/{receipt}")
+        | ("POST", "/cases/{id}/receipts/{receipt}/check") => vec![("", "", Some(NOBODY))],
+        // Only what is in the inbox: for no document, no one.
+        ("GET", "/staff/service-centre/inbox/{material}") => vec![("", "", Some(NOBODY))],
         ("GET", "/cases/{id}/material/{material}") => {
             vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))]
         }
@@ -883,6 +889,7 @@ async fn a_case_file_downloads_with_safe_headers_uncompressed_and_recorded() {
         let up = app::cases::upload::accept(
             &state.db,
             &state.objects,
+            &state.notices,
             &member,
             &offer,
             stream,

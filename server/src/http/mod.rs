@@ -269,21 +269,27 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         objects: web.objects(config).map_err(|e| anyhow::anyhow!(e))?,
         scanner: web.scanner(config).map_err(|e| anyhow::anyhow!(e))?,
         laa_address: web.laa_address(config).map_err(|e| anyhow::anyhow!(e))?,
+        notices: Arc::new(
+            web.notices(config, mail.clone())
+                .map_err(|e| anyhow::anyhow!(e))?,
+        ),
     };
     match &state.scanner {
         Some(scanner) => {
             tracing::info!(address = ?scanner.address, "uploads are scanned by clamd");
-            let (db, objects, scanner, clock) = (
+            let (db, objects, scanner, clock, notices) = (
                 db.clone(),
                 state.objects.clone(),
                 scanner.clone(),
                 clock.clone(),
+                state.notices.clone(),
             );
             tokio::spawn(async move {
                 loop {
                     match app::cases::upload::scan_waiting(
                         &db,
                         &objects,
+                        &notices,
                         &scanner,
                         20,
                         clock.now_unix(),
@@ -332,6 +338,7 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
             clock,
             settings: mail,
             transport,
+            objects: Some(state.objects.clone()),
         }
         .run(),
     );
@@ -472,14 +479,15 @@ mod tests {
         app::courts::store::upsert_all(&db, &[court], 0, "cli", "test")
             .await
             .unwrap();
+        let state_mail = Arc::new(app::email::MailSettings {
+            from_address: "no-reply@test.example".into(),
+            from_name: "Test".into(),
+            public_url: "http://localhost:3000".into(),
+        });
         let state = AppState {
             db,
             clock: Arc::new(FixedClock(1_795_251_600)),
-            mail: Arc::new(app::email::MailSettings {
-                from_address: "no-reply@test.example".into(),
-                from_name: "Test".into(),
-                public_url: "http://localhost:3000".into(),
-            }),
+            mail: state_mail.clone(),
             dev_tools: false,
             mailbox: None,
             secrets: Arc::new(app::secrets::Keys::new(&app::secrets::new_key(), &[]).unwrap()),
@@ -489,6 +497,12 @@ mod tests {
             objects: app::objects::Objects::file_system(&dir.path().join("objects")).unwrap(),
             scanner: None,
             laa_address: "laa@test.example".into(),
+            notices: Arc::new(app::cases::notices::Notices {
+                mail: state_mail.clone(),
+                cps_address: "cps@test.example".into(),
+                service_centre_address: "service-centre@test.example".into(),
+                attach_max: app::cases::notices::ATTACH_MAX,
+            }),
         };
         let settings = HttpSettings {
             https: false,
