@@ -117,6 +117,7 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   assert.match(await page.locator('#scanning-off').textContent(), /scanning is switched off/);
   await page.selectOption('#upload-section', 'defence-statement');
   await page.fill('#upload-title', 'Defence statement');
+  await page.check('#upload-send-to-cps');
   await page.setInputFiles('#upload-file', {
     name: 'statement.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 a program'),
   });
@@ -124,6 +125,7 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   assert.match(await errorSummary(page), /not the kind of file its name says/);
   assert.equal(await page.inputValue('#upload-title'), 'Defence statement');
   assert.equal(await page.inputValue('#upload-section'), 'defence-statement');
+  assert.ok(await page.isChecked('#upload-send-to-cps'), 'Send to CPS stays ticked');
   await checkAccessibility(page, 'upload-refused');
   const pdf = Buffer.from('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n');
   await page.setInputFiles('#upload-file', {
@@ -137,7 +139,30 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   );
   assert.equal((await page.locator('#receipt-file-name').textContent()).trim(), 'Statement of Rhiannon.pdf');
   assert.match(await page.locator('#receipt-status').textContent(), /Not checked for viruses/);
+  // "Sent to the CPS at …" once the email has actually gone (the sender is woken at once).
+  for (let i = 0; i < 20 && !/Sent to the CPS at/.test(await page.locator('#receipt-cps').textContent()); i++) {
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+  assert.match(await page.locator('#receipt-cps').textContent(), /Sent to the CPS at .*attached/);
+  assert.match(await page.locator('#receipt-notified').textContent(), /No one else/);
   await checkAccessibility(page, 'receipt');
+  const receiptUrl = page.url();
+  const cps = await email(page, 'cps@caseaccess.localhost', 'cps_document');
+  assert.match(cps, /Defence statement/);
+  assert.match(cps, new RegExp(createHash('sha256').update(pdf).digest('hex')));
+  await page.goto(receiptUrl);
+  // A copy checked against the receipt: the same bytes match, others do not; neither is kept.
+  await page.setInputFiles('#check-file', { name: 'copy.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await submit(page, 'form[action$="/check"] button');
+  assert.match(await page.locator('#check-result').textContent(), /matches the receipt/);
+  await page.setInputFiles('#check-file', {
+    name: 'other.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\nanother\n'),
+  });
+  await submit(page, 'form[action$="/check"] button');
+  assert.match(await page.locator('#check-result').textContent(), /does not match/);
+  await checkAccessibility(page, 'receipt-check');
+  await page.goto(receiptUrl);
   await submit(page, 'main a[href$="/material"]');
   assert.equal(await page.locator('#material a').count(), 3, 'the document is listed');
   assert.match(await page.locator('#material').textContent(), /Defence statement/);
