@@ -45,6 +45,8 @@ async function findCase(page, { urn = '45kd 1234567 26', day = '14' } = {}) {
 
 let caseUrl;
 
+const PLEA = Buffer.from('%PDF-1.7\nPlea: not guilty\n%%EOF\n');
+
 test('a firm finds a case, downloads the IDPC and goes on record for a defendant', async () => {
   const page = await openPage(browser);
   await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
@@ -166,6 +168,13 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   await submit(page, 'main a[href$="/material"]');
   assert.equal(await page.locator('#material a').count(), 3, 'the document is listed');
   assert.match(await page.locator('#material').textContent(), /Defence statement/);
+  // A plea goes to the HMCTS service centre's inbox as well.
+  await page.selectOption('#upload-section', 'plea');
+  await page.fill('#upload-title', 'Plea: not guilty');
+  await page.setInputFiles('#upload-file', { name: 'plea.pdf', mimeType: 'application/pdf', buffer: PLEA });
+  await submit(page, '#upload button[type=submit]');
+  assert.match(await page.locator('#receipt-notified').textContent(), /HMCTS service centre/);
+  assert.match(await page.locator('#receipt-cps').textContent(), /Not asked for/);
   await page.goto(`${BASE}/cases?q=llyr`);
   assert.match(await page.locator('#firm-cases').textContent(), /45 KD 1234567 26/);
   await checkAccessibility(page, 'cases-home-search');
@@ -268,6 +277,20 @@ test('the service centre finds the case for a caller and sees who is on record; 
   await signIn(centre, 'service-centre@hmcts.example', DEMO_PASSWORD, DEMO_KEY);
   assert.equal(path(centre), '/staff/service-centre', 'staff land on their own page');
   await checkAccessibility(centre, 'service-centre');
+  // The plea Smith & Co served is in the inbox: read it, then mark it done.
+  assert.match(await centre.locator('#inbox-link').textContent(), /\(1\)/);
+  await submit(centre, '#inbox-link');
+  const inbox = await centre.locator('#inbox').textContent();
+  assert.match(inbox, /Plea: not guilty/);
+  assert.match(inbox, /Smith & Co/);
+  await checkAccessibility(centre, 'service-centre-inbox');
+  const doc = await centre.request.get(BASE + await centre.locator('#inbox a[download]').getAttribute('href'));
+  assert.equal(doc.status(), 200);
+  assert.deepEqual(Buffer.from(await doc.body()), PLEA, 'the bytes served');
+  await submit(centre, '#inbox button[type=submit]');
+  await banner(centre);
+  assert.equal(await centre.locator('#inbox-empty').count(), 1, 'nothing left to do');
+  await centre.goto(`${BASE}/staff/service-centre`);
   await centre.fill('#q', 'rhiannon llyr-evans');
   await centre.fill('#dob', '14/7/1988');
   await submit(centre, 'main button[type=submit]');

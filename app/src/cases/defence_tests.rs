@@ -1156,7 +1156,11 @@ mod uploads {
                         .fetch_all(&db.pool)
                         .await
                         .expect(table);
-                assert_eq!(ids, std::slice::from_ref(&clean.material_id), "{table} ({name})");
+                assert_eq!(
+                    ids,
+                    std::slice::from_ref(&clean.material_id),
+                    "{table} ({name})"
+                );
             }
             assert_eq!(
                 count(
