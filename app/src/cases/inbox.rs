@@ -219,7 +219,6 @@ pub fn InboxPage() -> impl IntoView {
         lang.t(Msg::InboxCase),
         lang.t(Msg::InboxDefendant),
         lang.t(Msg::InboxDocument),
-        lang.t(Msg::InboxFrom),
         lang.t(Msg::InboxReceived),
         lang.t(Msg::InboxAction),
     ];
@@ -255,9 +254,12 @@ pub fn InboxPage() -> impl IntoView {
                                                 <a class="govuk-link" href=format!("{PATH}/{}", i.material_id) download>{i.title.clone()}</a>
                                                 <br /><span class="app-secondary-text">{super::sections::name_of(&sections, &i.section, lang)}</span>
                                             </td>
-                                            <td class="govuk-table__cell" data-label=cols[3]>{i.organisation.clone()}</td>
-                                            <td class="govuk-table__cell" data-label=cols[4]>{crate::clock::uk_time(i.created_at, lang)}</td>
-                                            <td class="govuk-table__cell" data-label=cols[5]>
+                                            // Who sent it and when, in one column: the table fits a tablet.
+                                            <td class="govuk-table__cell" data-label=cols[3]>
+                                                {crate::clock::uk_time(i.created_at, lang)}
+                                                <br /><span class="app-secondary-text">{lang.tf(Msg::InboxFrom, &[("organisation", &i.organisation)])}</span>
+                                            </td>
+                                            <td class="govuk-table__cell" data-label=cols[4]>
                                                 <form method="post" action=PATH>
                                                     <input type="hidden" name="material" value=i.material_id.clone() />
                                                     <button type="submit" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" data-module="govuk-button">
