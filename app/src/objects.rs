@@ -50,6 +50,9 @@ pub struct Objects {
     store: Arc<dyn ObjectStore>,
     /// Which store it is.
     pub backend: Backend,
+    /// The folder, for a store on the filesystem (where a write cut off by a crash leaves its
+    /// staging file: [`Objects::stale_staging`]).
+    root: Option<std::path::PathBuf>,
 }
 
 /// What was stored.
@@ -92,6 +95,7 @@ impl Objects {
         Ok(Objects {
             store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
             backend: Backend::FileSystem,
+            root: Some(dir.to_path_buf()),
         })
     }
 
@@ -112,6 +116,7 @@ impl Objects {
         Ok(Objects {
             store: Arc::new(store),
             backend: Backend::S3,
+            root: None,
         })
     }
 
@@ -120,10 +125,44 @@ impl Objects {
     pub async fn put_stream<S, E>(
         &self,
         key: &str,
+        stream: S,
+        limit: u64,
+        check: impl FnMut(&[u8]) -> bool,
+    ) -> Result<Stored, PutError<E>>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+    {
+        match self.put(key, stream, limit, check, false).await {
+            Ok((stored, None)) => Ok(stored),
+            Ok((_, Some(e))) => Err(PutError::Source(e)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `stream` under `key` as [`Objects::put_stream`] does, except that when the
+    /// stream breaks (a dropped connection) what arrived before is kept under the key and the
+    /// break is returned beside it: a resumable upload's append. Nothing is kept when nothing
+    /// arrived (the size is then 0).
+    pub async fn put_until_break<S, E>(
+        &self,
+        key: &str,
+        stream: S,
+        limit: u64,
+    ) -> Result<(Stored, Option<E>), PutError<E>>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+    {
+        self.put(key, stream, limit, |_| true, true).await
+    }
+
+    async fn put<S, E>(
+        &self,
+        key: &str,
         mut stream: S,
         limit: u64,
         mut check: impl FnMut(&[u8]) -> bool,
-    ) -> Result<Stored, PutError<E>>
+        keep_on_break: bool,
+    ) -> Result<(Stored, Option<E>), PutError<E>>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
     {
@@ -151,15 +190,72 @@ impl Objects {
             }
             writer.write(&chunk);
         };
-        if let Some(e) = failed {
-            let _ = writer.abort().await;
-            return Err(e);
-        }
+        let broke = match failed {
+            Some(PutError::Source(e)) if keep_on_break && size > 0 => Some(e),
+            Some(PutError::Source(e)) if keep_on_break => {
+                let _ = writer.abort().await;
+                return Ok((
+                    Stored {
+                        size: 0,
+                        sha256: String::new(),
+                    },
+                    Some(e),
+                ));
+            }
+            Some(e) => {
+                let _ = writer.abort().await;
+                return Err(e);
+            }
+            None => None,
+        };
         writer.finish().await?;
-        Ok(Stored {
-            size,
-            sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
-        })
+        Ok((
+            Stored {
+                size,
+                sha256: hash.finalize().iter().map(|b| format!("{b:02x}")).collect(),
+            },
+            broke,
+        ))
+    }
+
+    /// The staging files a write cut off by a crash (`kill -9`) left in a store on the
+    /// filesystem, last changed before `before` (Unix seconds): the filesystem store writes an
+    /// object beside its key as `key#N` and renames it into place only when it is whole, and
+    /// never lists those. An S3 store keeps no such files (an upload that was never completed
+    /// is removed by the bucket's lifecycle rule, docs/operations.md): none.
+    pub fn stale_staging(&self, before: i64) -> Vec<std::path::PathBuf> {
+        let Some(root) = &self.root else {
+            return vec![];
+        };
+        let mut out = vec![];
+        let mut folders = vec![root.clone()];
+        while let Some(dir) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let Ok(meta) = entry.metadata() else { continue };
+                if meta.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let staging = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.rsplit_once('#'))
+                    .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+                let changed = meta
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs() as i64);
+                if staging && changed < before {
+                    out.push(path);
+                }
+            }
+        }
+        out
     }
 
     /// The object's size, or none if there is no object under `key`.
@@ -368,6 +464,61 @@ mod tests {
             "{name}"
         );
 
+        // A resumable upload's append: what arrived before the break is kept (across a part
+        // boundary), the break is reported beside it; nothing at all is kept when nothing came.
+        let parts: Vec<Result<Bytes, std::io::Error>> = vec![
+            Ok(Bytes::copy_from_slice(&data[..PART])),
+            Ok(Bytes::copy_from_slice(&data[PART..PART + 10])),
+            Err(std::io::Error::other("connection reset")),
+        ];
+        let (kept, broke) = objects
+            .put_until_break("uploads/s/1", futures_util::stream::iter(parts), 64 << 20)
+            .await
+            .expect("kept");
+        assert!(broke.is_some(), "{name}");
+        assert_eq!(kept.size, PART as u64 + 10, "{name}");
+        assert_eq!(
+            read_all(objects, "uploads/s/1", None).await,
+            data[..PART + 10],
+            "{name}"
+        );
+        let (kept, broke) = objects
+            .put_until_break(
+                "uploads/s/2",
+                futures_util::stream::iter(vec![Err::<Bytes, _>(std::io::Error::other("reset"))]),
+                64 << 20,
+            )
+            .await
+            .expect("nothing");
+        assert!(broke.is_some() && kept.size == 0, "{name}");
+        assert_eq!(objects.size("uploads/s/2").await.expect("head"), None);
+        let (kept, broke) = objects
+            .put_until_break("uploads/s/3", chunks(&data[..1000], 300), 64 << 20)
+            .await
+            .expect("whole");
+        assert!(broke.is_none() && kept.size == 1000, "{name}");
+        // More than the upload has room for: refused, nothing kept.
+        let err = objects
+            .put_until_break("uploads/s/4", chunks(&data[..1000], 300), 999)
+            .await
+            .expect_err("overrun");
+        assert!(matches!(err, PutError::TooLarge(999)), "{name}");
+        assert_eq!(objects.size("uploads/s/4").await.expect("head"), None);
+        let mut uploads: Vec<String> = objects
+            .list("uploads")
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        uploads.sort();
+        assert_eq!(uploads, ["uploads/s/1", "uploads/s/3"], "{name}");
+        // Nothing a finished write leaves is taken for a crash's leftovers.
+        assert_eq!(
+            objects.stale_staging(i64::MAX),
+            Vec::<std::path::PathBuf>::new()
+        );
+
         let listed = objects.list("documents").await.expect("list");
         assert_eq!(
             listed.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
@@ -387,6 +538,33 @@ mod tests {
     async fn the_store_on_the_filesystem() {
         let dir = tempfile::tempdir().expect("tempdir");
         suite(&Objects::file_system(&dir.path().join("objects")).expect("store")).await;
+    }
+
+    /// A write cut off by `kill -9` leaves the filesystem store's staging file (`key#N`)
+    /// behind; only such files, and only old enough ones, are reported.
+    #[test]
+    fn a_crashs_staging_files_are_found_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("objects");
+        let objects = Objects::file_system(&root).expect("store");
+        std::fs::create_dir_all(root.join("uploads/s")).expect("dirs");
+        for name in [
+            "uploads/s/part#3",
+            "uploads/s/part",
+            "uploads/s/a#b",
+            "uploads/s/c#",
+            "x#12",
+        ] {
+            std::fs::write(root.join(name), b"bytes").expect("write");
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .as_secs() as i64;
+        let mut found = objects.stale_staging(now + 10);
+        found.sort();
+        assert_eq!(found, [root.join("uploads/s/part#3"), root.join("x#12")]);
+        assert!(objects.stale_staging(now - 3600).is_empty(), "too recent");
     }
 
     #[tokio::test]

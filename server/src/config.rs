@@ -98,6 +98,19 @@ pub enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// One pass of the document store's clean-up (the server runs it every 10 minutes): ends
+    /// expired resumable uploads, removes the parts of finished ones, and removes objects no
+    /// record points at and writes a crash left unfinished, once older than the grace period.
+    CleanUp {
+        /// The grace period in seconds: an object without a record is removed only once this
+        /// old (a write on its way to being recorded is younger).
+        #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+        older_than: i64,
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        web: Box<WebConfig>,
+    },
 }
 
 impl Command {
@@ -126,7 +139,8 @@ impl Command {
             }
             | Command::Staff {
                 command: StaffCommand::Add { config, .. },
-            } => Some(config),
+            }
+            | Command::CleanUp { config, .. } => Some(config),
             Command::Secrets {
                 command: SecretsCommand::NewKey,
             } => None,

@@ -61,6 +61,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let clock = clock(&args.config)?;
             http::serve(*args, db, clock).await
         }
+        Command::CleanUp {
+            older_than,
+            config,
+            web,
+        } => {
+            let db = open_db(&config).await?;
+            let clock = clock(&config)?;
+            let objects = web.objects(&config).map_err(|e| anyhow::anyhow!(e))?;
+            let r = app::cases::cleanup::run(&db, &objects, clock.now_unix(), older_than).await?;
+            println!(
+                "Expired uploads ended: {}; parts of finished uploads removed: {}; objects \
+                 without a record removed: {}; unfinished writes removed: {}.",
+                r.expired, r.parts, r.orphans, r.staging
+            );
+            Ok(())
+        }
         Command::Migrate(config) => {
             open_db(&config).await?;
             println!("Database is up to date.");

@@ -15,6 +15,8 @@ use crate::{
 
 const NOW: i64 = 1_795_251_600;
 
+mod resumable;
+
 async fn org(db: &Db, name: &str) -> String {
     let id = crate::accounts::token::new_id();
     sqlx::query(
@@ -805,9 +807,10 @@ mod uploads {
     };
     use bytes::Bytes;
 
-    type Chunks = futures_util::stream::Iter<std::vec::IntoIter<Result<Bytes, std::io::Error>>>;
+    pub(super) type Chunks =
+        futures_util::stream::Iter<std::vec::IntoIter<Result<Bytes, std::io::Error>>>;
 
-    fn body(bytes: &[u8]) -> Chunks {
+    pub(super) fn body(bytes: &[u8]) -> Chunks {
         let parts: Vec<Result<Bytes, std::io::Error>> = bytes
             .chunks(4096)
             .map(|c| Ok(Bytes::copy_from_slice(c)))
@@ -820,7 +823,7 @@ mod uploads {
     }
 
     /// The firm on record for D1, a co-defendant's firm, and an offer for D1.
-    async fn setup(state: &AppState, case_id: &str) -> (Member, Member, Offer) {
+    pub(super) async fn setup(state: &AppState, case_id: &str) -> (Member, Member, Offer) {
         let db = &state.db;
         let (d1, d2) = (defendant(db, "D1").await, defendant(db, "D2").await);
         let (fa, fb) = (org(db, "Firm A").await, org(db, "Firm B").await);

@@ -8,6 +8,8 @@ pub mod access;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod cleanup;
+#[cfg(feature = "ssr")]
 pub mod defence;
 #[cfg(all(test, feature = "ssr"))]
 mod defence_tests;
@@ -39,6 +41,8 @@ pub mod pdf;
 pub mod pet;
 #[cfg(feature = "ssr")]
 pub mod read;
+#[cfg(feature = "ssr")]
+pub mod resumable;
 #[cfg(feature = "ssr")]
 mod routes;
 #[cfg(feature = "ssr")]

@@ -4,8 +4,8 @@
 //! the page does not exist.
 
 use super::{
-    api, download, forms, inbox, notices, orders, pages, pet, staff, upload, upload_page,
-    urn_requests,
+    api, download, forms, inbox, notices, orders, pages, pet, resumable, staff, upload,
+    upload_page, urn_requests,
 };
 use crate::web::{
     Access::{ApiKey, Laa, Public, ServiceCentre, SignedIn},
@@ -46,6 +46,34 @@ pub fn routes() -> Vec<Route> {
             |s, r| raw(upload::post(s, r)),
             upload::BODY_LIMIT,
         ),
+        // Resumable uploads (the core of tus 1.0): the upload panel's way in.
+        Route::new(resumable::PATH, SignedIn)
+            .raw(
+                axum::http::Method::POST,
+                |s, r| raw(resumable::create_post(s, r)),
+                0,
+            )
+            .raw(
+                axum::http::Method::OPTIONS,
+                |s, r| raw(resumable::options(s, r)),
+                0,
+            ),
+        Route::new(resumable::ONE_PATH, SignedIn)
+            .raw(
+                axum::http::Method::HEAD,
+                |s, r| raw(resumable::head(s, r)),
+                0,
+            )
+            .raw(
+                axum::http::Method::PATCH,
+                |s, r| raw(resumable::patch(s, r)),
+                resumable::APPEND_LIMIT,
+            )
+            .raw(
+                axum::http::Method::DELETE,
+                |s, r| raw(resumable::delete(s, r)),
+                0,
+            ),
         Route::new("/cases/{id}/receipts/{receipt}", SignedIn)
             .page_async(|| view! { <upload_page::ReceiptPage /> }.into_any()),
         Route::new(upload::CHECK_PATH, SignedIn).raw(

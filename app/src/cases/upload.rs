@@ -21,7 +21,7 @@ use serde_json::json;
 pub const TITLE_MAX: usize = 200;
 
 /// What the user offers, before any of the file is read.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Offer {
     /// The case.
     pub case_id: String,
@@ -177,6 +177,31 @@ pub async fn accept<S, E>(
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
+    accept_for(
+        db, objects, notices, member, offer, body, limit, scanning, now, None,
+    )
+    .await
+}
+
+/// [`accept`], finishing the resumable upload `session` in the same transaction that records
+/// the document (only if it is still open and whole: otherwise nothing is recorded and the
+/// error is [`sqlx::Error::RowNotFound`]).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn accept_for<S, E>(
+    db: &Db,
+    objects: &Objects,
+    notices: &Notices,
+    member: &Member,
+    offer: &Offer,
+    body: S,
+    limit: u64,
+    scanning: bool,
+    now: i64,
+    session: Option<&str>,
+) -> Result<Accepted, UploadError<E>>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+{
     let kind = check_offer(db, member, offer)
         .await?
         .map_err(UploadError::Refused)?;
@@ -216,7 +241,11 @@ where
         file_name: file_type::display_name(&offer.file_name),
         status: if scanning { "scanning" } else { "not_scanned" },
     };
-    match record(db, notices, member, offer, kind, &key, &accepted, now).await {
+    match record(
+        db, notices, member, offer, kind, &key, &accepted, now, session,
+    )
+    .await
+    {
         Ok(()) => Ok(accepted),
         Err(e) => {
             // Not recorded: the object goes too (if this fails as well, the clean-up of objects
@@ -237,11 +266,27 @@ async fn record(
     key: &str,
     a: &Accepted,
     now: i64,
+    session: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     // Still on record (an association may have ended while the bytes came in).
     if !firm_on_record(&mut tx, member, offer).await? {
         return Err(sqlx::Error::RowNotFound);
+    }
+    if let Some(id) = session {
+        // One document per resumable upload, however many requests finish it at once.
+        let finished = sqlx::query(
+            "UPDATE upload_sessions SET status = 'done', receipt = $1 \
+             WHERE id = $2 AND status = 'open' AND received = length",
+        )
+        .bind(&a.receipt)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if finished != 1 {
+            return Err(sqlx::Error::RowNotFound);
+        }
     }
     sqlx::query(
         "INSERT INTO material (id, case_id, defendant_id, ref, section, title, idpc, file_name, \
@@ -278,6 +323,7 @@ async fn record(
                 "section": offer.section, "title": offer.title.trim(),
                 "file_name": a.file_name, "size": a.size, "sha256": a.sha256,
                 "receipt": a.receipt, "send_to_cps": offer.send_to_cps, "status": a.status,
+                "resumable_upload": session,
             }),
             now,
         )

@@ -13,7 +13,7 @@ use crate::{
 use leptos::prelude::*;
 
 /// The message and the field it belongs to for a problem code the form came back with.
-fn problem(code: &str) -> Option<(Msg, &'static str)> {
+pub(crate) fn problem(code: &str) -> Option<(Msg, &'static str)> {
     Some(match code {
         "not_on_record" => (Msg::UploadProblemNotOnRecord, "upload-defendant"),
         "section" => (Msg::UploadProblemSection, "upload-section"),

@@ -320,6 +320,11 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
              to anyone who can reach this server"
         );
     }
+    tokio::spawn(app::cases::cleanup::every_interval(
+        db.clone(),
+        state.objects.clone(),
+        clock.clone(),
+    ));
     tokio::spawn(app::audit::anchor::every_minute(
         db.clone(),
         config.audit_anchors(),
