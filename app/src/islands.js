@@ -97,6 +97,8 @@
     document.title = doc.title;
     html.lang = doc.documentElement.lang;
     document.body.replaceChildren(...doc.body.childNodes);
+    // The islands that were busy are gone with the page they were on.
+    delete html.dataset.busyMessage;
     shown = withoutHash(location.href);
     swaps++;
     html.dataset.navigated = 'pending';
@@ -123,6 +125,24 @@
       if (id === latest) html.dataset.hydrated = 'true';
     }
   }
+  // An island with work on its way (files uploading) sets data-busy-message on <html>: leaving
+  // the page then asks first, by our navigation or the browser's.
+  const html0 = document.documentElement;
+  const mayLeave = () => {
+    const busy = html0.dataset.busyMessage;
+    if (!busy) return true;
+    if (!window.confirm(busy)) return false;
+    delete html0.dataset.busyMessage;
+    return true;
+  };
+  window.addEventListener('beforeunload', (e) => {
+    if (html0.dataset.busyMessage) { e.preventDefault(); e.returnValue = ''; }
+  });
+  // For islands: go to one of our pages the way a link does.
+  window.__navigate = (href) => {
+    const url = new URL(href, location.href);
+    if (ours(url)) navigate(url, true); else location.assign(url.href);
+  };
   document.addEventListener('click', (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     const a = e.target.closest && e.target.closest('a[href]');
@@ -132,6 +152,7 @@
     // A link within this page (the skip link, the error summary's links) is the browser's.
     if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
     e.preventDefault();
+    if (!mayLeave()) return;
     navigate(url, true);
   });
   document.addEventListener('submit', (e) => {
@@ -146,6 +167,7 @@
     url.search = new URLSearchParams([...data].filter(([, v]) => typeof v === 'string')).toString();
     url.hash = '';
     e.preventDefault();
+    if (!mayLeave()) return;
     navigate(url, true);
   });
   window.addEventListener('popstate', (e) => {

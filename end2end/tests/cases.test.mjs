@@ -114,67 +114,73 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   await page.goto(`${caseUrl}/material`);
   assert.equal(await page.locator('#material a').count(), 2);
 
-  // They serve a document through the upload form (plain multipart: no script needed). A
-  // program renamed .pdf first: refused, and what they typed is kept.
-  assert.match(await page.locator('#scanning-off').textContent(), /scanning is switched off/);
-  await page.selectOption('#upload-section', 'defence-statement');
-  await page.fill('#upload-title', 'Defence statement');
-  await page.check('#upload-send-to-cps');
-  await page.setInputFiles('#upload-file', {
+  // They serve a document through the upload form, as it works before the bundle has loaded or
+  // without it (plain multipart; once live, the upload panel takes its place: the next
+  // journey; axe needs scripting, so the page has it but is never hydrated). A program renamed
+  // .pdf first: refused, and what they typed is kept.
+  const plain = await openPage(browser, { hydrate: false });
+  await signIn(plain, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await plain.goto(`${caseUrl}/material`);
+  assert.match(await plain.locator('#scanning-off').textContent(), /scanning is switched off/);
+  await plain.selectOption('#upload-section', 'defence-statement');
+  await plain.fill('#upload-title', 'Defence statement');
+  await plain.check('#upload-send-to-cps');
+  await plain.setInputFiles('#upload-file', {
     name: 'statement.pdf', mimeType: 'application/pdf', buffer: Buffer.from('MZ\x90\x00 a program'),
   });
-  await submit(page, '#upload button[type=submit]');
-  assert.match(await errorSummary(page), /not the kind of file its name says/);
-  assert.equal(await page.inputValue('#upload-title'), 'Defence statement');
-  assert.equal(await page.inputValue('#upload-section'), 'defence-statement');
-  assert.ok(await page.isChecked('#upload-send-to-cps'), 'Send to CPS stays ticked');
-  await checkAccessibility(page, 'upload-refused');
+  await submit(plain, '#upload button[type=submit]');
+  assert.match(await errorSummary(plain), /not the kind of file its name says/);
+  assert.equal(await plain.inputValue('#upload-title'), 'Defence statement');
+  assert.equal(await plain.inputValue('#upload-section'), 'defence-statement');
+  assert.ok(await plain.isChecked('#upload-send-to-cps'), 'Send to CPS stays ticked');
+  await checkAccessibility(plain, 'upload-refused');
   const pdf = Buffer.from('%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n');
-  await page.setInputFiles('#upload-file', {
+  await plain.setInputFiles('#upload-file', {
     name: 'Statement of Rhiannon.pdf', mimeType: 'application/pdf', buffer: pdf,
   });
-  await submit(page, '#upload button[type=submit]');
-  assert.match(path(page), /\/receipts\/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+  await submit(plain, '#upload button[type=submit]');
+  assert.match(path(plain), /\/receipts\/[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
   assert.equal(
-    (await page.locator('#receipt-sha256').textContent()).trim(),
+    (await plain.locator('#receipt-sha256').textContent()).trim(),
     createHash('sha256').update(pdf).digest('hex'),
   );
-  assert.equal((await page.locator('#receipt-file-name').textContent()).trim(), 'Statement of Rhiannon.pdf');
-  assert.match(await page.locator('#receipt-status').textContent(), /Not checked for viruses/);
+  assert.equal((await plain.locator('#receipt-file-name').textContent()).trim(), 'Statement of Rhiannon.pdf');
+  assert.match(await plain.locator('#receipt-status').textContent(), /Not checked for viruses/);
   // "Sent to the CPS at …" once the email has actually gone (the sender is woken at once).
-  for (let i = 0; i < 20 && !/Sent to the CPS at/.test(await page.locator('#receipt-cps').textContent()); i++) {
-    await page.waitForTimeout(500);
-    await page.reload();
+  for (let i = 0; i < 20 && !/Sent to the CPS at/.test(await plain.locator('#receipt-cps').textContent()); i++) {
+    await plain.waitForTimeout(500);
+    await plain.reload();
   }
-  assert.match(await page.locator('#receipt-cps').textContent(), /Sent to the CPS at .*attached/);
-  assert.match(await page.locator('#receipt-notified').textContent(), /No one else/);
-  await checkAccessibility(page, 'receipt');
-  const receiptUrl = page.url();
-  const cps = await email(page, 'cps@caseaccess.localhost', 'cps_document');
+  assert.match(await plain.locator('#receipt-cps').textContent(), /Sent to the CPS at .*attached/);
+  assert.match(await plain.locator('#receipt-notified').textContent(), /No one else/);
+  await checkAccessibility(plain, 'receipt');
+  const receiptUrl = plain.url();
+  const cps = await email(plain, 'cps@caseaccess.localhost', 'cps_document');
   assert.match(cps, /Defence statement/);
   assert.match(cps, new RegExp(createHash('sha256').update(pdf).digest('hex')));
-  await page.goto(receiptUrl);
+  await plain.goto(receiptUrl);
   // A copy checked against the receipt: the same bytes match, others do not; neither is kept.
-  await page.setInputFiles('#check-file', { name: 'copy.pdf', mimeType: 'application/pdf', buffer: pdf });
-  await submit(page, 'form[action$="/check"] button');
-  assert.match(await page.locator('#check-result').textContent(), /matches the receipt/);
-  await page.setInputFiles('#check-file', {
+  await plain.setInputFiles('#check-file', { name: 'copy.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await submit(plain, 'form[action$="/check"] button');
+  assert.match(await plain.locator('#check-result').textContent(), /matches the receipt/);
+  await plain.setInputFiles('#check-file', {
     name: 'other.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\nanother\n'),
   });
-  await submit(page, 'form[action$="/check"] button');
-  assert.match(await page.locator('#check-result').textContent(), /does not match/);
-  await checkAccessibility(page, 'receipt-check');
-  await page.goto(receiptUrl);
-  await submit(page, 'main a[href$="/material"]');
-  assert.equal(await page.locator('#material a').count(), 3, 'the document is listed');
-  assert.match(await page.locator('#material').textContent(), /Defence statement/);
+  await submit(plain, 'form[action$="/check"] button');
+  assert.match(await plain.locator('#check-result').textContent(), /does not match/);
+  await checkAccessibility(plain, 'receipt-check');
+  await plain.goto(receiptUrl);
+  await submit(plain, 'main a[href$="/material"]');
+  assert.equal(await plain.locator('#material a').count(), 3, 'the document is listed');
+  assert.match(await plain.locator('#material').textContent(), /Defence statement/);
   // A plea goes to the HMCTS service centre's inbox as well.
-  await page.selectOption('#upload-section', 'plea');
-  await page.fill('#upload-title', 'Plea: not guilty');
-  await page.setInputFiles('#upload-file', { name: 'plea.pdf', mimeType: 'application/pdf', buffer: PLEA });
-  await submit(page, '#upload button[type=submit]');
-  assert.match(await page.locator('#receipt-notified').textContent(), /HMCTS service centre/);
-  assert.match(await page.locator('#receipt-cps').textContent(), /Not asked for/);
+  await plain.selectOption('#upload-section', 'plea');
+  await plain.fill('#upload-title', 'Plea: not guilty');
+  await plain.setInputFiles('#upload-file', { name: 'plea.pdf', mimeType: 'application/pdf', buffer: PLEA });
+  await submit(plain, '#upload button[type=submit]');
+  assert.match(await plain.locator('#receipt-notified').textContent(), /HMCTS service centre/);
+  assert.match(await plain.locator('#receipt-cps').textContent(), /Not asked for/);
+  await plain.context().close();
   await page.goto(`${BASE}/cases?q=llyr`);
   assert.match(await page.locator('#firm-cases').textContent(), /45 KD 1234567 26/);
   await checkAccessibility(page, 'cases-home-search');
@@ -188,6 +194,164 @@ async function defendantId(page, name) {
   const card = page.locator('.app-defendant-card', { hasText: name }).first();
   return (await card.getAttribute('id')).replace('defendant-', '');
 }
+
+// Files of known bytes made in the page (a fixed last-modified time, so choosing "the same
+// file" again is recognised, as it is for a file on disk), dropped on the drop zone.
+async function drop(page, files) {
+  const dt = await page.evaluateHandle((files) => {
+    const dt = new DataTransfer();
+    for (const f of files) {
+      const head = new TextEncoder().encode(f.head);
+      let bytes = head;
+      if (f.size) {
+        bytes = new Uint8Array(f.size).map((_, i) => 32 + (i % 90));
+        bytes.set(head, 0);
+      }
+      dt.items.add(new File([bytes], f.name, { type: f.type ?? 'application/pdf', lastModified: 1_700_000_000_000 }));
+    }
+    return dt;
+  }, files);
+  await page.dispatchEvent('.app-upload-dropzone', 'dragenter', { dataTransfer: dt });
+  await page.dispatchEvent('.app-upload-dropzone', 'drop', { dataTransfer: dt });
+}
+
+/// The upload requests the page makes: method, and Upload-Offset for an append.
+function watchUploads(page) {
+  const seen = [];
+  page.on('request', (r) => {
+    if (/\/uploads(\/|$)/.test(new URL(r.url()).pathname)) seen.push([r.method(), r.headers()['upload-offset']]);
+  });
+  return seen;
+}
+
+test('with JavaScript, the upload panel serves several files at once, with progress, and carries on after a dropped connection and a closed page', async () => {
+  assert.ok(caseUrl, 'the first journey went on record');
+  const page = await openPage(browser);
+  await signIn(page, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  const requests = watchUploads(page);
+  await page.goto(`${caseUrl}/material`);
+  // The panel replaces the plain form once live: a drop zone and a button to choose files.
+  await page.locator('#upload-panel').waitFor();
+  assert.ok(await page.locator('.app-upload-fallback').isHidden(), 'the plain form steps aside');
+  await checkAccessibility(page, 'upload-panel');
+
+  // Chosen with the button (no dragging needed), and dropped: three files.
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('#upload-choose')]);
+  assert.ok(chooser.isMultiple(), 'many files at once');
+  await chooser.setFiles([{ name: 'Witness_statement_of_Ann.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\nAnn saw nothing\n%%EOF\n') }]);
+  await drop(page, [
+    { name: 'Skeleton argument.pdf', head: '%PDF-1.7\nskeleton\n', size: 3 << 20 },
+    { name: 'setup.exe', head: 'MZ a program' },
+  ]);
+  assert.match(await page.locator('#upload-status').textContent(), /2 files added/);
+  const cards = page.locator('.app-upload-file');
+  assert.equal(await cards.count(), 3);
+  assert.equal(await cards.nth(0).locator('input[type=text]').inputValue(), 'Witness statement of Ann', 'a title from the name');
+  // Checked before anything is sent: the program is refused on its card, in the error summary.
+  await page.click('#upload-start');
+  const summary = page.locator('#upload-panel-errors');
+  await summary.waitFor();
+  assert.match(await summary.textContent(), /setup\.exe: The selected file must be a PDF/);
+  assert.equal(requests.length, 0, 'nothing sent while a file is wrong');
+  await checkAccessibility(page, 'upload-panel-refused');
+  await cards.nth(2).locator('button', { hasText: 'Remove' }).click();
+  assert.equal(await cards.count(), 2);
+  // One is a defence statement, to be sent to the CPS too (offered for that section only).
+  const first = cards.nth(0);
+  assert.ok(await cards.nth(0).locator('button', { hasText: 'Cancel' }).isHidden(), 'nothing to cancel yet');
+  await first.locator('select').selectOption('defence-statement');
+  await first.locator('input[type=checkbox]').check();
+  await first.locator('input[type=text]').fill('Witness statement: Ann Jones');
+
+  // The connection drops on the big file's first append, and the upload is slow enough to watch.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: 20, downloadThroughput: 4 << 20, uploadThroughput: 1 << 20,
+  });
+  let dropped = false;
+  await page.route(/\/uploads\/[^/]+$/, (route) => {
+    if (route.request().method() === 'PATCH' && Number(route.request().headers()['upload-offset']) === 0
+      && route.request().headers()['content-length'] > 1000 && !dropped) {
+      dropped = true;
+      return route.abort('connectionreset');
+    }
+    return route.continue();
+  });
+  await page.click('#upload-start');
+  await page.locator('.app-upload-file').nth(1).locator('.app-upload-progress').waitFor({ timeout: 20000 });
+  await page.waitForFunction(() => {
+    const p = document.querySelectorAll('.app-upload-file progress')[1];
+    return p && Number(p.value) > 5 && Number(p.value) < 100;
+  }, null, { timeout: 20000 });
+  assert.match(await page.locator('.app-upload-file').nth(1).textContent(), /% sent \(.* of 3\.0 MB\)/);
+  await checkAccessibility(page, 'upload-panel-progress');
+  // Both in: the page shows them in the case's material, with their receipts.
+  await page.locator('#uploaded').waitFor({ timeout: 60000 });
+  assert.ok(dropped, 'the dropped connection happened');
+  assert.match(await page.locator('#uploaded').textContent(), /2 documents uploaded/);
+  assert.match(await page.locator('#uploaded').textContent(), /Witness statement: Ann Jones — Receipt [0-9A-Z]{4}-/);
+  assert.match(await page.locator('#material').textContent(), /Skeleton argument/);
+  await checkAccessibility(page, 'upload-panel-done');
+  assert.ok(requests.some(([m]) => m === 'HEAD'), 'after the drop it asked how much the server had');
+  await page.unroute(/\/uploads\/[^/]+$/);
+
+  // A file cancelled part-way is abandoned on the server too.
+  requests.length = 0;
+  await drop(page, [{ name: 'Bundle.pdf', head: '%PDF-1.7\nbundle\n', size: 4 << 20 }]);
+  await page.click('#upload-start');
+  await page.waitForFunction(() => Number(document.querySelector('.app-upload-file progress')?.value) > 3, null, { timeout: 20000 });
+  await page.locator('.app-upload-file button', { hasText: 'Cancel' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.app-upload-file').length === 0);
+  assert.match(await page.locator('#upload-status').textContent(), /Upload of Bundle\.pdf cancelled/);
+  await page.waitForFunction(() => true);
+  for (let i = 0; i < 20 && !requests.some(([m]) => m === 'DELETE'); i++) await page.waitForTimeout(100);
+  assert.ok(requests.some(([m]) => m === 'DELETE'), 'abandoned on the server');
+
+  // The page is closed part-way through a file; opened again, the same file carries on from
+  // what the server kept.
+  requests.length = 0;
+  await drop(page, [{ name: 'Exhibits.pdf', head: '%PDF-1.7\nexhibits\n', size: 4 << 20 }]);
+  await page.locator('.app-upload-file input[type=text]').fill('Exhibits AB/1 to AB/4');
+  await page.click('#upload-start');
+  await page.waitForFunction(() => Number(document.querySelector('.app-upload-file progress')?.value) > 25, null, { timeout: 30000 });
+  const context = page.context();
+  await page.close();
+  const again = await context.newPage();
+  const resumed = watchUploads(again);
+  await again.goto(`${caseUrl}/material`);
+  await again.locator('#upload-unfinished').waitFor();
+  assert.match(await again.locator('#upload-unfinished').textContent(), /Exhibits\.pdf/);
+  await drop(again, [{ name: 'Exhibits.pdf', head: '%PDF-1.7\nexhibits\n', size: 4 << 20 }]);
+  assert.equal(await again.locator('.app-upload-file input[type=text]').inputValue(), 'Exhibits AB/1 to AB/4', 'as it was to be served');
+  await again.click('#upload-start');
+  await again.locator('#uploaded').waitFor({ timeout: 60000 });
+  const append = resumed.find(([m]) => m === 'PATCH');
+  assert.ok(append && Number(append[1]) > 0, `carried on from the bytes kept: ${JSON.stringify(resumed)}`);
+  assert.ok(!resumed.some(([m]) => m === 'POST'), 'no new upload');
+  assert.match(await again.locator('#uploaded').textContent(), /Exhibits AB\/1 to AB\/4/);
+  expectNoProblems(again);
+  await context.close();
+});
+
+test('the upload panel in Welsh on a tablet', async () => {
+  const clerk = await openPage(browser, { viewport: TABLET, hasTouch: true, locale: 'cy-GB' });
+  await signIn(clerk, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await clerk.goto(`${caseUrl}/material?lang=cy`);
+  await clerk.locator('#upload-panel').waitFor();
+  assert.match(await clerk.locator('.app-upload-dropzone').textContent(), /Llusgwch a gollwng ffeiliau yma neu/);
+  await drop(clerk, [{ name: 'Datganiad.pdf', head: '%PDF-1.7\ndatganiad\n' }, { name: 'gwag.pdf', head: '' }]);
+  await clerk.click('#upload-start');
+  await clerk.locator('#upload-panel-errors').waitFor();
+  assert.match(await clerk.locator('#upload-panel-errors').textContent(), /gwag\.pdf: /);
+  await checkAccessibility(clerk, 'upload-panel-cy-tablet');
+  await clerk.locator('.app-upload-file', { hasText: 'gwag.pdf' }).locator('button', { hasText: 'Tynnu' }).click();
+  await clerk.click('#upload-start');
+  await clerk.locator('#uploaded').waitFor({ timeout: 30000 });
+  assert.match(await clerk.locator('#uploaded').textContent(), /1 ddogfen wedi’i lanlwytho/);
+  await checkAccessibility(clerk, 'upload-panel-done-cy-tablet');
+  expectNoProblems(clerk);
+  await clerk.context().close();
+});
 
 test('a second firm, in Welsh on a tablet, is refused and asks for a release; the first stops acting; the second goes on record', async () => {
   assert.ok(caseUrl, 'the first journey found the case');

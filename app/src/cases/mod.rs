@@ -55,9 +55,15 @@ pub mod store;
 pub mod upload;
 #[cfg(feature = "ssr")]
 pub mod upload_page;
+pub mod upload_panel;
 pub mod urn;
 #[cfg(feature = "ssr")]
 pub mod urn_requests;
 
 #[cfg(feature = "ssr")]
 pub use routes::routes;
+
+/// The longest title a document may have (characters).
+pub const TITLE_MAX: usize = 200;
+/// The resumable upload protocol's version (tus).
+pub const TUS_VERSION: &str = "1.0.0";

@@ -27,19 +27,7 @@ pub fn long_date(iso: &str, lang: Lang) -> String {
 }
 
 /// A size in bytes, as people read it.
-pub fn size(bytes: i64, lang: Lang) -> String {
-    let b = bytes.max(0) as f64;
-    if b < 1024.0 {
-        lang.tf(Msg::SizeBytes, &[("n", &bytes.to_string())])
-    } else if b < 1024.0 * 1024.0 {
-        lang.tf(Msg::SizeKb, &[("n", &format!("{:.0}", b / 1024.0))])
-    } else {
-        lang.tf(
-            Msg::SizeMb,
-            &[("n", &format!("{:.1}", b / (1024.0 * 1024.0)))],
-        )
-    }
-}
+pub use super::upload_panel::size;
 
 pub(crate) fn urn_spaced(urn: &str) -> String {
     super::urn::Urn::parse(urn).map_or_else(|_| urn.to_owned(), |u| u.spaced())
@@ -436,7 +424,39 @@ fn material(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
     );
     let has_idpc = c.material.iter().any(|m| m.idpc);
     let requested = c.idpc_requested.clone();
+    // Just uploaded (the upload panel comes here when every file is in): said, with receipts.
+    let asked = crate::web::query("uploaded");
+    let asked: Vec<&str> = asked.split(',').filter(|r| !r.is_empty()).collect();
+    let uploaded: Vec<(String, String)> = c
+        .material
+        .iter()
+        .filter_map(|m| {
+            m.receipt
+                .as_ref()
+                .filter(|r| asked.contains(&r.as_str()))
+                .map(|r| (m.title.clone(), r.clone()))
+        })
+        .collect();
     view! {
+        {(!uploaded.is_empty()).then(|| view! {
+            <div class="govuk-notification-banner govuk-notification-banner--success" role="alert" tabindex="-1"
+                aria-labelledby="uploaded-title" data-module="govuk-notification-banner" id="uploaded">
+                <div class="govuk-notification-banner__header">
+                    <h2 class="govuk-notification-banner__title" id="uploaded-title">{lang.t(Msg::UploadedBannerTitle)}</h2>
+                </div>
+                <div class="govuk-notification-banner__content">
+                    <h3 class="govuk-notification-banner__heading">{lang.tp(crate::i18n::PluralMsg::UploadedBannerHeading, uploaded.len() as u64)}</h3>
+                    <ul class="govuk-list">
+                        {uploaded.iter().map(|(title, receipt)| view! {
+                            <li>
+                                <a class="govuk-notification-banner__link" href=format!("/cases/{id}/receipts/{receipt}")>{title.clone()}</a>
+                                " — "{lang.tf(Msg::UploadPanelReceipt, &[("receipt", receipt)])}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            </div>
+        })}
         {(!has_idpc).then(|| match requested {
             Some((at, org)) => view! {
                 <div class="govuk-inset-text" id="idpc-requested">

@@ -74,6 +74,8 @@ pub struct MaterialView {
     /// `clean`, `not_scanned`, or (the firm's own uploads only) `scanning`, `infected`,
     /// `scan_failed`.
     pub status: String,
+    /// Its receipt (the firm's own uploads).
+    pub receipt: Option<String>,
 }
 
 /// A line of the firm's history on the case.
@@ -242,10 +244,12 @@ pub async fn case(
         i64,
         Option<String>,
         String,
+        Option<String>,
     );
     let material: Vec<MatRow> = sqlx::query_as(
         "SELECT m.id, m.section, m.title, m.idpc, m.file_name, m.size, \
-                COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id, m.status \
+                COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id, m.status, \
+                m.receipt \
          FROM material m LEFT JOIN prosecutors p ON p.code = m.served_by \
          LEFT JOIN organisations o ON o.id = m.served_by \
          LEFT JOIN sections s ON s.code = m.section \
@@ -274,6 +278,7 @@ pub async fn case(
                 served_at,
                 defendant_id,
                 status,
+                receipt,
             )| {
                 use super::access::{Defendant, Kind, Reader, may_read};
                 let readable = may_read(
@@ -300,6 +305,7 @@ pub async fn case(
                     defendant_id,
                     readable,
                     status,
+                    receipt,
                 }
             },
         )

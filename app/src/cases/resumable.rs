@@ -36,7 +36,7 @@ pub const PATH: &str = "/cases/{id}/uploads";
 /// One upload's address.
 pub const ONE_PATH: &str = "/cases/{id}/uploads/{upload}";
 /// The protocol version spoken.
-pub const TUS_VERSION: &str = "1.0.0";
+pub use super::TUS_VERSION;
 /// How long an upload nobody appends to is kept (a day: a hearing's adjournment, a train home).
 pub const EXPIRY_SECS: i64 = 24 * 60 * 60;
 /// The body limit of an append (the largest document; the offset check does the rest).

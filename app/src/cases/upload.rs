@@ -18,7 +18,7 @@ use futures_util::Stream;
 use serde_json::json;
 
 /// The most characters in a document's title.
-pub const TITLE_MAX: usize = 200;
+pub use super::TITLE_MAX;
 
 /// What the user offers, before any of the file is read.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,22 +12,7 @@ use crate::{
 };
 use leptos::prelude::*;
 
-/// The message and the field it belongs to for a problem code the form came back with.
-pub(crate) fn problem(code: &str) -> Option<(Msg, &'static str)> {
-    Some(match code {
-        "not_on_record" => (Msg::UploadProblemNotOnRecord, "upload-defendant"),
-        "section" => (Msg::UploadProblemSection, "upload-section"),
-        "title_missing" => (Msg::UploadProblemTitleMissing, "upload-title"),
-        "title_too_long" => (Msg::UploadProblemTitleTooLong, "upload-title"),
-        "send_to_cps" => (Msg::UploadProblemSendToCps, "upload-section"),
-        "extension" => (Msg::UploadProblemExtension, "upload-file"),
-        "empty" => (Msg::UploadProblemEmpty, "upload-file"),
-        "content" => (Msg::UploadProblemContent, "upload-file"),
-        "too_large" => (Msg::UploadProblemTooLarge, "upload-file"),
-        "no_file" => (Msg::UploadProblemNoFile, "upload-file"),
-        _ => return None,
-    })
-}
+pub(crate) use super::upload_panel::problem;
 
 /// Whether the page is the form sent back with a problem (its title then starts "Error:").
 pub fn has_problem() -> bool {
@@ -89,31 +74,25 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
         (!ids.is_empty()).then(|| ids.join(" "))
     };
     let single = (ours.len() == 1).then(|| ours[0].id.clone());
-    view! {
-        <div id="upload" class="govuk-!-margin-top-8">
-            <h2 class="govuk-heading-m">{lang.t(Msg::UploadHeading)}</h2>
-            {shown.map(|(msg, field)| view! {
-                <div class="govuk-error-summary" data-module="govuk-error-summary" tabindex="-1" autofocus id="upload-errors">
-                    <div role="alert">
-                        <h2 class="govuk-error-summary__title">{lang.t(Msg::ErrorTitle)}</h2>
-                        <div class="govuk-error-summary__body">
-                            <ul class="govuk-list govuk-error-summary__list">
-                                <li><a href=format!("#{field}")>{lang.t(msg)}</a></li>
-                            </ul>
-                        </div>
-                    </div>
-                </div>
-            })}
-            <p class="govuk-body">{lang.t(Msg::UploadIntro)}</p>
-            {scanning_off.then(|| view! {
-                <div class="govuk-warning-text" id="scanning-off">
-                    <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
-                    <strong class="govuk-warning-text__text">
-                        <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
-                        {lang.t(Msg::UploadScanningOff)}
-                    </strong>
-                </div>
-            })}
+    let setup = super::upload_panel::Setup {
+        case_id: c.id.clone(),
+        user_id: m.user.id.clone(),
+        defendants: ours.iter().map(|d| (d.id.clone(), d.name.clone())).collect(),
+        sections: open
+            .iter()
+            .map(|s| super::upload_panel::Choice {
+                code: s.code.clone(),
+                name: s.name(lang).to_owned(),
+                send_to_cps: s.send_to_cps,
+            })
+            .collect(),
+        extensions: super::file_type::Kind::ALL
+            .iter()
+            .flat_map(|k| k.extensions().iter().map(|e| (*e).to_owned()))
+            .collect(),
+        limit: super::upload::LIMIT,
+    };
+    let form = view! {
             <form method="post" action=format!("/cases/{}/upload", c.id) enctype="multipart/form-data" novalidate>
                 {match single {
                     Some(id) => view! { <input type="hidden" name="defendant" value=id /> }.into_any(),
@@ -177,6 +156,34 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
                 </div>
                 <button type="submit" class="govuk-button" data-module="govuk-button">{lang.t(Msg::UploadButton)}</button>
             </form>
+    }
+    .into_any();
+    view! {
+        <div id="upload" class="govuk-!-margin-top-8">
+            <h2 class="govuk-heading-m">{lang.t(Msg::UploadHeading)}</h2>
+            {shown.map(|(msg, field)| view! {
+                <div class="govuk-error-summary" data-module="govuk-error-summary" tabindex="-1" autofocus id="upload-errors">
+                    <div role="alert">
+                        <h2 class="govuk-error-summary__title">{lang.t(Msg::ErrorTitle)}</h2>
+                        <div class="govuk-error-summary__body">
+                            <ul class="govuk-list govuk-error-summary__list">
+                                <li><a href=format!("#{field}")>{lang.t(msg)}</a></li>
+                            </ul>
+                        </div>
+                    </div>
+                </div>
+            })}
+            <p class="govuk-body">{lang.t(Msg::UploadIntro)}</p>
+            {scanning_off.then(|| view! {
+                <div class="govuk-warning-text" id="scanning-off">
+                    <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                    <strong class="govuk-warning-text__text">
+                        <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
+                        {lang.t(Msg::UploadScanningOff)}
+                    </strong>
+                </div>
+            })}
+            <super::upload_panel::UploadPanel setup=setup>{form}</super::upload_panel::UploadPanel>
         </div>
     }
 }
