@@ -77,7 +77,10 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
     let setup = super::upload_panel::Setup {
         case_id: c.id.clone(),
         user_id: m.user.id.clone(),
-        defendants: ours.iter().map(|d| (d.id.clone(), d.name.clone())).collect(),
+        defendants: ours
+            .iter()
+            .map(|d| (d.id.clone(), d.name.clone()))
+            .collect(),
         sections: open
             .iter()
             .map(|s| super::upload_panel::Choice {

@@ -152,7 +152,10 @@ pub fn size(bytes: i64, lang: Lang) -> String {
         lang.tf(Msg::SizeKb, &[("n", &((b + 512) / 1024).to_string())])
     } else {
         let tenths = (b * 10 + 512 * 1024) / (1024 * 1024);
-        lang.tf(Msg::SizeMb, &[("n", &format!("{}.{}", tenths / 10, tenths % 10))])
+        lang.tf(
+            Msg::SizeMb,
+            &[("n", &format!("{}.{}", tenths / 10, tenths % 10))],
+        )
     }
 }
 
@@ -168,7 +171,11 @@ pub fn title_from(file_name: &str) -> String {
         .map(|c| if c == '_' { ' ' } else { c })
         .collect();
     let words: Vec<&str> = spaced.split_whitespace().collect();
-    words.join(" ").chars().take(crate::cases::TITLE_MAX).collect()
+    words
+        .join(" ")
+        .chars()
+        .take(crate::cases::TITLE_MAX)
+        .collect()
 }
 
 /// The first problem with a file before anything is sent: the message and what it is about.
@@ -221,8 +228,11 @@ impl Panel {
 
     /// The section's offer of Send to CPS.
     fn offers_cps(&self, section: &str) -> bool {
-        self.setup
-            .with_value(|s| s.sections.iter().any(|c| c.code == section && c.send_to_cps))
+        self.setup.with_value(|s| {
+            s.sections
+                .iter()
+                .any(|c| c.code == section && c.send_to_cps)
+        })
     }
 
     /// Checks every file not yet sent: whether all passed (problems are marked on the files).
@@ -234,12 +244,22 @@ impl Panel {
                 continue;
             }
             let found = item.name.with_value(|name| {
-                check(name, item.size, &item.title.get_untracked(), &extensions, limit)
+                check(
+                    name,
+                    item.size,
+                    &item.title.get_untracked(),
+                    &extensions,
+                    limit,
+                )
             });
             match found {
                 Some((msg, part)) => {
                     ok = false;
-                    let field = if part == "title" { Field::Title } else { Field::File };
+                    let field = if part == "title" {
+                        Field::Title
+                    } else {
+                        Field::File
+                    };
                     item.problem.set(Some((self.lang.t(msg).to_owned(), field)));
                 }
                 None => item.problem.set(None),
@@ -539,7 +559,11 @@ fn FileCard(panel: Panel, item: Item, sections: Vec<Choice>) -> impl IntoView {
     };
     let percent = move |sent: f64| {
         let (sent, total) = (sent as u64, item.size as u64);
-        if total > 0 { (sent.min(total) * 100 / total) as u32 } else { 0 }
+        if total > 0 {
+            (sent.min(total) * 100 / total) as u32
+        } else {
+            0
+        }
     };
     let progress_value = move || match item.stage.get() {
         Stage::Sending(s) | Stage::Waiting(s) => percent(s),
@@ -711,7 +735,10 @@ fn add_files(panel: Panel, unfinished: RwSignal<Vec<String>>, files: &web_sys::F
         (
             s.case_id.clone(),
             s.user_id.clone(),
-            s.sections.first().map(|c| c.code.clone()).unwrap_or_default(),
+            s.sections
+                .first()
+                .map(|c| c.code.clone())
+                .unwrap_or_default(),
         )
     });
     let saved = client::saved(&user_id, &case_id);
@@ -719,11 +746,7 @@ fn add_files(panel: Panel, unfinished: RwSignal<Vec<String>>, files: &web_sys::F
     for i in 0..files.length() {
         let Some(file) = files.get(i) else { continue };
         let name = file.name();
-        let fingerprint = format!(
-            "{case_id}|{name}|{}|{}",
-            file.size(),
-            file.last_modified()
-        );
+        let fingerprint = format!("{case_id}|{name}|{}|{}", file.size(), file.last_modified());
         // The same file twice on the panel is one upload.
         if panel
             .items
@@ -741,9 +764,7 @@ fn add_files(panel: Panel, unfinished: RwSignal<Vec<String>>, files: &web_sys::F
             name: StoredValue::new(name.clone()),
             size: file.size(),
             fingerprint: StoredValue::new(fingerprint.clone()),
-            title: RwSignal::new(
-                before.map_or_else(|| title_from(&name), |r| r.title.clone()),
-            ),
+            title: RwSignal::new(before.map_or_else(|| title_from(&name), |r| r.title.clone())),
             section: RwSignal::new(before.map_or(first_section.clone(), |r| r.section.clone())),
             cps: RwSignal::new(before.is_some_and(|r| r.cps)),
             stage: RwSignal::new(Stage::Ready),
@@ -772,13 +793,22 @@ fn add_files(panel: Panel, unfinished: RwSignal<Vec<String>>, files: &web_sys::F
 async fn send_all(panel: Panel, items: Vec<Item>) {
     panel.running.set(true);
     for item in items {
-        if panel.items.get_untracked().iter().any(|i| i.key == item.key) {
+        if panel
+            .items
+            .get_untracked()
+            .iter()
+            .any(|i| i.key == item.key)
+        {
             send(panel, item).await;
         }
     }
     panel.running.set(false);
     let all = panel.items.get_untracked();
-    if !all.is_empty() && all.iter().all(|i| matches!(i.stage.get_untracked(), Stage::Done(_))) {
+    if !all.is_empty()
+        && all
+            .iter()
+            .all(|i| matches!(i.stage.get_untracked(), Stage::Done(_)))
+    {
         let href = panel.setup.with_value(|s| shown_href(&s.case_id, &all));
         client::set_busy(None);
         client::navigate(&href);
@@ -797,7 +827,9 @@ async fn send(panel: Panel, item: Item) {
     let Some(file) = client::file(item.key) else {
         return;
     };
-    let (case_id, user_id) = panel.setup.with_value(|s| (s.case_id.clone(), s.user_id.clone()));
+    let (case_id, user_id) = panel
+        .setup
+        .with_value(|s| (s.case_id.clone(), s.user_id.clone()));
     let name = item.name.get_value();
     let fingerprint = item.fingerprint.get_value();
     item.problem.set(None);
@@ -848,7 +880,16 @@ async fn send(panel: Panel, item: Item) {
                 ("Upload-Length", (item.size as u64).to_string()),
                 ("Upload-Metadata", metadata),
             ];
-            match client::call(None, "POST", &format!("/cases/{case_id}/uploads"), &headers, None, None).await {
+            match client::call(
+                None,
+                "POST",
+                &format!("/cases/{case_id}/uploads"),
+                &headers,
+                None,
+                None,
+            )
+            .await
+            {
                 Some(a) if a.status == 201 => {
                     let Some(at) = a.header("Location") else {
                         fail(lang.t(Msg::UploadPanelFailedServer).to_owned(), true);
@@ -956,7 +997,15 @@ async fn send(panel: Panel, item: Item) {
             ("Content-Type", "application/offset+octet-stream".to_owned()),
             ("Upload-Offset", (at as u64).to_string()),
         ];
-        let answer = client::call(Some(item.key), "PATCH", &url, &headers, Some(&rest), Some(progress)).await;
+        let answer = client::call(
+            Some(item.key),
+            "PATCH",
+            &url,
+            &headers,
+            Some(&rest),
+            Some(progress),
+        )
+        .await;
         let offset_of = |a: &client::Answer| {
             a.header("Upload-Offset")
                 .and_then(|o| o.parse::<u64>().ok())
@@ -1175,8 +1224,12 @@ mod client {
             return None;
         }
         if on_progress.is_some() {
-            let (xhr, last, body_sent, finished) =
-                (xhr.clone(), last.clone(), body_sent.clone(), finished.clone());
+            let (xhr, last, body_sent, finished) = (
+                xhr.clone(),
+                last.clone(),
+                body_sent.clone(),
+                finished.clone(),
+            );
             leptos::task::spawn_local(async move {
                 loop {
                     sleep(5_000).await;
@@ -1254,7 +1307,8 @@ mod client {
         text.split(RECORD)
             .filter_map(|r| {
                 let f: Vec<&str> = r.split(FIELD).collect();
-                let [case_id, fingerprint, url, name, title, section, cps, at] = f.as_slice() else {
+                let [case_id, fingerprint, url, name, title, section, cps, at] = f.as_slice()
+                else {
                     return None;
                 };
                 Some(Saved {
@@ -1357,7 +1411,10 @@ mod tests {
 
     #[test]
     fn a_title_comes_from_the_file_name() {
-        assert_eq!(title_from("Defence_statement v2.pdf"), "Defence statement v2");
+        assert_eq!(
+            title_from("Defence_statement v2.pdf"),
+            "Defence statement v2"
+        );
         assert_eq!(title_from("C:\\Users\\ann\\plea.pdf"), "plea");
         assert_eq!(title_from(".pdf"), ".pdf");
         assert_eq!(title_from("no extension"), "no extension");
