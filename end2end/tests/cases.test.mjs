@@ -298,7 +298,7 @@ test('with JavaScript, the upload panel serves several files at once, with progr
   requests.length = 0;
   await drop(page, [{ name: 'Bundle.pdf', head: '%PDF-1.7\nbundle\n', size: 4 << 20 }]);
   await page.click('#upload-start');
-  await page.waitForFunction(() => Number(document.querySelector('.app-upload-file progress')?.value) > 3, null, { timeout: 20000 });
+  await page.locator('.app-upload-file', { hasText: '% sent' }).waitFor({ timeout: 20000 });
   await page.locator('.app-upload-file button', { hasText: 'Cancel' }).click();
   await page.waitForFunction(() => document.querySelectorAll('.app-upload-file').length === 0);
   assert.match(await page.locator('#upload-status').textContent(), /Upload of Bundle\.pdf cancelled/);

@@ -186,7 +186,7 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
                     </strong>
                 </div>
             })}
-            <super::upload_panel::UploadPanel setup=setup>{form}</super::upload_panel::UploadPanel>
+            <super::upload_panel::UploadPanel setup=setup.encode()>{form}</super::upload_panel::UploadPanel>
         </div>
     }
 }

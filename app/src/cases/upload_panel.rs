@@ -21,10 +21,9 @@
 
 use crate::i18n::{Lang, Msg, PluralMsg, use_lang};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 /// A section the panel offers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Choice {
     /// Its code.
     pub code: String,
@@ -34,8 +33,10 @@ pub struct Choice {
     pub send_to_cps: bool,
 }
 
-/// What the panel needs to know about the case and the member.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What the panel needs to know about the case and the member. It reaches the browser as one
+/// string ([`Setup::encode`]): a general-purpose decoder for it would cost the bundle more than
+/// the rest of the panel's logic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Setup {
     /// The case.
     pub case_id: String,
@@ -49,6 +50,96 @@ pub struct Setup {
     pub extensions: Vec<String>,
     /// The largest file accepted, in bytes.
     pub limit: u64,
+}
+
+const PART: char = '\u{1e}';
+const FIELD: char = '\u{1f}';
+const ITEM: char = '\u{1d}';
+
+impl Setup {
+    /// The setup as one string: parts, items and fields split by control characters that no
+    /// value keeps.
+    pub fn encode(&self) -> String {
+        let clean = |v: &str| v.replace([PART, FIELD, ITEM], " ");
+        let join = |items: Vec<String>| items.join(&ITEM.to_string());
+        let f = FIELD.to_string();
+        [
+            [
+                clean(&self.case_id),
+                clean(&self.user_id),
+                self.limit.to_string(),
+            ]
+            .join(&f),
+            join(
+                self.defendants
+                    .iter()
+                    .map(|(id, name)| [clean(id), clean(name)].join(&f))
+                    .collect(),
+            ),
+            join(
+                self.sections
+                    .iter()
+                    .map(|c| {
+                        [
+                            clean(&c.code),
+                            clean(&c.name),
+                            if c.send_to_cps { "1" } else { "0" }.to_owned(),
+                        ]
+                        .join(&f)
+                    })
+                    .collect(),
+            ),
+            join(self.extensions.iter().map(|e| clean(e)).collect()),
+        ]
+        .join(&PART.to_string())
+    }
+
+    /// The setup back from [`Setup::encode`]; none if it is not one.
+    pub fn decode(text: &str) -> Option<Setup> {
+        let items = |part: &str| -> Vec<String> {
+            part.split(ITEM)
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        let parts: Vec<&str> = text.split(PART).collect();
+        let [head, defendants, sections, extensions] = parts.as_slice() else {
+            return None;
+        };
+        let head: Vec<&str> = head.split(FIELD).collect();
+        let [case_id, user_id, limit] = head.as_slice() else {
+            return None;
+        };
+        let defendants = items(defendants)
+            .iter()
+            .map(|d| {
+                d.split_once(FIELD)
+                    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let sections = items(sections)
+            .iter()
+            .map(|s| {
+                let f: Vec<&str> = s.split(FIELD).collect();
+                match f.as_slice() {
+                    [code, name, cps] => Some(Choice {
+                        code: (*code).to_owned(),
+                        name: (*name).to_owned(),
+                        send_to_cps: *cps == "1",
+                    }),
+                    _ => None,
+                }
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Setup {
+            case_id: (*case_id).to_owned(),
+            user_id: (*user_id).to_owned(),
+            defendants,
+            sections,
+            extensions: items(extensions),
+            limit: limit.parse().ok()?,
+        })
+    }
 }
 
 /// How a file is getting on.
@@ -188,7 +279,7 @@ pub fn check(
 ) -> Option<(Msg, &'static str)> {
     let ext = name
         .rsplit_once('.')
-        .map(|(_, e)| e.to_lowercase())
+        .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
     if !extensions.contains(&ext) {
         Some((Msg::UploadProblemExtension, "file"))
@@ -277,9 +368,15 @@ impl Panel {
 
 /// The panel; `children` is the plain form, shown until the panel is live.
 #[island]
-pub fn UploadPanel(setup: Setup, children: Children) -> impl IntoView {
+pub fn UploadPanel(setup: String, children: Children) -> impl IntoView {
     let lang = use_lang();
     let ready = RwSignal::new(false);
+    // A setup that does not read leaves the plain form in place.
+    let usable = Setup::decode(&setup);
+    let setup_ok = usable.is_some();
+    #[cfg(not(feature = "hydrate"))]
+    let _ = setup_ok;
+    let setup = usable.unwrap_or_default();
     let first_defendant = setup
         .defendants
         .first()
@@ -302,7 +399,7 @@ pub fn UploadPanel(setup: Setup, children: Children) -> impl IntoView {
     let input_ref = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        {
+        if setup_ok {
             ready.set(true);
             panel.setup.with_value(|s| {
                 unfinished.set(
@@ -421,9 +518,17 @@ pub fn UploadPanel(setup: Setup, children: Children) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(",");
     let case_id = setup.case_id.clone();
-    view! {
-        <div class="app-upload-fallback" hidden=move || ready.get()>{children()}</div>
-        <div class="app-upload-panel" id="upload-panel" hidden=move || !ready.get()>
+    // Built in the browser once live, never rendered on the server nor hydrated: the page's HTML
+    // and the bundle stay smaller, and without the bundle only the plain form is there.
+    let panel_view = move || {
+        let (defendants, sections, accept, case_id) = (
+            defendants.clone(),
+            sections.clone(),
+            accept.clone(),
+            case_id.clone(),
+        );
+        view! {
+        <div class="app-upload-panel" id="upload-panel">
             // In the page only while there are problems (so the plain form's summary is the only
             // one without JavaScript); focused when it opens.
             <div node_ref=summary_ref tabindex="-1" id="upload-panel-errors-focus">
@@ -486,7 +591,7 @@ pub fn UploadPanel(setup: Setup, children: Children) -> impl IntoView {
             <div hidden=move || panel.items.get().is_empty()>
                 <h3 class="govuk-heading-s govuk-!-margin-top-6">{lang.t(Msg::UploadPanelFiles)}</h3>
                 <For each=move || panel.items.get() key=|i| i.key children=move |item| {
-                    view! { <FileCard panel=panel item=item sections=sections.clone() /> }
+                    file_card(panel, item, sections.clone())
                 } />
                 <button type="button" class="govuk-button" data-module="govuk-button" id="upload-start"
                     prop:disabled=move || panel.running.get() aria-disabled=move || panel.running.get().then_some("true")
@@ -499,6 +604,11 @@ pub fn UploadPanel(setup: Setup, children: Children) -> impl IntoView {
             </div>
             <div class="govuk-visually-hidden" aria-live="polite" id="upload-status">{move || panel.live.get()}</div>
         </div>
+        }
+    };
+    view! {
+        <div class="app-upload-fallback" hidden=move || ready.get()>{children()}</div>
+        {move || ready.get().then(panel_view.clone())}
     }
 }
 
@@ -518,8 +628,7 @@ fn shown_href(case_id: &str, items: &[Item]) -> String {
 }
 
 /// One file's card: what it is, what it is to be served as, and how it is getting on.
-#[component]
-fn FileCard(panel: Panel, item: Item, sections: Vec<Choice>) -> impl IntoView {
+fn file_card(panel: Panel, item: Item, sections: Vec<Choice>) -> impl IntoView + use<> {
     let lang = panel.lang;
     let name = item.name.get_value();
     let editable = move || matches!(item.stage.get(), Stage::Ready | Stage::Failed(_, _));
@@ -559,11 +668,7 @@ fn FileCard(panel: Panel, item: Item, sections: Vec<Choice>) -> impl IntoView {
     };
     let percent = move |sent: f64| {
         let (sent, total) = (sent as u64, item.size as u64);
-        if total > 0 {
-            (sent.min(total) * 100 / total) as u32
-        } else {
-            0
-        }
+        (sent.min(total) * 100).checked_div(total).unwrap_or(0) as u32
     };
     let progress_value = move || match item.stage.get() {
         Stage::Sending(s) | Stage::Waiting(s) => percent(s),
@@ -703,25 +808,28 @@ fn FileCard(panel: Panel, item: Item, sections: Vec<Choice>) -> impl IntoView {
                     <p class="govuk-body-s govuk-!-margin-bottom-0">{status_text}</p>
                 </div>
                 {move || match item.stage.get() {
-                    Stage::Done(receipt) => Some(view! {
-                        <p class="govuk-body govuk-!-margin-bottom-0 app-upload-done">
-                            <strong class="govuk-tag govuk-tag--green">{lang.t(Msg::UploadPanelDone)}</strong>" "
-                            <a class="govuk-link" href=format!("/cases/{case_id}/receipts/{receipt}")>
-                                {lang.tf(Msg::UploadPanelReceipt, &[("receipt", &receipt)])}
-                            </a>
-                        </p>
-                    }.into_any()),
-                    Stage::Failed(why, retry_helps) => Some(view! {
-                        <div class="app-upload-failed">
-                            <p class="govuk-body moj-multi-file-upload__error">{why}</p>
-                            {retry_helps.then(|| view! {
-                                <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
-                                    on:click=retry>{lang.t(Msg::UploadPanelRetry)}<span class="govuk-visually-hidden">" "{item.name.get_value()}</span></button>
-                            })}
-                        </div>
-                    }.into_any()),
+                    Stage::Done(receipt) => Some(receipt),
                     _ => None,
-                }}
+                }.map(|receipt| view! {
+                    <p class="govuk-body govuk-!-margin-bottom-0 app-upload-done">
+                        <strong class="govuk-tag govuk-tag--green">{lang.t(Msg::UploadPanelDone)}</strong>" "
+                        <a class="govuk-link" href=format!("/cases/{case_id}/receipts/{receipt}")>
+                            {lang.tf(Msg::UploadPanelReceipt, &[("receipt", &receipt)])}
+                        </a>
+                    </p>
+                })}
+                {move || match item.stage.get() {
+                    Stage::Failed(why, retry_helps) => Some((why, retry_helps)),
+                    _ => None,
+                }.map(|(why, retry_helps)| view! {
+                    <div class="app-upload-failed">
+                        <p class="govuk-body moj-multi-file-upload__error">{why}</p>
+                        <button type="button" class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0"
+                            hidden=!retry_helps on:click=retry>
+                            {lang.t(Msg::UploadPanelRetry)}<span class="govuk-visually-hidden">" "{item.name.get_value()}</span>
+                        </button>
+                    </div>
+                })}
             </div>
         </div>
     }
@@ -1093,32 +1201,42 @@ async fn abandon(panel: Panel, item: Item) {
 mod client {
     use std::{
         cell::{Cell, RefCell},
-        collections::{HashMap, HashSet},
         rc::Rc,
     };
     use wasm_bindgen::{JsCast as _, JsValue, closure::Closure};
     use web_sys::{Blob, File, ProgressEvent, XmlHttpRequest};
 
     thread_local! {
-        static FILES: RefCell<HashMap<u32, File>> = RefCell::new(HashMap::new());
-        static REQUESTS: RefCell<HashMap<u32, XmlHttpRequest>> = RefCell::new(HashMap::new());
-        static CANCELLED: RefCell<HashSet<u32>> = RefCell::new(HashSet::new());
+        // A few files at a time: lists, not hash maps (smaller in the bundle).
+        static FILES: RefCell<Vec<(u32, File)>> = const { RefCell::new(Vec::new()) };
+        static REQUESTS: RefCell<Vec<(u32, XmlHttpRequest)>> = const { RefCell::new(Vec::new()) };
+        static CANCELLED: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
     }
 
     pub fn keep_file(key: u32, file: File) {
-        FILES.with(|f| f.borrow_mut().insert(key, file));
+        FILES.with(|f| f.borrow_mut().push((key, file)));
     }
     pub fn file(key: u32) -> Option<File> {
-        FILES.with(|f| f.borrow().get(&key).cloned())
+        FILES.with(|f| {
+            f.borrow()
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.clone())
+        })
     }
     pub fn forget_file(key: u32) {
-        FILES.with(|f| f.borrow_mut().remove(&key));
+        FILES.with(|f| f.borrow_mut().retain(|(k, _)| *k != key));
     }
 
     /// Stops the file's request on its way; the upload notices and abandons it.
     pub fn cancel(key: u32) {
-        CANCELLED.with(|c| c.borrow_mut().insert(key));
-        if let Some(xhr) = REQUESTS.with(|r| r.borrow().get(&key).cloned()) {
+        CANCELLED.with(|c| c.borrow_mut().push(key));
+        if let Some(xhr) = REQUESTS.with(|r| {
+            r.borrow()
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, x)| x.clone())
+        }) {
             let _ = xhr.abort();
         }
     }
@@ -1126,7 +1244,7 @@ mod client {
         CANCELLED.with(|c| c.borrow().contains(&key))
     }
     pub fn uncancel(key: u32) {
-        CANCELLED.with(|c| c.borrow_mut().remove(&key));
+        CANCELLED.with(|c| c.borrow_mut().retain(|k| *k != key));
     }
 
     pub fn now() -> f64 {
@@ -1214,7 +1332,7 @@ mod client {
             xhr.set_onloadend(Some(cb.unchecked_ref()));
         });
         if let Some(k) = key {
-            REQUESTS.with(|r| r.borrow_mut().insert(k, xhr.clone()));
+            REQUESTS.with(|r| r.borrow_mut().push((k, xhr.clone())));
         }
         let sent = match body {
             Some(b) => xhr.send_with_opt_blob(Some(b)),
@@ -1247,7 +1365,7 @@ mod client {
         let _ = wasm_bindgen_futures::JsFuture::from(ended).await;
         finished.set(true);
         if let Some(k) = key {
-            REQUESTS.with(|r| r.borrow_mut().remove(&k));
+            REQUESTS.with(|r| r.borrow_mut().retain(|(x, _)| *x != k));
         }
         drop(on_progress);
         drop(on_sent);
@@ -1408,6 +1526,53 @@ mod client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_setup_reaches_the_browser_whole() {
+        let s = Setup {
+            case_id: "c1".into(),
+            user_id: "u1".into(),
+            defendants: vec![
+                ("d1".into(), "Siân O'Brien".into()),
+                ("d2".into(), "Llŷr\u{1f}Cyf".into()),
+            ],
+            sections: vec![
+                Choice {
+                    code: "plea".into(),
+                    name: "Ple".into(),
+                    send_to_cps: true,
+                },
+                Choice {
+                    code: "general-correspondence".into(),
+                    name: "Gohebiaeth".into(),
+                    send_to_cps: false,
+                },
+            ],
+            extensions: vec!["pdf".into(), "docx".into()],
+            limit: 536_870_912,
+        };
+        let back = Setup::decode(&s.encode()).expect("decodes");
+        assert_eq!(
+            back.defendants[1].1, "Llŷr Cyf",
+            "a separator in a value is a space"
+        );
+        assert_eq!(
+            Setup {
+                defendants: back.defendants.clone(),
+                ..s.clone()
+            },
+            back
+        );
+        let none = Setup {
+            case_id: "c".into(),
+            user_id: "u".into(),
+            limit: 1,
+            ..Setup::default()
+        };
+        assert_eq!(Setup::decode(&none.encode()), Some(none));
+        assert_eq!(Setup::decode("nonsense"), None);
+        assert_eq!(Setup::decode(""), None);
+    }
 
     #[test]
     fn a_title_comes_from_the_file_name() {
