@@ -1149,10 +1149,8 @@ async fn send(panel: Panel, item: Item) {
                 fail(why, false);
                 return;
             }
-            Some(a) if a.status == 404 || a.status == 410 => {
-                known = None;
-                let _ = a;
-            }
+            // Gone meanwhile: the next round's HEAD says why.
+            Some(a) if a.status == 404 || a.status == 410 => known = None,
             Some(a) if a.status < 500 => {
                 fail(lang.t(Msg::UploadPanelFailedServer).to_owned(), true);
                 return;
