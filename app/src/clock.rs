@@ -86,6 +86,19 @@ impl Clock for ManualClock {
     }
 }
 
+/// Unix seconds as an RFC 3339 UTC instant such as `2026-11-21T09:30:00Z` (the inverse of
+/// [`parse_utc`]).
+pub fn utc_rfc3339(unix: i64) -> String {
+    let secs = unix.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        Date::from_days_since_epoch(unix.div_euclid(86_400)),
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 /// Parses an RFC 3339 UTC instant such as `2026-11-21T09:30:00Z` into Unix seconds.
 pub fn parse_utc(s: &str) -> Option<i64> {
     let s = s.trim();
@@ -162,6 +175,14 @@ pub fn uk_time(unix: i64, lang: crate::i18n::Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instant_written_reads_back() {
+        for t in [0, 951_782_400, 1_795_251_600, 1_795_253_459] {
+            assert_eq!(parse_utc(&utc_rfc3339(t)), Some(t));
+        }
+        assert_eq!(utc_rfc3339(1_795_251_600), "2026-11-21T09:00:00Z");
+    }
 
     #[test]
     fn times_in_the_uk() {

@@ -105,6 +105,16 @@ pub fn app_state() -> Result<AppState, AppError> {
 }
 
 /// Server state for tests: a database, a fixed clock at `now`, and placeholder assets.
+/// The mail settings tests use.
+#[cfg(test)]
+pub fn test_mail() -> crate::email::MailSettings {
+    crate::email::MailSettings {
+        from_address: "no-reply@test.example".into(),
+        from_name: "Test".into(),
+        public_url: "http://localhost:3000".into(),
+    }
+}
+
 #[cfg(test)]
 pub fn for_tests(db: Db, now: i64) -> AppState {
     AppState {
@@ -116,11 +126,7 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
             css: "a.css".into(),
         }),
         courts: Arc::default(),
-        mail: Arc::new(crate::email::MailSettings {
-            from_address: "no-reply@test.example".into(),
-            from_name: "Test".into(),
-            public_url: "http://localhost:3000".into(),
-        }),
+        mail: Arc::new(test_mail()),
         dev_tools: false,
         mailbox: None,
         secrets: Arc::new(crate::secrets::Keys::for_tests()),

@@ -63,6 +63,8 @@ pub enum Command {
         config: Config,
         #[command(flatten)]
         secrets: SecretsArgs,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Add or update cases from a prosecution import (docs/prosecution-import.md): one case, or
     /// {"cases": [...]}. Either the whole document is valid and saved, or every problem is
@@ -72,6 +74,8 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         config: Config,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Manage the prosecuting authorities that may send cases.
     Prosecutors {
@@ -366,9 +370,35 @@ pub struct SecretsArgs {
     pub secrets_key_previous: Vec<String>,
 }
 
+/// How emails are addressed, for the commands that write to the outbox (the service, and the
+/// imports that tell firms of new material).
+#[derive(Clone, Debug, Args)]
+pub struct MailArgs {
+    /// The address emails come from (named to users so they can find it and allow it).
+    #[arg(
+        long,
+        env = "MAIL_FROM",
+        default_value = "no-reply@caseaccess.localhost"
+    )]
+    pub mail_from: String,
+}
+
+impl MailArgs {
+    /// The settings emails are composed with; their links start with PUBLIC_URL.
+    pub fn settings(&self, config: &Config) -> app::email::MailSettings {
+        app::email::MailSettings {
+            from_address: self.mail_from.clone(),
+            from_name: "Defence access to criminal cases".into(),
+            public_url: config.public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
 /// The web server's own settings.
 #[derive(Clone, Debug, Args)]
 pub struct WebConfig {
+    #[command(flatten)]
+    pub mail: MailArgs,
     /// Where uploaded documents are kept: `filesystem` (under DATA_DIR/objects, the default) or
     /// `s3`, an S3-compatible store, for several instances without a shared disk (then
     /// S3_ENDPOINT, S3_BUCKET, S3_REGION, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY are all
@@ -414,14 +444,6 @@ pub struct WebConfig {
     /// Folder holding the built site (pkg/ with the browser bundle, assets/, favicon).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
-
-    /// The address emails come from (named to users so they can find it and allow it).
-    #[arg(
-        long,
-        env = "MAIL_FROM",
-        default_value = "no-reply@caseaccess.localhost"
-    )]
-    pub mail_from: String,
 
     /// Where the Legal Aid Agency is emailed each change of the firm on record for a defendant.
     /// Required (the service does not start without it), except with DEV_TOOLS, where
@@ -929,13 +951,7 @@ mod tests {
                 .filter_map(|a| a.get_long().map(str::to_owned))
                 .collect()
         };
-        let web_only = [
-            "site-addr",
-            "smtp-url",
-            "geoip-dir",
-            "trusted-proxies",
-            "mail-from",
-        ];
+        let web_only = ["site-addr", "smtp-url", "geoip-dir", "trusted-proxies"];
         for path in [
             &["staff", "add"][..],
             &["courts", "import"],
@@ -953,6 +969,11 @@ mod tests {
         assert!(!options(&["staff", "add"]).contains(&"secrets-key".to_owned()));
         assert!(options(&["seed"]).contains(&"secrets-key".to_owned()));
         assert!(options(&["secrets", "new-key"]).is_empty());
+        // The imports tell firms of new material by email; the rest write no email.
+        for path in [&["import"][..], &["seed"], &["serve"]] {
+            assert!(options(path).contains(&"mail-from".to_owned()), "{path:?}");
+        }
+        assert!(!options(&["courts", "import"]).contains(&"mail-from".to_owned()));
         let serve = options(&["serve"]);
         for o in web_only
             .iter()

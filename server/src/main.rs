@@ -88,6 +88,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             bench,
             config,
             secrets,
+            mail,
         } => {
             let db = open_db(&config).await?;
             let clock = clock(&config)?;
@@ -113,7 +114,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             if let Some(n) = demo_cases {
-                seed_cases(&db, &config, n, bench, clock.as_ref()).await?;
+                seed_cases(
+                    &db,
+                    &config,
+                    &mail.settings(&config),
+                    n,
+                    bench,
+                    clock.as_ref(),
+                )
+                .await?;
             }
             checkpoint(&db, &config, clock.as_ref()).await
         }
@@ -183,7 +192,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Activation link (works once, for 7 days): {link}");
             checkpoint(&db, &config, clock.as_ref()).await
         }
-        Command::Import { file, config } => {
+        Command::Import { file, config, mail } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let db = open_db(&config).await?;
@@ -212,7 +221,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let files = config.data_dir.join("files");
             use app::cases::store::{ImportError, import};
-            match import(&db, &files, &cases, &who, clock.now_unix()).await {
+            match import(
+                &db,
+                &files,
+                &cases,
+                &who,
+                &mail.settings(&config),
+                clock.now_unix(),
+            )
+            .await
+            {
                 Ok(s) => println!(
                     "{}: {} case(s) added, {} updated.",
                     file.display(),
@@ -324,6 +342,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn seed_cases(
     db: &Db,
     config: &Config,
+    mail: &app::email::MailSettings,
     n: usize,
     bench: bool,
     clock: &dyn Clock,
@@ -363,7 +382,7 @@ async fn seed_cases(
             break;
         }
         defendants += batch.iter().map(|c| c.defendants.len()).sum::<usize>();
-        match store::import(db, &files, &batch, &who, now).await {
+        match store::import(db, &files, &batch, &who, mail, now).await {
             Ok(s) => {
                 added += s.added;
                 updated += s.updated;

@@ -3,6 +3,11 @@
 //! A user reads material only if they are active and their organisation is associated with
 //! that defendant (full access), or — for the IDPC alone — after they made the declaration of
 //! appointment on the case themselves (a colleague's declaration grants nothing).
+//!
+//! A defence firm's upload is seen by the court, the prosecution and the firm that served it —
+//! never by another defendant's firm unless the uploading firm shares it with that defendant's
+//! representatives (co-defendants often run opposing defences): then the firm on record for a
+//! defendant it is shared with reads it too, under the same rule.
 
 /// The reader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,9 +57,87 @@ pub fn may_read(reader: Reader<'_>, defendant: Defendant<'_>, kind: Kind) -> boo
     associated || (kind == Kind::Idpc && defendant.declared_by_reader)
 }
 
+/// A defence firm's upload, as one reader's firm stands to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Upload<'a> {
+    /// The firm that served it.
+    pub served_by: &'a str,
+    /// The reader's firm is on record for the defendant it was served for.
+    pub on_record_for_its_defendant: bool,
+    /// The reader's firm is on record for a defendant it is shared with.
+    pub on_record_for_a_sharee: bool,
+}
+
+/// Whether a defence upload is listed for `reader` at all: for the firm that served it (whether
+/// or not it still acts), and for the firm on record for a defendant it is shared with.
+pub fn sees_upload(reader: Reader<'_>, upload: Upload<'_>) -> bool {
+    reader.active
+        && (reader.organisation_id == Some(upload.served_by) || upload.on_record_for_a_sharee)
+}
+
+/// Whether `reader` may download a defence upload: the firm that served it while it is on
+/// record for the defendant, or the firm on record for a defendant it is shared with.
+pub fn reads_upload(reader: Reader<'_>, upload: Upload<'_>) -> bool {
+    let Some(mine) = reader.organisation_id else {
+        return false;
+    };
+    let associated = (mine == upload.served_by && upload.on_record_for_its_defendant)
+        || upload.on_record_for_a_sharee;
+    may_read(
+        reader,
+        Defendant {
+            associated: associated.then_some(mine),
+            declared_by_reader: false,
+        },
+        Kind::Other,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A co-defendant's firm never sees or reads an upload unless it is shared with a
+    /// defendant that firm is on record for; the uploader reads it only while on record.
+    #[test]
+    fn a_defence_upload_reaches_another_firm_only_by_a_share() {
+        let mut cases = 0;
+        for reader_org in [None, Some("uploader"), Some("co-defendant")] {
+            for active in [false, true] {
+                for on_own in [false, true] {
+                    for on_sharee in [false, true] {
+                        cases += 1;
+                        let reader = Reader {
+                            user_id: "u",
+                            organisation_id: reader_org,
+                            active,
+                        };
+                        let upload = Upload {
+                            served_by: "uploader",
+                            on_record_for_its_defendant: on_own,
+                            on_record_for_a_sharee: on_sharee,
+                        };
+                        let (sees, reads) =
+                            (sees_upload(reader, upload), reads_upload(reader, upload));
+                        assert!(!reads || sees, "read but not listed: {reader:?} {upload:?}");
+                        assert!(active || !sees, "an inactive user sees nothing");
+                        match reader_org {
+                            None => assert!(!reads, "staff read no upload through this rule"),
+                            Some("co-defendant") => {
+                                assert_eq!(sees, active && on_sharee, "{upload:?}");
+                                assert_eq!(reads, active && on_sharee, "{upload:?}");
+                            }
+                            _ => {
+                                assert_eq!(sees, active);
+                                assert_eq!(reads, active && (on_own || on_sharee));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 3 * 2 * 2 * 2);
+    }
 
     /// Every combination of a small world: the property, stated independently, holds for all.
     #[test]

@@ -147,7 +147,19 @@ pub async fn authenticate(
     Ok(same.then(|| (id.to_owned(), code)))
 }
 
-fn unauthorised() -> axum::response::Response {
+/// The key a request presents (`Authorization: Bearer …`), or "".
+pub fn presented(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// 401, saying a key is needed.
+pub fn unauthorised() -> axum::response::Response {
     let mut res = json(
         StatusCode::UNAUTHORIZED,
         &j!({ "error": "an API key is needed: Authorization: Bearer cak_…" }),
@@ -161,14 +173,7 @@ fn unauthorised() -> axum::response::Response {
 
 /// `POST /api/prosecution/cases`.
 pub async fn post(state: AppState, req: axum::extract::Request) -> axum::response::Response {
-    let presented = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_owned();
+    let presented = presented(req.headers());
     let failed = |e: sqlx::Error| {
         let e = crate::error::AppError::internal(e);
         json(
@@ -241,7 +246,7 @@ pub async fn post(state: AppState, req: axum::extract::Request) -> axum::respons
         organisation_id: None,
         ip,
     };
-    match super::store::import(&state.db, &state.files, &cases, &who, now).await {
+    match super::store::import(&state.db, &state.files, &cases, &who, &state.mail, now).await {
         Ok(s) => {
             if let Err(e) =
                 sqlx::query("UPDATE prosecution_keys SET last_used_at = $2 WHERE id = $1")

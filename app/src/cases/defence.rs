@@ -578,6 +578,15 @@ pub async fn disassociate(
     let Some((nature,)) = removed else {
         return Ok(Err(Refused::NotYours));
     };
+    // Off record on the whole case: nothing on it is "new" for the firm any more.
+    sqlx::query(
+        "DELETE FROM material_unseen WHERE organisation_id = $1 AND case_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM associations WHERE organisation_id = $1 AND case_id = $2)",
+    )
+    .bind(&member.organisation_id)
+    .bind(case_id)
+    .execute(&mut *tx)
+    .await?;
     let a = about(&mut tx, defendant_id, &member.organisation_id).await?;
     let mail = super::emails::laa_notice(
         &state.mail,
@@ -856,21 +865,24 @@ pub async fn download(
         return Ok(None);
     };
     // Never served until scanned clean (or marked not scanned where scanning is off); a
-    // defence firm's upload only to that firm (docs/uploads.md).
-    if !super::access::servable(&status)
-        || (uploaded_by.is_some() && served_by != member.organisation_id)
-    {
+    // defence firm's upload only to that firm and to the firms on record for the defendants it
+    // is shared with (docs/uploads.md).
+    if !super::access::servable(&status) {
         return Ok(None);
     }
-    let (declared, associated): (i64, i64) = sqlx::query_as(
+    let (declared, associated, sharee): (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM declarations WHERE user_id = $1 AND case_id = $2), \
                 (SELECT COUNT(*) FROM associations WHERE organisation_id = $3 AND case_id = $2 \
-                   AND ($4 IS NULL OR defendant_id = $4))",
+                   AND ($4 IS NULL OR defendant_id = $4)), \
+                (SELECT COUNT(*) FROM material_shares sh \
+                   JOIN associations a ON a.defendant_id = sh.defendant_id \
+                   WHERE sh.material_id = $5 AND a.organisation_id = $3)",
     )
     .bind(&member.user.id)
     .bind(case_id)
     .bind(&member.organisation_id)
     .bind(defendant_id.as_deref())
+    .bind(material_id)
     .fetch_one(&mut *tx)
     .await?;
     let reader = Reader {
@@ -878,12 +890,27 @@ pub async fn download(
         organisation_id: Some(&member.organisation_id),
         active: member.user.status == "active",
     };
-    let defendant = Defendant {
-        associated: (associated > 0).then_some(member.organisation_id.as_str()),
-        declared_by_reader: declared > 0,
+    let allowed = if uploaded_by.is_some() {
+        super::access::reads_upload(
+            reader,
+            super::access::Upload {
+                served_by: &served_by,
+                on_record_for_its_defendant: associated > 0,
+                on_record_for_a_sharee: sharee > 0,
+            },
+        )
+    } else {
+        let defendant = Defendant {
+            associated: (associated > 0).then_some(member.organisation_id.as_str()),
+            declared_by_reader: declared > 0,
+        };
+        may_read(
+            reader,
+            defendant,
+            if idpc == 1 { Kind::Idpc } else { Kind::Other },
+        )
     };
-    let kind = if idpc == 1 { Kind::Idpc } else { Kind::Other };
-    if !may_read(reader, defendant, kind) {
+    if !allowed {
         return Ok(None);
     }
     let id = crate::accounts::token::new_id();

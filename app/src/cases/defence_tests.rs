@@ -16,6 +16,7 @@ use crate::{
 const NOW: i64 = 1_795_251_600;
 
 mod resumable;
+mod sharing;
 
 async fn org(db: &Db, name: &str) -> String {
     let id = crate::accounts::token::new_id();
@@ -85,9 +86,16 @@ async fn with_case(db: Db) -> (AppState, String, tempfile::TempDir) {
         &import::tests::sections(),
     )
     .expect("valid");
-    store::import(&db, files.path(), &cases, &Who::system(), NOW)
-        .await
-        .expect("imported");
+    store::import(
+        &db,
+        files.path(),
+        &cases,
+        &Who::system(),
+        &crate::state::test_mail(),
+        NOW,
+    )
+    .await
+    .expect("imported");
     let (id,): (String,) = sqlx::query_as("SELECT id FROM cases")
         .fetch_one(&db.pool)
         .await

@@ -279,3 +279,40 @@ pub fn service_centre_document(
     email.subject = format!("{} – {urn}", email.subject);
     email
 }
+
+/// Tells a member of the firm on record that new material is on a case (its titles stay in
+/// the service: the email names the case and how many, and links to its material).
+pub fn new_material(
+    settings: &MailSettings,
+    to: &Recipient,
+    urn: &str,
+    case_id: &str,
+    count: usize,
+) -> Email {
+    let link = format!("{}/cases/{case_id}/material", settings.public_url);
+    let urn = super::pages::urn_spaced(urn);
+    compose(
+        "material_new",
+        &to.email,
+        to.user_id.as_deref(),
+        Msg::EmailNewMaterialSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
+                Part::Para(lang.tf(
+                    Msg::EmailNewMaterial,
+                    &[
+                        (
+                            "documents",
+                            &lang.tp(crate::i18n::PluralMsg::NewMaterialDocuments, count as u64),
+                        ),
+                        ("urn", &urn),
+                    ],
+                )),
+                Part::Para(lang.t(Msg::EmailNewMaterialHow).to_owned()),
+                Part::Link(link.clone()),
+            ]
+        },
+        settings,
+    )
+}

@@ -8,6 +8,8 @@ pub mod access;
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
+pub mod api_material;
+#[cfg(feature = "ssr")]
 pub mod cleanup;
 #[cfg(feature = "ssr")]
 pub mod defence;
@@ -30,6 +32,8 @@ pub mod inbox;
 #[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]
+pub mod new_material;
+#[cfg(feature = "ssr")]
 pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod orders;
@@ -47,6 +51,8 @@ pub mod resumable;
 mod routes;
 #[cfg(feature = "ssr")]
 pub mod sections;
+#[cfg(feature = "ssr")]
+pub mod sharing;
 #[cfg(feature = "ssr")]
 pub mod staff;
 #[cfg(feature = "ssr")]

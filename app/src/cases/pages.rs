@@ -63,6 +63,9 @@ fn CaseTable(lines: Vec<CaseLine>, caption: String, id: &'static str) -> impl In
                     <tr class="govuk-table__row">
                         <td class="govuk-table__cell" data-label=c_urn>
                             <a class="govuk-link app-nowrap" href=format!("/cases/{}", l.id)>{urn_spaced(&l.urn)}</a>
+                            {(l.new_material > 0).then(|| view! {
+                                " " <strong class="govuk-tag govuk-tag--blue app-new-tag">{lang.tp(crate::i18n::PluralMsg::NewMaterialDocuments, l.new_material.unsigned_abs())}</strong>
+                            })}
                         </td>
                         <td class="govuk-table__cell" data-label=c_def>{l.defendants}</td>
                         <td class="govuk-table__cell" data-label=c_court>{l.court}</td>
@@ -290,13 +293,18 @@ impl Tab {
     }
 }
 
-fn sub_nav(id: &str, current: Tab, lang: Lang) -> impl IntoView {
+fn sub_nav(id: &str, current: Tab, new_material: usize, lang: Lang) -> impl IntoView {
     view! {
         <nav class="moj-sub-navigation" aria-label=lang.t(Msg::CaseNavLabel)>
             <ul class="moj-sub-navigation__list">
                 {[Tab::Summary, Tab::Material, Tab::Hearings, Tab::Access].into_iter().map(|t| view! {
                     <li class="moj-sub-navigation__item">
-                        <a class="moj-sub-navigation__link" href=t.path(id) aria-current=(t == current).then_some("page")>{lang.t(t.label())}</a>
+                        <a class="moj-sub-navigation__link" href=t.path(id) aria-current=(t == current).then_some("page")>
+                            {lang.t(t.label())}
+                            {(t == Tab::Material && new_material > 0).then(|| view! {
+                                " " <strong class="govuk-tag govuk-tag--blue app-new-tag" id="new-material">{lang.tp(crate::i18n::PluralMsg::NewMaterialDocuments, new_material as u64)}</strong>
+                            })}
+                        </a>
                     </li>
                 }).collect_view()}
             </ul>
@@ -316,11 +324,21 @@ fn banner() -> Option<Msg> {
 }
 
 async fn load_case() -> Option<(CaseView, Member, Vec<read::HistoryLine>)> {
+    load_case_at(None).await
+}
+
+/// The case; at its material tab, the "new" tags are taken off for the firm once read.
+async fn load_case_at(tab: Option<Tab>) -> Option<(CaseView, Member, Vec<read::HistoryLine>)> {
     let state = state()?;
     let m = Member::current()?;
     let mut conn = state.db.pool.acquire().await.ok()?;
     let id = case_id();
     let c = read::case(&mut conn, &m, &id).await.ok()??;
+    if tab == Some(Tab::Material) && c.material.iter().any(|x| x.new) {
+        super::new_material::seen(&mut conn, &m.organisation_id, &id)
+            .await
+            .ok()?;
+    }
     let history = read::history(&mut conn, &m.organisation_id, &id)
         .await
         .ok()?;
@@ -512,6 +530,17 @@ fn material(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
                                         (false, _) => view! { <span>{m.title.clone()}</span><br /><span class="app-secondary-text">{lang.t(Msg::MaterialNotYours)}</span> }.into_any(),
                                     }}
                                     {m.idpc.then(|| view! { " " <strong class="govuk-tag govuk-tag--turquoise">{lang.t(Msg::MaterialIdpcTag)}</strong> })}
+                                    {m.new.then(|| view! { " " <strong class="govuk-tag govuk-tag--blue app-new-tag">{lang.t(Msg::MaterialNewTag)}</strong> })}
+                                    {m.shared_to_us.then(|| view! { <br /><span class="app-secondary-text app-shared">{lang.t(Msg::MaterialSharedToUs)}</span> })}
+                                    {(!m.shared_with.is_empty()).then(|| view! {
+                                        <br /><span class="app-secondary-text app-shared">{lang.tf(Msg::MaterialSharedWith, &[("defendants", &m.shared_with.join(", "))])}</span>
+                                    })}
+                                    {m.receipt.clone().map(|r| view! {
+                                        <br /><a class="govuk-link" href=format!("/cases/{id}/receipts/{r}")>
+                                            {lang.tf(Msg::MaterialReceiptLink, &[("receipt", &r)])}
+                                            <span class="govuk-visually-hidden">{format!(" – {}", m.title)}</span>
+                                        </a>
+                                    })}
                                 </td>
                                 <td class="govuk-table__cell" data-label=c_section>{super::sections::name_of(&sections, &m.section, lang)}</td>
                                 <td class="govuk-table__cell" data-label=c_by>{m.served_by.clone()}</td>
@@ -652,9 +681,12 @@ fn case_page(tab: Tab) -> impl IntoView {
     view! {
         <Suspense>
             {Suspend::new(async move {
-                match load_case().await {
+                match load_case_at(Some(tab)).await {
                     None => load_error().into_any(),
                     Some((c, m, history)) => {
+                        // The material tab shows what is new in its rows (and so no longer
+                        // counts it once open).
+                        let new_material = if tab == Tab::Material { 0 } else { c.material.iter().filter(|x| x.new).count() };
                         let title = format!("{} – {}", lang.t(tab.label()), urn_spaced(&c.urn));
                         let title = if tab == Tab::Material && super::upload_page::has_problem() {
                             format!("{}: {title}", lang.t(Msg::ErrorPrefix))
@@ -673,7 +705,7 @@ fn case_page(tab: Tab) -> impl IntoView {
                             <ErrorSummary />
                             <span class="govuk-caption-l">{c.court.clone()}</span>
                             <h1 class="govuk-heading-l">{lang.tf(Msg::CaseHeading, &[("urn", &urn_spaced(&c.urn))])}</h1>
-                            {sub_nav(&c.id, tab, lang)}
+                            {sub_nav(&c.id, tab, new_material, lang)}
                             {body}
                         }.into_any()
                     }

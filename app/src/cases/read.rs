@@ -76,6 +76,12 @@ pub struct MaterialView {
     pub status: String,
     /// Its receipt (the firm's own uploads).
     pub receipt: Option<String>,
+    /// The firm's own upload: the defendants it is shared with (names), in the case's order.
+    pub shared_with: Vec<String>,
+    /// Another firm's upload, shared with a defendant the member's firm is on record for.
+    pub shared_to_us: bool,
+    /// The member's firm has not opened it yet (new from the prosecution, or shared with it).
+    pub new: bool,
 }
 
 /// A line of the firm's history on the case.
@@ -123,7 +129,7 @@ impl CaseView {
     }
 }
 
-fn display_name(
+pub(crate) fn display_name(
     kind: &str,
     first: Option<String>,
     last: Option<String>,
@@ -245,16 +251,33 @@ pub async fn case(
         Option<String>,
         String,
         Option<String>,
+        String,
+        i64,
+        i64,
+        i64,
     );
     let material: Vec<MatRow> = sqlx::query_as(
         "SELECT m.id, m.section, m.title, m.idpc, m.file_name, m.size, \
                 COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id, m.status, \
-                m.receipt \
+                m.receipt, m.served_by, CASE WHEN m.uploaded_by IS NULL THEN 0 ELSE 1 END, \
+                (SELECT COUNT(*) FROM material_shares sh \
+                   JOIN associations a ON a.defendant_id = sh.defendant_id \
+                   WHERE sh.material_id = m.id AND a.organisation_id = $2) AS shared_to_us, \
+                (SELECT COUNT(*) FROM material_unseen u \
+                   WHERE u.material_id = m.id AND u.organisation_id = $2) AS unseen \
          FROM material m LEFT JOIN prosecutors p ON p.code = m.served_by \
          LEFT JOIN organisations o ON o.id = m.served_by \
          LEFT JOIN sections s ON s.code = m.section \
-         WHERE m.case_id = $1 AND (m.uploaded_by IS NULL OR m.served_by = $2) \
+         WHERE m.case_id = $1 \
          ORDER BY m.idpc DESC, s.position, m.served_at, m.title",
+    )
+    .bind(case_id)
+    .bind(mine)
+    .fetch_all(&mut *conn)
+    .await?;
+    let shares: Vec<(String, String)> = sqlx::query_as(
+        "SELECT sh.material_id, sh.defendant_id FROM material_shares sh \
+         JOIN material m ON m.id = sh.material_id WHERE m.case_id = $1 AND m.served_by = $2",
     )
     .bind(case_id)
     .bind(mine)
@@ -264,9 +287,14 @@ pub async fn case(
         Some(d) => defendants.iter().any(|x| x.id == *d && x.ours(member)),
         None => standing.associated,
     };
+    let reader = super::access::Reader {
+        user_id: &member.user.id,
+        organisation_id: Some(mine),
+        active: member.user.status == "active",
+    };
     let material = material
         .into_iter()
-        .map(
+        .filter_map(
             |(
                 id,
                 section,
@@ -279,21 +307,41 @@ pub async fn case(
                 defendant_id,
                 status,
                 receipt,
+                served_by_id,
+                uploaded,
+                shared_to_us,
+                unseen,
             )| {
-                use super::access::{Defendant, Kind, Reader, may_read};
-                let readable = may_read(
-                    Reader {
-                        user_id: &member.user.id,
-                        organisation_id: Some(mine),
-                        active: member.user.status == "active",
-                    },
-                    Defendant {
-                        associated: ours(&defendant_id).then_some(mine),
-                        declared_by_reader: standing.declared,
-                    },
-                    if idpc == 1 { Kind::Idpc } else { Kind::Other },
-                ) && super::access::servable(&status);
-                MaterialView {
+                use super::access::{Defendant, Kind, Upload, may_read, reads_upload, sees_upload};
+                let own = served_by_id == mine;
+                let permitted = if uploaded == 1 {
+                    let upload = Upload {
+                        served_by: &served_by_id,
+                        on_record_for_its_defendant: ours(&defendant_id),
+                        on_record_for_a_sharee: shared_to_us > 0,
+                    };
+                    // Another firm's document is listed only once it may be served.
+                    if !sees_upload(reader, upload) || !(own || super::access::servable(&status)) {
+                        return None;
+                    }
+                    reads_upload(reader, upload)
+                } else {
+                    may_read(
+                        reader,
+                        Defendant {
+                            associated: ours(&defendant_id).then_some(mine),
+                            declared_by_reader: standing.declared,
+                        },
+                        if idpc == 1 { Kind::Idpc } else { Kind::Other },
+                    )
+                };
+                let readable = permitted && super::access::servable(&status);
+                let shared_with = defendants
+                    .iter()
+                    .filter(|d| shares.iter().any(|(m, s)| *m == id && *s == d.id))
+                    .map(|d| d.name.clone())
+                    .collect();
+                Some(MaterialView {
                     id,
                     section,
                     title,
@@ -305,8 +353,11 @@ pub async fn case(
                     defendant_id,
                     readable,
                     status,
-                    receipt,
-                }
+                    receipt: receipt.filter(|_| own),
+                    shared_with,
+                    shared_to_us: !own && shared_to_us > 0,
+                    new: unseen > 0,
+                })
             },
         )
         .collect::<Vec<_>>();
@@ -392,6 +443,8 @@ pub struct CaseLine {
     pub defendants: String,
     /// The next hearing from now (Unix seconds), if any.
     pub next_hearing: Option<i64>,
+    /// Documents on it the firm has not opened yet.
+    pub new_material: i64,
 }
 
 /// The most cases a list shows.
@@ -424,12 +477,16 @@ pub async fn firm_cases(
         Option<String>,
         Option<String>,
         Option<String>,
+        i64,
     );
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, urn, court, next_hearing, kind, first_name, last_name, company_name FROM ( \
+        "SELECT id, urn, court, next_hearing, kind, first_name, last_name, company_name, \
+                unseen FROM ( \
            SELECT c.id, c.urn, c.court, \
                   (SELECT MIN(h.starts_at) FROM hearings h WHERE h.case_id = c.id \
                      AND h.starts_at >= $2) AS next_hearing, \
+                  (SELECT COUNT(*) FROM material_unseen u WHERE u.organisation_id = $1 \
+                     AND u.case_id = c.id) AS unseen, \
                   d.kind, d.first_name, d.last_name, d.company_name, d.position \
            FROM associations a JOIN cases c ON c.id = a.case_id \
            JOIN defendants d ON d.id = a.defendant_id \
@@ -447,7 +504,7 @@ pub async fn firm_cases(
     .await?;
     let mut out: Vec<CaseLine> = vec![];
     let limit = usize::try_from(LIST_LIMIT).unwrap_or(100);
-    for (id, urn, court, next, kind, first, last, company) in rows {
+    for (id, urn, court, next, kind, first, last, company, unseen) in rows {
         let name = display_name(&kind, first, last, company);
         let room = out.len() < limit;
         match out.iter_mut().find(|l| l.id == id) {
@@ -461,6 +518,7 @@ pub async fn firm_cases(
                 court,
                 defendants: name,
                 next_hearing: next,
+                new_material: unseen,
             }),
             None => {}
         }
@@ -509,6 +567,8 @@ pub async fn found_recently(
                 .collect::<Vec<_>>()
                 .join(", "),
             next_hearing: next,
+            // The firm is not on record here: nothing is marked new for it.
+            new_material: 0,
         });
     }
     Ok(out)

@@ -4,8 +4,8 @@
 //! the page does not exist.
 
 use super::{
-    api, download, forms, inbox, notices, orders, pages, pet, resumable, staff, upload,
-    upload_page, urn_requests,
+    api, api_material, download, forms, inbox, notices, orders, pages, pet, resumable, sharing,
+    staff, upload, upload_page, urn_requests,
 };
 use crate::web::{
     Access::{ApiKey, Laa, Public, ServiceCentre, SignedIn},
@@ -74,8 +74,10 @@ pub fn routes() -> Vec<Route> {
                 |s, r| raw(resumable::delete(s, r)),
                 0,
             ),
+        // A document's receipt; its form changes who else sees the document.
         Route::new("/cases/{id}/receipts/{receipt}", SignedIn)
-            .page_async(|| view! { <upload_page::ReceiptPage /> }.into_any()),
+            .page_async(|| view! { <upload_page::ReceiptPage /> }.into_any())
+            .form(|c| form(sharing::post(c))),
         Route::new(upload::CHECK_PATH, SignedIn).raw(
             axum::http::Method::POST,
             |s, r| raw(upload::check_post(s, r)),
@@ -119,6 +121,17 @@ pub fn routes() -> Vec<Route> {
             axum::http::Method::POST,
             |s, r| raw(api::post(s, r)),
             api::LIMIT,
+        ),
+        // The prosecution's view of defence material (docs/prosecution-import.md).
+        Route::new(api_material::LIST_PATH, ApiKey).raw(
+            axum::http::Method::GET,
+            |s, r| raw(api_material::list(s, r)),
+            0,
+        ),
+        Route::new(api_material::ONE_PATH, ApiKey).raw(
+            axum::http::Method::GET,
+            |s, r| raw(api_material::get(s, r)),
+            0,
         ),
     ]
 }

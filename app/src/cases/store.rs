@@ -100,12 +100,15 @@ async fn exists(
 /// content-addressed), then every case in one transaction — a case new to the service is
 /// added, one sent again is updated (defendants, hearings and material matched by their `ref`;
 /// offences replaced; a hearing no longer sent is removed; material is never removed), each
-/// audited. Problems only the database can see refuse the whole document.
+/// audited. Problems only the database can see refuse the whole document. Material new to a
+/// case, or sent again with other bytes, is told to the firms on record
+/// ([`super::new_material::tell`]).
 pub async fn import(
     db: &Db,
     files: &Path,
     cases: &[CaseDoc],
     who: &Who,
+    mail: &crate::email::MailSettings,
     now: i64,
 ) -> Result<Summary, ImportError> {
     for c in cases {
@@ -212,7 +215,16 @@ pub async fn import(
                 id
             }
         };
-        write_case(&mut tx, &case_id, new, c, now).await?;
+        let served = write_case(&mut tx, &case_id, new, c, now).await?;
+        let mut per_firm = std::collections::BTreeMap::<String, Vec<String>>::new();
+        for (material, defendant) in &served {
+            for firm in
+                super::new_material::firms_for(&mut tx, &case_id, defendant.as_deref()).await?
+            {
+                per_firm.entry(firm).or_default().push(material.clone());
+            }
+        }
+        super::new_material::tell(&mut tx, mail, &case_id, &per_firm, who, now).await?;
         who.audit(
             &mut tx,
             "case.imported",
@@ -232,14 +244,15 @@ pub async fn import(
 }
 
 /// The case's defendants, offences, hearings and material, as the document has them (for a
-/// `new` case there is nothing of its own to replace or remove).
+/// `new` case there is nothing of its own to replace or remove). What material is new, or
+/// came again with other bytes: (material id, its defendant).
 async fn write_case(
     tx: &mut AnyConnection,
     case_id: &str,
     new: bool,
     c: &CaseDoc,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
     let mut defendant_ids = std::collections::HashMap::new();
     for (position, d) in c.defendants.iter().enumerate() {
         let (first, last, dob, company, key) = match &d.party {
@@ -341,16 +354,22 @@ async fn write_case(
         .execute(&mut *tx)
         .await?;
     }
+    let mut served = vec![];
     for m in &c.material {
         let defendant = m.defendant.as_ref().and_then(|r| defendant_ids.get(r));
-        sqlx::query(
+        let size = i64::try_from(m.bytes.len()).unwrap_or(i64::MAX);
+        let sha256 = crate::files::sha256_hex(&m.bytes);
+        // New, or the same reference with other bytes (then served again, now): returned. The
+        // same bytes again only update what is said about them.
+        let changed: Option<String> = sqlx::query_scalar(
             "INSERT INTO material (id, case_id, defendant_id, ref, section, title, idpc, \
              file_name, content_type, size, sha256, served_by, served_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (case_id, ref) DO UPDATE SET defendant_id = excluded.defendant_id, \
              section = excluded.section, title = excluded.title, idpc = excluded.idpc, \
              file_name = excluded.file_name, content_type = excluded.content_type, \
-             size = excluded.size, sha256 = excluded.sha256",
+             size = excluded.size, sha256 = excluded.sha256, served_at = excluded.served_at \
+             WHERE material.sha256 <> excluded.sha256 RETURNING id",
         )
         .bind(new_id())
         .bind(case_id)
@@ -361,14 +380,33 @@ async fn write_case(
         .bind(i64::from(m.idpc))
         .bind(&m.file_name)
         .bind(&m.content_type)
-        .bind(i64::try_from(m.bytes.len()).unwrap_or(i64::MAX))
-        .bind(crate::files::sha256_hex(&m.bytes))
+        .bind(size)
+        .bind(&sha256)
         .bind(&c.prosecutor)
         .bind(now)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        match changed {
+            Some(id) => served.push((id, defendant.cloned())),
+            None => {
+                sqlx::query(
+                    "UPDATE material SET defendant_id = $3, section = $4, title = $5, idpc = $6, \
+                     file_name = $7, content_type = $8 WHERE case_id = $1 AND ref = $2",
+                )
+                .bind(case_id)
+                .bind(&m.r#ref)
+                .bind(defendant.cloned())
+                .bind(&m.section)
+                .bind(&m.title)
+                .bind(i64::from(m.idpc))
+                .bind(&m.file_name)
+                .bind(&m.content_type)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
     }
-    Ok(())
+    Ok(served)
 }
 
 #[cfg(test)]
@@ -413,9 +451,16 @@ mod tests {
             .expect("prosecutor");
             let doc = import::tests::example();
             let cases = import::parse(&doc.to_string(), &import::tests::sections()).expect("valid");
-            let s = import(&db, files.path(), &cases, &Who::system(), 10)
-                .await
-                .expect("imported");
+            let s = import(
+                &db,
+                files.path(),
+                &cases,
+                &Who::system(),
+                &crate::state::test_mail(),
+                10,
+            )
+            .await
+            .expect("imported");
             assert_eq!(
                 s,
                 Summary {
@@ -449,9 +494,16 @@ mod tests {
                 .push(serde_json::json!({ "ref": "D3", "person": { "first_name": "Ng", "last_name": "Li", "date_of_birth": "2001-01-01" } }));
             let cases =
                 import::parse(&again.to_string(), &import::tests::sections()).expect("valid");
-            let s = import(&db, files.path(), &cases, &Who::system(), 20)
-                .await
-                .expect("updated");
+            let s = import(
+                &db,
+                files.path(),
+                &cases,
+                &Who::system(),
+                &crate::state::test_mail(),
+                20,
+            )
+            .await
+            .expect("updated");
             assert_eq!(
                 s,
                 Summary {
@@ -481,7 +533,16 @@ mod tests {
             let cases = import::parse(&both.to_string(), &import::tests::sections())
                 .expect("valid as a document");
             let before = (count(&db, "cases").await, count(&db, "audit_events").await);
-            match import(&db, files.path(), &cases, &Who::system(), 30).await {
+            match import(
+                &db,
+                files.path(),
+                &cases,
+                &Who::system(),
+                &crate::state::test_mail(),
+                30,
+            )
+            .await
+            {
                 Err(ImportError::Refused(p)) => {
                     let paths: Vec<&str> = p.iter().map(|p| p.path.as_str()).collect();
                     assert!(paths.contains(&"$.cases[0].defendants"), "{name}: {p:?}");

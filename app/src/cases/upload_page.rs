@@ -271,7 +271,7 @@ fn cps(r: &Receipt, lang: Lang) -> String {
     }
 }
 
-async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>)> {
+async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>, super::sharing::Sharing)> {
     let state = state()?;
     let m = Member::current()?;
     let (case_id, receipt) = leptos_router::hooks::use_params_map().with_untracked(|p| {
@@ -305,7 +305,10 @@ async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>)> {
     .await
     .ok()??;
     let all = sections::all(&mut conn).await.ok()?;
-    Some((r, all))
+    let sharing = super::sharing::load(&mut conn, &m, &case_id, &receipt)
+        .await
+        .ok()??;
+    Some((r, all, sharing))
 }
 
 /// The form that checks a copy of the document against the receipt, with the last answer.
@@ -370,7 +373,7 @@ pub fn ReceiptPage() -> impl IntoView {
     view! {
         <Suspense>
             {Suspend::new(async move {
-                let Some((r, all)) = load_receipt().await else {
+                let Some((r, all, sharing)) = load_receipt().await else {
                     return view! { <crate::layout::NotFound /> }.into_any();
                 };
                 let case_id = leptos_router::hooks::use_params_map()
@@ -417,6 +420,7 @@ pub fn ReceiptPage() -> impl IntoView {
                     ) />
                     <div class="govuk-grid-row">
                         <div class="govuk-grid-column-two-thirds">
+                            <crate::forms::ErrorSummary />
                             <h1 class="govuk-heading-l">{lang.t(Msg::ReceiptTitle)}</h1>
                             <dl class="govuk-summary-list" id="receipt">
                                 {rows.into_iter().map(|(key, value, id)| view! {
@@ -427,6 +431,7 @@ pub fn ReceiptPage() -> impl IntoView {
                                 }).collect_view()}
                             </dl>
                             <p class="govuk-body">{lang.t(Msg::ReceiptPrint)}</p>
+                            {super::sharing::section(&case_id, &r.receipt, &sharing, lang)}
                             {check_form(&case_id, &r.receipt, lang)}
                             <p class="govuk-body"><a class="govuk-link" href=format!("/cases/{case_id}/material")>{lang.t(Msg::ReceiptBack)}</a></p>
                         </div>

@@ -225,6 +225,7 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
             vec![("", "title=x", Some(NOBODY)), ("!", "title=x", Some(FIRM))]
         }
         ("GET", "/cases/{id}/receipts/{receipt}")
+        | ("POST", "/cases/{id}/receipts/{receipt}")
         | ("POST", "/cases/{id}/receipts/{receipt}/check") => vec![("", "", Some(NOBODY))],
         // Only what is in the inbox: for no document, no one.
         ("GET", "/staff/service-centre/inbox/{material}") => vec![("", "", Some(NOBODY))],
@@ -452,7 +453,7 @@ async fn on_record(state: &AppState, admin_id: &str, now: i64) -> (String, Strin
     };
     let cases = import::parse(&doc.to_string(), &open).expect("a valid case");
     let system = app::accounts::store::Who::system();
-    store::import(&state.db, &state.files, &cases, &system, now)
+    store::import(&state.db, &state.files, &cases, &system, &state.mail, now)
         .await
         .expect("imported");
     let member = member_of(state, admin_id).await;
@@ -1292,5 +1293,253 @@ async fn a_resumable_upload_speaks_tus_from_creation_to_receipt() {
         assert_eq!(status, StatusCode::NO_CONTENT);
         let (status, _, _) = call(Method::HEAD, other, vec![tus()], vec![]).await;
         assert_eq!(status, StatusCode::GONE);
+    }
+}
+
+/// Co-defendants: Smith & Co on record for one, Jones Chambers for the other. Smith & Co's
+/// upload is not found for Jones Chambers — not listed, not downloadable — until Smith & Co
+/// share it with Jones Chambers' client from its receipt, and not found again once unshared.
+/// The prosecution reads it through its API with its own key, and no other authority can.
+#[tokio::test]
+async fn a_co_defendants_firm_cannot_see_or_download_unshared_defence_material() {
+    use app::cases::{defence, import, store, upload};
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        store::upsert_prosecutor(&state.db, "CPS", "CPS", "cps@x.example", 1)
+            .await
+            .expect("prosecutor");
+        let doc = serde_json::json!({
+            "urn": "01AB1234526", "prosecutor": "CPS", "court": "Cardiff Magistrates' Court",
+            "defendants": [
+                { "ref": "D1", "person": { "first_name": "Siân", "last_name": "Ellis", "date_of_birth": "1990-02-03" } },
+                { "ref": "D2", "person": { "first_name": "Rhys", "last_name": "Evans", "date_of_birth": "1988-07-09" } }
+            ]
+        });
+        let cases = import::parse(&doc.to_string(), &["idpc".to_owned()]).expect("valid");
+        store::import(
+            &state.db,
+            &state.files,
+            &cases,
+            &app::accounts::store::Who::system(),
+            &state.mail,
+            now,
+        )
+        .await
+        .expect("imported");
+        let both = [
+            defence::Typed::Person {
+                first_name: "Sian".into(),
+                last_name: "Ellis".into(),
+                date_of_birth: "1990-02-03".into(),
+            },
+            defence::Typed::Person {
+                first_name: "Rhys".into(),
+                last_name: "Evans".into(),
+                date_of_birth: "1988-07-09".into(),
+            },
+        ];
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM defendants ORDER BY ref")
+            .fetch_all(&state.db.pool)
+            .await
+            .expect("ids");
+        let smith = member_of(
+            &state,
+            &id_of(&state, "admin@smith-solicitors.example").await,
+        )
+        .await;
+        let jones = member_of(&state, &id_of(&state, "clerk@jones-chambers.example").await).await;
+        let mut case = String::new();
+        for (m, d) in [(&smith, &ids[0]), (&jones, &ids[1])] {
+            let defence::Found::Case(c) = defence::find(&state.db, m, &cases[0].urn, &both, now)
+                .await
+                .expect("find")
+            else {
+                panic!("found");
+            };
+            defence::associate(&state, m, &c, d, defence::Nature::Private, None, now)
+                .await
+                .expect("db")
+                .expect("associated");
+            case = c;
+        }
+        let pdf = b"%PDF-1.7\nour defence statement\n%%EOF\n".to_vec();
+        let offer = upload::Offer {
+            case_id: case.clone(),
+            defendant_id: ids[0].clone(),
+            section: "general-correspondence".into(),
+            title: "Defence case statement".into(),
+            file_name: "dcs.pdf".into(),
+            send_to_cps: false,
+        };
+        let stream =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(pdf.clone()))]);
+        let ok = upload::accept(
+            &state.db,
+            &state.objects,
+            &state.notices,
+            &smith,
+            &offer,
+            stream,
+            1 << 20,
+            false,
+            now,
+        )
+        .await
+        .expect("accepted");
+        let (smith_c, jones_c) = (
+            signed_in(&state, &smith.user.id, now).await,
+            signed_in(&state, &jones.user.id, now).await,
+        );
+        let material = format!("/cases/{case}/material");
+        let download = format!("/cases/{case}/material/{}", ok.material_id);
+        let receipt = format!("/cases/{case}/receipts/{}", ok.receipt);
+        let jones_sees = || async {
+            let (status, _, page) = send(&app, Method::GET, &material, "", Some(&jones_c)).await;
+            assert_eq!(status, StatusCode::OK);
+            let (got, _, body) = send(&app, Method::GET, &download, "", Some(&jones_c)).await;
+            (page.contains("Defence case statement"), got, body)
+        };
+        let (listed, got, _) = jones_sees().await;
+        assert!(!listed, "not listed for the co-defendant's firm");
+        assert_eq!(got, StatusCode::NOT_FOUND);
+        let (got, _, _) = send(&app, Method::GET, &receipt, "", Some(&jones_c)).await;
+        assert_eq!(got, StatusCode::NOT_FOUND, "nor its receipt");
+        let (got, _, _) = send(
+            &app,
+            Method::POST,
+            &receipt,
+            &format!("share={}", ids[1]),
+            Some(&jones_c),
+        )
+        .await;
+        assert_eq!(got, StatusCode::NOT_FOUND, "nor can they share it");
+        let (got, _, body) = send(&app, Method::GET, &download, "", Some(&smith_c)).await;
+        assert_eq!((got, body.as_bytes()), (StatusCode::OK, pdf.as_slice()));
+
+        let (got, to, _) = send(
+            &app,
+            Method::POST,
+            &receipt,
+            &format!("share={}", ids[1]),
+            Some(&smith_c),
+        )
+        .await;
+        assert_eq!(
+            (got, to.as_str()),
+            (
+                StatusCode::SEE_OTHER,
+                format!("{receipt}?shared=saved#sharing").as_str()
+            )
+        );
+        let (listed, got, body) = jones_sees().await;
+        assert!(listed, "shared: listed");
+        assert_eq!((got, body.as_bytes()), (StatusCode::OK, pdf.as_slice()));
+        let (_, _, page) = send(&app, Method::GET, &receipt, "", Some(&smith_c)).await;
+        assert!(
+            page.contains("Rhys Evans") && page.contains("checked"),
+            "the form says who"
+        );
+
+        let (got, _, _) = send(&app, Method::POST, &receipt, "", Some(&smith_c)).await;
+        assert_eq!(got, StatusCode::SEE_OTHER);
+        let (listed, got, _) = jones_sees().await;
+        assert!(!listed, "unshared: gone");
+        assert_eq!(got, StatusCode::NOT_FOUND);
+        // A defendant not on the case is refused with the form's message, and nothing changes.
+        let (got, _, page) = send(
+            &app,
+            Method::POST,
+            &receipt,
+            "share=elsewhere",
+            Some(&smith_c),
+        )
+        .await;
+        assert_eq!(got, StatusCode::OK);
+        assert!(
+            page.contains("govuk-error-summary")
+                && page.contains("Choose only defendants on this case")
+        );
+        // The prosecution sees defence material on its own cases, with its key only.
+        store::upsert_prosecutor(&state.db, "RSPCA", "RSPCA", "r@x.example", 1)
+            .await
+            .expect("prosecutor");
+        let cps = app::cases::api::create_key(&state.db, "CPS", "case system", now)
+            .await
+            .expect("db")
+            .expect("key");
+        let rspca = app::cases::api::create_key(&state.db, "RSPCA", "", now)
+            .await
+            .expect("db")
+            .expect("key");
+        let with_key = |key: Option<&str>, path: String, range: Option<&str>| {
+            let (app, key, range) = (
+                app.clone(),
+                key.map(str::to_owned),
+                range.map(str::to_owned),
+            );
+            async move {
+                let mut req = Request::builder().uri(path);
+                if let Some(k) = key {
+                    req = req.header(header::AUTHORIZATION, format!("Bearer {k}"));
+                }
+                if let Some(r) = range {
+                    req = req.header(header::RANGE, r);
+                }
+                let res = app
+                    .oneshot(req.body(Body::empty()).expect("request"))
+                    .await
+                    .expect("response");
+                let status = res.status();
+                let bytes = res.into_body().collect().await.expect("body").to_bytes();
+                (status, bytes.to_vec())
+            }
+        };
+        let list = "/api/prosecution/cases/01AB1234526/material".to_owned();
+        let one = format!("{list}/{}", ok.material_id);
+        assert_eq!(
+            with_key(None, list.clone(), None).await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            with_key(Some(&rspca.key), list.clone(), None).await.0,
+            StatusCode::NOT_FOUND,
+            "not their case"
+        );
+        assert_eq!(
+            with_key(Some(&rspca.key), one.clone(), None).await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (status, body) = with_key(Some(&cps.key), list.clone(), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let listed: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(listed["urn"], "01AB1234526");
+        assert_eq!(listed["material"][0]["title"], "Defence case statement");
+        assert_eq!(listed["material"][0]["defendant"], "D1");
+        assert_eq!(listed["material"][0]["sha256"], ok.sha256);
+        assert_eq!(listed["material"][0]["served_by"], "Smith & Co Solicitors");
+        let (status, body) = with_key(Some(&cps.key), one.clone(), None).await;
+        assert_eq!((status, body), (StatusCode::OK, pdf.clone()));
+        let (status, body) = with_key(Some(&cps.key), one.clone(), Some("bytes=0-3")).await;
+        assert_eq!(
+            (status, body.as_slice()),
+            (StatusCode::PARTIAL_CONTENT, b"%PDF".as_slice())
+        );
+        let read: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'material.prosecution_download'",
+        )
+        .fetch_one(&state.db.pool)
+        .await
+        .expect("audit");
+        assert_eq!(read, 2, "each download audited");
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'material.shared'",
+        )
+        .fetch_one(&state.db.pool)
+        .await
+        .expect("audit");
+        assert_eq!(audited, 2);
     }
 }

@@ -242,11 +242,7 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     }
     // Leptos spawns rendering work on a global executor: make it tokio's.
     let _ = any_spawner::Executor::init_tokio();
-    let mail = Arc::new(app::email::MailSettings {
-        from_address: web.mail_from.clone(),
-        from_name: "Defence access to criminal cases".into(),
-        public_url: config.public_url.trim_end_matches('/').to_owned(),
-    });
+    let mail = Arc::new(web.mail.settings(config));
     let transport =
         app::email::sender::Transport::new(web.smtp_url.as_deref(), config.data_dir.join("outbox"))
             .map_err(|e| anyhow::anyhow!(e))?;
