@@ -44,6 +44,8 @@ async function findCase(page, { urn = '45kd 1234567 26', day = '14' } = {}) {
 }
 
 let caseUrl;
+// The defence statement's receipt (Smith & Co's upload through the plain form).
+let statementReceipt;
 
 const PLEA = Buffer.from('%PDF-1.7\nPlea: not guilty\n%%EOF\n');
 
@@ -83,11 +85,11 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
 
   // The IDPC downloads (the rest of the material waits for association).
   await page.click('.moj-sub-navigation a[href$="/material"]');
-  assert.equal(await page.locator('#material a').count(), 1, 'only the IDPC is a link');
+  assert.equal(await page.locator('#material a[download]').count(), 1, 'only the IDPC is a link');
   await checkAccessibility(page, 'case-material-idpc-only');
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.click('#material a'),
+    page.click('#material a[download]'),
   ]);
   assert.equal(download.suggestedFilename(), 'IDPC Llŷr-Evans.pdf');
   const bytes = readFileSync(await download.path());
@@ -112,7 +114,7 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
 
   // Now the whole material is theirs, and the case is on their home page.
   await page.goto(`${caseUrl}/material`);
-  assert.equal(await page.locator('#material a').count(), 2);
+  assert.equal(await page.locator('#material a[download]').count(), 2);
 
   // They serve a document through the upload form, as it works before the bundle has loaded or
   // without it (plain multipart; once live, the upload panel takes its place: the next
@@ -155,6 +157,7 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   assert.match(await plain.locator('#receipt-notified').textContent(), /No one else/);
   await checkAccessibility(plain, 'receipt');
   const receiptUrl = plain.url();
+  statementReceipt = receiptUrl;
   const cps = await email(plain, 'cps@caseaccess.localhost', 'cps_document');
   assert.match(cps, /Defence statement/);
   assert.match(cps, new RegExp(createHash('sha256').update(pdf).digest('hex')));
@@ -171,7 +174,7 @@ test('a firm finds a case, downloads the IDPC and goes on record for a defendant
   await checkAccessibility(plain, 'receipt-check');
   await plain.goto(receiptUrl);
   await submit(plain, 'main a[href$="/material"]');
-  assert.equal(await plain.locator('#material a').count(), 3, 'the document is listed');
+  assert.equal(await plain.locator('#material a[download]').count(), 3, 'the document is listed');
   assert.match(await plain.locator('#material').textContent(), /Defence statement/);
   // A plea goes to the HMCTS service centre's inbox as well.
   await plain.selectOption('#upload-section', 'plea');
@@ -374,6 +377,73 @@ test('the upload panel in Welsh on a tablet', async () => {
   await clerk.context().close();
 });
 
+test('Smith & Co share a document with the co-defendant’s firm, which is told and sees it as new, then stop sharing', async () => {
+  assert.ok(caseUrl && statementReceipt, 'the first journey uploaded the defence statement');
+  // Jones Chambers go on record for the co-defendant (the company).
+  const clerk = await openPage(browser);
+  await signIn(clerk, CLERK, DEMO_PASSWORD, DEMO_KEY);
+  await findCase(clerk);
+  const company = await defendantId(clerk, 'Haulage');
+  await clerk.goto(`${caseUrl}/associate?defendant=${company}`);
+  await clerk.check('#nature-private');
+  await submit(clerk, 'main button[type=submit]');
+  await banner(clerk);
+  await clerk.goto(`${caseUrl}/material`);
+  assert.doesNotMatch(await clerk.locator('#material').textContent(), /Defence statement/, 'not shared: not there');
+
+  // Smith & Co, on a tablet, share it from its receipt.
+  const admin = await openPage(browser, { viewport: TABLET, hasTouch: true });
+  await signIn(admin, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await admin.goto(`${caseUrl}/material`);
+  await submit(admin, `#material a[href="${new URL(statementReceipt).pathname}"]`);
+  assert.equal(admin.url(), statementReceipt, 'the receipt is reached from the material list');
+  assert.match(await admin.locator('#shared-with').textContent(), /No other defendant/);
+  const digest = (await admin.locator('#receipt-sha256').textContent()).trim();
+  const form = `form[action="${new URL(statementReceipt).pathname}"]`;
+  assert.match(await admin.locator(form).textContent(), /Represented by Jones Chambers/);
+  await checkAccessibility(admin, 'receipt-sharing-tablet');
+  await admin.check(`input[name=share][value="${company}"]`);
+  await submit(admin, `${form} button[type=submit]`);
+  assert.match(await admin.locator('#sharing-result').textContent(), /Saved/);
+  assert.match(await admin.locator('#shared-with').textContent(), /Llŷr Haulage Cyf/);
+  assert.ok(await admin.isChecked(`input[name=share][value="${company}"]`));
+  await checkAccessibility(admin, 'receipt-shared-tablet');
+  await admin.goto(`${caseUrl}/material`);
+  assert.match(await admin.locator('#material').textContent(), /Shared with the representatives of Llŷr Haulage Cyf/);
+
+  // The clerk is emailed, sees "new" on their cases and the case, and reads the exact bytes.
+  assert.match(await email(clerk, CLERK, 'material_new'), /45 KD 1234567 26/);
+  await clerk.goto(`${BASE}/cases`);
+  assert.match(await clerk.locator('#firm-cases .app-new-tag').textContent(), /1 new document/);
+  await clerk.goto(caseUrl);
+  assert.match(await clerk.locator('#new-material').textContent(), /1 new document/);
+  await checkAccessibility(clerk, 'case-new-material');
+  await clerk.click('.moj-sub-navigation a[href$="/material"]');
+  const row = clerk.locator('#material tr', { hasText: 'Defence statement' });
+  assert.match(await row.textContent(), /New/);
+  assert.match(await row.textContent(), /Shared with your organisation/);
+  await checkAccessibility(clerk, 'material-shared-new');
+  const href = await row.locator('a[download]').getAttribute('href');
+  const [download] = await Promise.all([clerk.waitForEvent('download'), row.locator('a[download]').click()]);
+  assert.equal(createHash('sha256').update(readFileSync(await download.path())).digest('hex'), digest);
+  await clerk.reload();
+  assert.equal(await clerk.locator('#material .app-new-tag').count(), 0, 'opened: no longer new');
+  assert.equal(await clerk.locator('#new-material').count(), 0);
+
+  // Smith & Co stop sharing: it is gone for the clerk at once.
+  await admin.goto(statementReceipt);
+  await admin.uncheck(`input[name=share][value="${company}"]`);
+  await submit(admin, `${form} button[type=submit]`);
+  assert.match(await admin.locator('#shared-with').textContent(), /No other defendant/);
+  await clerk.reload();
+  assert.doesNotMatch(await clerk.locator('#material').textContent(), /Defence statement/);
+  assert.equal((await clerk.request.get(`${BASE}${href}`)).status(), 404);
+  expectNoProblems(admin);
+  expectNoProblems(clerk);
+  await admin.context().close();
+  await clerk.context().close();
+});
+
 test('a second firm, in Welsh on a tablet, is refused and asks for a release; the first stops acting; the second goes on record', async () => {
   assert.ok(caseUrl, 'the first journey found the case');
   const clerk = await openPage(browser, { viewport: TABLET, hasTouch: true, locale: 'cy-GB' });
@@ -421,7 +491,7 @@ test('a second firm, in Welsh on a tablet, is refused and asks for a release; th
   assert.match(await admin.locator('#not-on-record').textContent(), /not on record/);
   // Access ended at once: the statement is no longer theirs.
   await admin.goto(`${caseUrl}/material`);
-  assert.equal(await admin.locator('#material a').count(), 1, 'the IDPC only (their own declaration)');
+  assert.equal(await admin.locator('#material a[download]').count(), 1, 'the IDPC only (their own declaration)');
   const released = await email(admin, CLERK, 'release_done');
   assert.match(released, /Rhiannon/);
   await admin.context().close();
