@@ -65,6 +65,8 @@ pub struct AppState {
     /// Where the Legal Aid Agency is told of each change of the firm on record for a defendant
     /// (`LAA_EMAIL`: required; the service does not start without it).
     pub laa_address: String,
+    /// The largest document an upload may be (`UPLOAD_LIMIT`).
+    pub upload_limit: u64,
     /// Where a served document's notices go: the CPS (`CPS_EMAIL`) and the HMCTS service
     /// centre (`SERVICE_CENTRE_EMAIL`), both required.
     pub notices: Arc<crate::cases::notices::Notices>,
@@ -137,6 +139,7 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
         .expect("a test document folder"),
         scanner: None,
         laa_address: "laa-notifications@laa.example".into(),
+        upload_limit: crate::cases::upload::DEFAULT_LIMIT,
         notices: Arc::new(crate::cases::notices::Notices::for_tests()),
     }
 }

@@ -467,6 +467,11 @@ pub struct WebConfig {
     #[arg(long, env = "CPS_ATTACH_MAX", default_value_t = app::cases::notices::ATTACH_MAX)]
     pub cps_attach_max: u64,
 
+    /// The largest document an upload may be: bytes, or a number with KiB, MiB or GiB
+    /// (from 1 MiB to 64 GiB).
+    #[arg(long, env = "UPLOAD_LIMIT", default_value = "512MiB", value_parser = upload_limit)]
+    pub upload_limit: u64,
+
     /// SMTP server for outgoing email: `smtp://host:port` (plain, loopback only),
     /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`. Without it, emails are
     /// written as `.eml` files under DATA_DIR/outbox.
@@ -602,6 +607,33 @@ impl WebConfig {
             attach_max: self.cps_attach_max,
         })
     }
+}
+
+/// `UPLOAD_LIMIT`: `536870912`, `512MiB`, `2 GiB` (binary units; the range in
+/// `app::cases::upload::LIMIT_RANGE`).
+fn upload_limit(value: &str) -> Result<u64, String> {
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(split);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "kib" => 10,
+        "mib" => 20,
+        "gib" => 30,
+        other => {
+            return Err(format!(
+                "\"{other}\" is not a unit: give bytes, or a number with KiB, MiB or GiB"
+            ));
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("\"{value}\" is not a size, such as 512MiB"))?;
+    let bytes = n
+        .checked_mul(1 << shift)
+        .filter(|b| app::cases::upload::LIMIT_RANGE.contains(b))
+        .ok_or_else(|| format!("\"{value}\" is not from 1 MiB to 64 GiB"))?;
+    Ok(bytes)
 }
 
 /// A required address: valid when set; a development default only with the development tools.
@@ -746,6 +778,29 @@ mod tests {
             Command::Serve(a) => *a,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_upload_limit_is_a_size_in_range() {
+        assert_eq!(serve(&[]).web.upload_limit, 512 << 20);
+        assert_eq!(upload_limit("536870912"), Ok(512 << 20));
+        assert_eq!(upload_limit("2GiB"), Ok(2 << 30));
+        assert_eq!(upload_limit(" 100 MiB "), Ok(100 << 20));
+        assert_eq!(upload_limit("1024kib"), Ok(1 << 20));
+        assert!(
+            upload_limit("1023KiB")
+                .unwrap_err()
+                .contains("from 1 MiB to 64 GiB")
+        );
+        assert!(upload_limit("65GiB").is_err());
+        assert!(upload_limit("99999999999999999999GiB").is_err());
+        assert!(upload_limit("5MB").unwrap_err().contains("not a unit"));
+        assert!(upload_limit("lots").is_err());
+        let argv = ["server", "serve", "--upload-limit", "0"].map(Into::into);
+        assert!(
+            Cli::parse_args(argv.into_iter()).is_err(),
+            "refused at start"
+        );
     }
 
     #[test]

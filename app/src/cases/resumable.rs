@@ -39,8 +39,9 @@ pub const ONE_PATH: &str = "/cases/{id}/uploads/{upload}";
 pub use super::TUS_VERSION;
 /// How long an upload nobody appends to is kept (a day: a hearing's adjournment, a train home).
 pub const EXPIRY_SECS: i64 = 24 * 60 * 60;
-/// The body limit of an append (the largest document; the offset check does the rest).
-pub const APPEND_LIMIT: usize = upload::LIMIT as usize;
+/// The body ceiling of an append (the largest limit that may be set; the offset check against the
+/// declared length, itself within `AppState::upload_limit`, does the rest).
+pub const APPEND_LIMIT: usize = upload::BODY_LIMIT;
 
 /// An upload as the server has it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -373,7 +374,8 @@ async fn assemble(
         member,
         &s.offer,
         Box::pin(bytes),
-        upload::LIMIT,
+        // The declared length, checked against the limit when the upload was made.
+        s.length,
         scanning,
         now,
         Some(&s.id),
@@ -467,23 +469,10 @@ pub async fn terminate(
 fn standing(s: &Session) -> Appended {
     match s.status.as_str() {
         "done" => Appended::Done(s.receipt.clone().unwrap_or_default()),
-        "refused" => Appended::Refused(refusal(s.problem.as_deref())),
+        "refused" => {
+            Appended::Refused(Refused::from_code(s.problem.as_deref().unwrap_or_default()))
+        }
         _ => Appended::Gone,
-    }
-}
-
-/// The refusal a stored problem code names.
-fn refusal(code: Option<&str>) -> Refused {
-    match code.unwrap_or_default() {
-        "not_on_record" => Refused::NotOnRecord,
-        "section" => Refused::Section,
-        "title_missing" => Refused::TitleMissing,
-        "title_too_long" => Refused::TitleTooLong,
-        "send_to_cps" => Refused::SendToCpsNotOffered,
-        "extension" => Refused::Extension,
-        "empty" => Refused::Empty,
-        "too_large" => Refused::TooLarge(upload::LIMIT),
-        _ => Refused::Content,
     }
 }
 
@@ -544,12 +533,13 @@ fn with(mut r: Response, name: &'static str, value: impl ToString) -> Response {
 
 /// A refusal as the upload panel shows it: the problem's code, the field it is about and the
 /// message in the user's language.
-fn refused(status: StatusCode, r: Refused, lang: crate::i18n::Lang) -> Response {
+fn refused(status: StatusCode, r: Refused, lang: crate::i18n::Lang, limit: u64) -> Response {
     let (msg, field) = super::upload_page::problem(r.code())
         .unwrap_or((crate::i18n::Msg::UploadProblemContent, "upload-file"));
+    let message = super::upload_panel::problem_text(msg, lang, limit);
     json(
         status,
-        serde_json::json!({ "problem": r.code(), "field": field, "message": lang.t(msg) }),
+        serde_json::json!({ "problem": r.code(), "field": field, "message": message }),
     )
 }
 
@@ -642,7 +632,7 @@ pub async fn options(state: crate::state::AppState, req: axum::extract::Request)
     let r = tus(StatusCode::NO_CONTENT.into_response());
     let r = with(r, "tus-version", TUS_VERSION);
     let r = with(r, "tus-extension", "creation,expiration,termination");
-    with(r, "tus-max-size", upload::LIMIT)
+    with(r, "tus-max-size", state.upload_limit)
 }
 
 /// `POST /cases/{id}/uploads`: makes an upload (see the module).
@@ -677,15 +667,22 @@ pub async fn create_post(state: crate::state::AppState, req: axum::extract::Requ
         send_to_cps: value("send_to_cps") == "yes",
     };
     let now = state.clock.now_unix();
-    match create(&state.db, &member, &offer, length, upload::LIMIT, now).await {
+    match create(&state.db, &member, &offer, length, state.upload_limit, now).await {
         Ok(Ok((id, expires_at))) => {
             let r = tus(StatusCode::CREATED.into_response());
             let r = with(r, "location", format!("/cases/{case_id}/uploads/{id}"));
             let r = with(r, "upload-offset", 0);
             with(r, "upload-expires", http_date(expires_at))
         }
-        Ok(Err(r @ Refused::TooLarge(_))) => refused(StatusCode::PAYLOAD_TOO_LARGE, r, lang),
-        Ok(Err(r)) => refused(StatusCode::UNPROCESSABLE_ENTITY, r, lang),
+        Ok(Err(r @ Refused::TooLarge(_))) => {
+            refused(StatusCode::PAYLOAD_TOO_LARGE, r, lang, state.upload_limit)
+        }
+        Ok(Err(r)) => refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            r,
+            lang,
+            state.upload_limit,
+        ),
         Err(e) => internal(e, lang),
     }
 }
@@ -810,7 +807,12 @@ pub async fn patch(state: crate::state::AppState, req: axum::extract::Request) -
             );
             with(r, "upload-receipt", receipt)
         }
-        Ok(Appended::Refused(r)) => refused(StatusCode::UNPROCESSABLE_ENTITY, r, lang),
+        Ok(Appended::Refused(r)) => refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            r,
+            lang,
+            state.upload_limit,
+        ),
         Ok(Appended::Overrun) => problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "overrun",

@@ -129,9 +129,7 @@ fn nature_name(code: Option<&str>, lang: Lang) -> String {
         .map_or_else(String::new, |n| lang.t(n.label()).to_owned())
 }
 
-fn urn_spaced(urn: &str) -> String {
-    Urn::parse(urn).map_or_else(|_| urn.to_owned(), |u| u.spaced())
-}
+use super::pages::urn_spaced;
 
 /// `/staff/service-centre`: find a case for a caller.
 #[component]

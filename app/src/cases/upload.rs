@@ -435,10 +435,13 @@ pub async fn scan_waiting(
 
 /// The upload form's address.
 pub const PATH: &str = "/cases/{id}/upload";
-/// The largest document taken (512 MiB).
-pub const LIMIT: u64 = 512 << 20;
-/// The route's body limit: the document and the form's few small fields around it.
-pub const BODY_LIMIT: usize = (LIMIT as usize) + (1 << 20);
+/// The largest document taken unless `UPLOAD_LIMIT` says otherwise (512 MiB).
+pub const DEFAULT_LIMIT: u64 = 512 << 20;
+/// The smallest and largest `UPLOAD_LIMIT` that may be set (1 MiB and 64 GiB).
+pub const LIMIT_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(64 << 30);
+/// The routes' body ceiling: the largest limit and the form's few small fields around it. The
+/// limit in force (`AppState::upload_limit`) is enforced as the bytes stream.
+pub const BODY_LIMIT: usize = (*LIMIT_RANGE.end() as usize) + (1 << 20);
 
 impl Refused {
     /// The code the form is sent back with (`?problem=…`).
@@ -453,6 +456,23 @@ impl Refused {
             Refused::Empty => "empty",
             Refused::Content => "content",
             Refused::TooLarge(_) => "too_large",
+        }
+    }
+
+    /// The refusal a stored code names ([`Refused::code`]'s inverse; the limit is not kept, so
+    /// `TooLarge` carries 0). A code it does not know reads as `Content`, the refusal that
+    /// says least.
+    pub fn from_code(code: &str) -> Refused {
+        match code {
+            "not_on_record" => Refused::NotOnRecord,
+            "section" => Refused::Section,
+            "title_missing" => Refused::TitleMissing,
+            "title_too_long" => Refused::TitleTooLong,
+            "send_to_cps" => Refused::SendToCpsNotOffered,
+            "extension" => Refused::Extension,
+            "empty" => Refused::Empty,
+            "too_large" => Refused::TooLarge(0),
+            _ => Refused::Content,
         }
     }
 }
@@ -582,7 +602,7 @@ pub async fn post(
             &member,
             &offer,
             field,
-            LIMIT,
+            state.upload_limit,
             scanning,
             now,
         )
@@ -689,6 +709,12 @@ pub async fn check_post(
             match chunk {
                 Ok(c) => {
                     size += c.len() as u64;
+                    if size > state.upload_limit {
+                        // Larger than any document served here: not a copy of one.
+                        let msg = crate::i18n::Msg::UploadProblemTooLarge;
+                        let text = super::upload_panel::problem_text(msg, lang, state.upload_limit);
+                        return (StatusCode::PAYLOAD_TOO_LARGE, text).into_response();
+                    }
                     hasher.update(&c);
                 }
                 Err(_) => return broken(),

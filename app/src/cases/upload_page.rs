@@ -32,6 +32,8 @@ fn accept() -> String {
 pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
     let ours: Vec<_> = c.defendants.iter().filter(|d| d.ours(m)).cloned().collect();
     let scanning_off = state().is_some_and(|s| s.scanner.is_none());
+    let limit = state().map_or(super::upload::DEFAULT_LIMIT, |s| s.upload_limit);
+    let text = move |msg: Msg| super::upload_panel::problem_text(msg, lang, limit);
     let open: Vec<_> = c
         .sections
         .iter()
@@ -61,7 +63,7 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
             view! {
                 <p class="govuk-error-message" id=format!("{field}-error")>
                     <span class="govuk-visually-hidden">{lang.t(Msg::ErrorPrefix)}": "</span>
-                    {lang.t(msg)}
+                    {text(msg)}
                 </p>
             }
         })
@@ -93,7 +95,7 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
             .iter()
             .flat_map(|k| k.extensions().iter().map(|e| (*e).to_owned()))
             .collect(),
-        limit: super::upload::LIMIT,
+        limit,
     };
     let form = view! {
             <form method="post" action=format!("/cases/{}/upload", c.id) enctype="multipart/form-data" novalidate>
@@ -152,7 +154,7 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
                 </div>
                 <div class=group("upload-file")>
                     <label class="govuk-label govuk-label--s" for="upload-file">{lang.t(Msg::UploadFile)}</label>
-                    <div class="govuk-hint" id="upload-file-hint">{lang.t(Msg::UploadFileHint)}</div>
+                    <div class="govuk-hint" id="upload-file-hint">{text(Msg::UploadFileHint)}</div>
                     {message("upload-file")}
                     <input class="govuk-file-upload" id="upload-file" name="file" type="file" accept=accept()
                         aria-describedby=described("upload-file", Some("upload-file-hint")) />
@@ -170,7 +172,7 @@ pub fn panel(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
                         <h2 class="govuk-error-summary__title">{lang.t(Msg::ErrorTitle)}</h2>
                         <div class="govuk-error-summary__body">
                             <ul class="govuk-list govuk-error-summary__list">
-                                <li><a href=format!("#{field}")>{lang.t(msg)}</a></li>
+                                <li><a href=format!("#{field}")>{text(msg)}</a></li>
                             </ul>
                         </div>
                     </div>
@@ -469,7 +471,10 @@ mod tests {
         for r in all {
             let (_, field) = problem(r.code()).unwrap_or_else(|| panic!("{r:?} has no message"));
             assert!(fields.contains(&field), "{r:?}");
+            let back = Refused::from_code(r.code());
+            assert_eq!(back.code(), r.code(), "{r:?} is read back from its code");
         }
+        assert_eq!(Refused::from_code("unknown"), Refused::Content);
         assert_eq!(problem("no_file").map(|(_, f)| f), Some("upload-file"));
         assert_eq!(problem("anything else"), None);
     }

@@ -250,6 +250,29 @@ pub fn size(bytes: i64, lang: Lang) -> String {
     }
 }
 
+/// The upload limit as people read it: whole megabytes or gigabytes where it is one ("512 MB").
+pub fn limit_text(limit: u64, lang: Lang) -> String {
+    const MB: u64 = 1 << 20;
+    const GB: u64 = 1 << 30;
+    if limit >= GB && limit.is_multiple_of(GB) {
+        lang.tf(Msg::SizeGb, &[("n", &(limit / GB).to_string())])
+    } else if limit.is_multiple_of(MB) {
+        lang.tf(Msg::SizeMb, &[("n", &(limit / MB).to_string())])
+    } else {
+        size(limit as i64, lang)
+    }
+}
+
+/// A problem's message in `lang`: the size limit named where it is about the size.
+pub fn problem_text(msg: Msg, lang: Lang, limit: u64) -> String {
+    match msg {
+        Msg::UploadProblemTooLarge | Msg::UploadFileHint => {
+            lang.tf(msg, &[("limit", &limit_text(limit, lang))])
+        }
+        _ => lang.t(msg).to_owned(),
+    }
+}
+
 /// A title from a file's name: without its folder and extension, separators as spaces.
 pub fn title_from(file_name: &str) -> String {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
@@ -351,7 +374,8 @@ impl Panel {
                     } else {
                         Field::File
                     };
-                    item.problem.set(Some((self.lang.t(msg).to_owned(), field)));
+                    item.problem
+                        .set(Some((problem_text(msg, self.lang, limit), field)));
                 }
                 None => item.problem.set(None),
             }
@@ -935,9 +959,9 @@ async fn send(panel: Panel, item: Item) {
     let Some(file) = client::file(item.key) else {
         return;
     };
-    let (case_id, user_id) = panel
+    let (case_id, user_id, limit) = panel
         .setup
-        .with_value(|s| (s.case_id.clone(), s.user_id.clone()));
+        .with_value(|s| (s.case_id.clone(), s.user_id.clone(), s.limit));
     let name = item.name.get_value();
     let fingerprint = item.fingerprint.get_value();
     item.problem.set(None);
@@ -1062,8 +1086,9 @@ async fn send(panel: Panel, item: Item) {
                             .map_or((Msg::UploadProblemContent, Field::File), |(m, f)| {
                                 (m, Field::of_server(f))
                             });
-                        item.problem.set(Some((lang.t(msg).to_owned(), field)));
-                        fail(lang.t(msg).to_owned(), false);
+                        let text = problem_text(msg, lang, limit);
+                        item.problem.set(Some((text.clone(), field)));
+                        fail(text, false);
                         return;
                     }
                     if gone_once {
@@ -1570,6 +1595,23 @@ mod tests {
         assert_eq!(Setup::decode(&none.encode()), Some(none));
         assert_eq!(Setup::decode("nonsense"), None);
         assert_eq!(Setup::decode(""), None);
+    }
+
+    #[test]
+    fn the_limit_is_named_in_the_hint_and_the_refusal() {
+        assert_eq!(limit_text(512 << 20, Lang::En), "512 MB");
+        assert_eq!(limit_text(2 << 30, Lang::En), "2 GB");
+        assert_eq!(limit_text(1536 << 20, Lang::En), "1536 MB");
+        assert_eq!(limit_text((1 << 20) + 1, Lang::En), "1.0 MB");
+        assert_eq!(
+            problem_text(Msg::UploadProblemTooLarge, Lang::En, 100 << 20),
+            "The selected file must be smaller than 100 MB"
+        );
+        assert!(problem_text(Msg::UploadFileHint, Lang::Cy, 512 << 20).ends_with("llai na 512 MB"));
+        assert_eq!(
+            problem_text(Msg::UploadProblemEmpty, Lang::En, 1),
+            Lang::En.t(Msg::UploadProblemEmpty)
+        );
     }
 
     #[test]

@@ -1138,7 +1138,7 @@ async fn a_resumable_upload_speaks_tus_from_creation_to_receipt() {
         );
         assert_eq!(
             h["tus-max-size"],
-            app::cases::upload::LIMIT.to_string().as_str()
+            app::cases::upload::DEFAULT_LIMIT.to_string().as_str()
         );
 
         let length = ("upload-length", pdf.len().to_string());

@@ -265,6 +265,7 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         objects: web.objects(config).map_err(|e| anyhow::anyhow!(e))?,
         scanner: web.scanner(config).map_err(|e| anyhow::anyhow!(e))?,
         laa_address: web.laa_address(config).map_err(|e| anyhow::anyhow!(e))?,
+        upload_limit: web.upload_limit,
         notices: Arc::new(
             web.notices(config, mail.clone())
                 .map_err(|e| anyhow::anyhow!(e))?,
@@ -498,6 +499,7 @@ mod tests {
             objects: app::objects::Objects::file_system(&dir.path().join("objects")).unwrap(),
             scanner: None,
             laa_address: "laa@test.example".into(),
+            upload_limit: app::cases::upload::DEFAULT_LIMIT,
             notices: Arc::new(app::cases::notices::Notices {
                 mail: state_mail.clone(),
                 cps_address: "cps@test.example".into(),

@@ -64,7 +64,7 @@ async fn the_rules(state: &AppState, case_id: &str, objects: &Objects) {
     let create = |m: &Member, o: &Offer, length: u64| {
         let (m, o) = (m.clone(), o.clone());
         async move {
-            resumable::create(db, &m, &o, length, upload::LIMIT, NOW)
+            resumable::create(db, &m, &o, length, upload::DEFAULT_LIMIT, NOW)
                 .await
                 .expect("db")
         }
@@ -119,8 +119,8 @@ async fn the_rules(state: &AppState, case_id: &str, objects: &Objects) {
         (offer.clone(), 0, No::Empty),
         (
             offer.clone(),
-            upload::LIMIT + 1,
-            No::TooLarge(upload::LIMIT),
+            upload::DEFAULT_LIMIT + 1,
+            No::TooLarge(upload::DEFAULT_LIMIT),
         ),
     ];
     for (o, length, why) in &refusals {
