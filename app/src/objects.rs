@@ -277,11 +277,14 @@ impl Objects {
             range: range.map(GetRange::Bounded),
             ..GetOptions::default()
         };
-        Ok(self
-            .store
-            .get_opts(&Key::from(key), options)
-            .await?
-            .into_stream())
+        let got = self.store.get_opts(&Key::from(key), options).await?;
+        let range = got.range.clone();
+        Ok(match got.payload {
+            // object_store reads a local file 8 KiB at a time, each read a blocking task of its
+            // own (about 100 MB/s here); 1 MiB reads go at the disk's pace.
+            object_store::GetResultPayload::File(file, _) => file_stream(file, range),
+            object_store::GetResultPayload::Stream(s) => s,
+        })
     }
 
     /// Removes the object (none there is no error).
@@ -302,6 +305,48 @@ impl Objects {
         }
         Ok(out)
     }
+}
+
+/// How much of a local file one read takes.
+const READ_CHUNK: u64 = 1 << 20;
+
+/// `range` of a local file as a stream of reads of up to [`READ_CHUNK`], each on the blocking
+/// pool.
+fn file_stream(file: std::fs::File, range: Range<u64>) -> ByteStream {
+    let failed = |e: std::io::Error| object_store::Error::Generic {
+        store: "LocalFileSystem",
+        source: Box::new(e),
+    };
+    futures_util::stream::try_unfold(
+        (file, range.start, range.end),
+        move |(file, at, end)| async move {
+            if at >= end {
+                return Ok(None);
+            }
+            let read = tokio::task::spawn_blocking(move || {
+                use std::io::{Read as _, Seek as _};
+                let mut file = file;
+                file.seek(std::io::SeekFrom::Start(at))?;
+                let want = (end - at).min(READ_CHUNK);
+                let mut buf = Vec::with_capacity(want as usize);
+                (&mut file).take(want).read_to_end(&mut buf)?;
+                Ok::<_, std::io::Error>((file, buf))
+            })
+            .await
+            .map_err(|e| failed(std::io::Error::other(e)))?;
+            let (file, buf) = read.map_err(failed)?;
+            if buf.is_empty() {
+                // The file is shorter than its listing said (cut meanwhile): say so.
+                return Err(failed(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file ended before the range",
+                )));
+            }
+            let next = at + buf.len() as u64;
+            Ok(Some((Bytes::from(buf), (file, next, end))))
+        },
+    )
+    .boxed()
 }
 
 /// Test helpers: a real S3-compatible server (`s3s-fs`) on a loopback port, in a temporary
