@@ -23,6 +23,7 @@ pub mod error;
 #[cfg(feature = "ssr")]
 pub mod files;
 pub mod forms;
+pub mod hearings;
 pub mod i18n;
 pub mod info;
 #[cfg(all(test, feature = "ssr"))]
