@@ -370,32 +370,18 @@ mod tests {
             ended: false,
         };
         let usher = Actor::CourtStaff { court: HERE };
-        assert_eq!(
+        let check_in = |defendants| {
             decide(
                 day(3),
                 hearing,
                 usher,
                 standing,
                 false,
-                Change::CheckIn {
-                    defendants: &["d2"]
-                }
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            decide(
-                day(3),
-                hearing,
-                usher,
-                standing,
-                false,
-                Change::CheckIn {
-                    defendants: &["d1"]
-                }
-            ),
-            Err(Refused::NotTheirDefendant)
-        );
+                Change::CheckIn { defendants },
+            )
+        };
+        assert_eq!(check_in(&["d2"]), Ok(()));
+        assert_eq!(check_in(&["d1"]), Err(Refused::NotTheirDefendant));
     }
 
     #[test]
