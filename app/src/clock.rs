@@ -154,8 +154,8 @@ pub fn uk_offset(unix: i64) -> i64 {
     }
 }
 
-/// Date and time in the UK, as GOV.UK writes them: "21 November 2026, 9:05am".
-pub fn uk_time(unix: i64, lang: crate::i18n::Lang) -> String {
+/// The time of day in the UK, as GOV.UK writes it: "9:05am" ("9:05yb" in Welsh).
+pub fn uk_clock_time(unix: i64, lang: crate::i18n::Lang) -> String {
     let local = unix + uk_offset(unix);
     let secs = local.rem_euclid(86_400);
     let (h, m) = (secs / 3600, (secs % 3600) / 60);
@@ -169,7 +169,16 @@ pub fn uk_time(unix: i64, lang: crate::i18n::Lang) -> String {
         (_, true) => "am",
         (_, false) => "pm",
     };
-    format!("{}, {h12}:{m:02}{suffix}", uk_date(unix).long(lang))
+    format!("{h12}:{m:02}{suffix}")
+}
+
+/// Date and time in the UK, as GOV.UK writes them: "21 November 2026, 9:05am".
+pub fn uk_time(unix: i64, lang: crate::i18n::Lang) -> String {
+    format!(
+        "{}, {}",
+        uk_date(unix).long(lang),
+        uk_clock_time(unix, lang)
+    )
 }
 
 #[cfg(test)]

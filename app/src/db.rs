@@ -54,6 +54,8 @@ pub struct Db {
     /// The sessions this process has looked up in this database (used only while a reader
     /// started with [`crate::session_cache::SessionCache::run`] keeps it current).
     pub sessions: Arc<SessionCache>,
+    /// Live pages' events and their subscribers in this process ([`crate::live`]).
+    pub live: Arc<crate::live::Feed>,
 }
 
 /// A transaction from [`Db::begin`].
@@ -158,6 +160,7 @@ impl Db {
                     backend,
                     writer,
                     sessions: Arc::default(),
+                    live: Arc::default(),
                 })
             }
             Backend::Postgres => {
@@ -167,6 +170,7 @@ impl Db {
                     pool,
                     backend,
                     sessions: Arc::default(),
+                    live: Arc::default(),
                 })
             }
         }

@@ -20,7 +20,7 @@ pub struct Account {
 }
 
 /// The demo accounts.
-pub const ACCOUNTS: [Account; 7] = [
+pub const ACCOUNTS: [Account; 8] = [
     Account {
         email: "onboarding@hmcts.example",
         what: "HMCTS onboarding officer: approves registrations at /onboarding",
@@ -48,6 +48,10 @@ pub const ACCOUNTS: [Account; 7] = [
     Account {
         email: "service-centre@hmcts.example",
         what: "HMCTS service centre: finds cases for callers at /staff/service-centre",
+    },
+    Account {
+        email: "usher@hmcts.example",
+        what: "court staff (an usher) at Cardiff Magistrates' Court: the live board at /court",
     },
 ];
 
@@ -136,7 +140,7 @@ pub async fn seed(
         .await?;
         orgs.push(org);
     }
-    let people: [DemoPerson; 7] = [
+    let people: [DemoPerson; 8] = [
         (
             ACCOUNTS[0].email,
             None,
@@ -200,6 +204,15 @@ pub async fn seed(
             "",
             "active",
         ),
+        (
+            ACCOUNTS[7].email,
+            None,
+            Some("court"),
+            "Ceri",
+            "Morgan",
+            "",
+            "active",
+        ),
     ];
     for (email, org, staff_role, first, last, roles, status) in people {
         let organisation_id = org.and_then(|i| orgs.get(i)).map(String::as_str);
@@ -224,6 +237,17 @@ pub async fn seed(
             .bind(&id)
             .execute(&mut *tx)
             .await?;
+        // The usher works at Cardiff (or, on a courts list without it, the first court).
+        if staff_role == Some("court") {
+            sqlx::query(
+                "UPDATE users SET staff_court = COALESCE( \
+                   (SELECT name FROM courts WHERE name = 'Cardiff Magistrates'' Court'), \
+                   (SELECT MIN(name) FROM courts)) WHERE id = $1",
+            )
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        }
         store::Who {
             actor: "cli".into(),
             organisation_id: organisation_id.map(str::to_owned),

@@ -30,6 +30,8 @@ pub mod info;
 mod layers_tests;
 pub mod layout;
 #[cfg(feature = "ssr")]
+pub mod live;
+#[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]
 pub mod objects;
@@ -62,26 +64,37 @@ pub const FEATURES: &[web::Feature] = &[
     web::Feature {
         name: "info",
         routes: info::routes,
+        home: None,
     },
     web::Feature {
         name: "courts",
         routes: courts::routes,
+        home: None,
     },
     web::Feature {
         name: "accounts",
         routes: accounts::routes,
+        home: None,
     },
     web::Feature {
         name: "organisation",
         routes: organisation::routes,
+        home: None,
     },
     web::Feature {
         name: "onboarding",
         routes: onboarding::routes,
+        home: None,
     },
     web::Feature {
         name: "cases",
         routes: cases::routes,
+        home: None,
+    },
+    web::Feature {
+        name: "hearings",
+        routes: hearings::routes,
+        home: Some(hearings::pages::today_section),
     },
 ];
 

@@ -186,8 +186,11 @@ pub enum StaffCommand {
     /// Create an HMCTS staff account and print a one-time activation link for it.
     Add {
         /// The staff role.
-        #[arg(long, value_parser = ["onboarding", "laa", "service_centre"])]
+        #[arg(long, value_parser = ["onboarding", "laa", "service_centre", "court"])]
         role: String,
+        /// Court staff: the court they work at (its name, as the courts list has it).
+        #[arg(long, required_if_eq("role", "court"))]
+        court: Option<String>,
         /// Their email address.
         #[arg(long)]
         email: String,

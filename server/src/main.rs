@@ -178,6 +178,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command:
                 StaffCommand::Add {
                     role,
+                    court,
                     email,
                     first_name,
                     last_name,
@@ -187,7 +188,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open_db(&config).await?;
             let clock = clock(&config)?;
             let now = clock.now_unix();
-            let link = add_staff(&db, &config, &role, &email, &first_name, &last_name, now).await?;
+            let who = StaffNames {
+                email: &email,
+                first_name: &first_name,
+                last_name: &last_name,
+            };
+            let link = add_staff(&db, &config, &role, court.as_deref(), &who, now).await?;
             println!("Staff account created for {email} ({role}).");
             println!("Activation link (works once, for 7 days): {link}");
             checkpoint(&db, &config, clock.as_ref()).await
@@ -420,20 +426,33 @@ async fn seed_cases(
     Ok(())
 }
 
-/// Creates a staff account (invited) and returns its activation link.
+/// A new staff member's email address and name.
+struct StaffNames<'a> {
+    email: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+}
+
+/// Creates a staff account (invited) and returns its activation link. Court staff name their
+/// court, which must be on the courts list; no other role has one.
 async fn add_staff(
     db: &Db,
     config: &Config,
     role: &str,
-    email: &str,
-    first_name: &str,
-    last_name: &str,
+    court: Option<&str>,
+    names: &StaffNames<'_>,
     now: i64,
 ) -> anyhow::Result<String> {
     use app::accounts::{store, token::lifetime, validate};
-    let email = validate::email(email).context("that email address is not valid")?;
-    let first = validate::name(first_name).context("the first name is not valid")?;
-    let last = validate::name(last_name).context("the last name is not valid")?;
+    let email = validate::email(names.email).context("that email address is not valid")?;
+    let first = validate::name(names.first_name).context("the first name is not valid")?;
+    let last = validate::name(names.last_name).context("the last name is not valid")?;
+    let court = match (role, court) {
+        ("court", Some(c)) => Some(c.trim().to_owned()),
+        ("court", None) => anyhow::bail!("court staff need --court"),
+        (_, Some(_)) => anyhow::bail!("only court staff (--role court) have a court"),
+        (_, None) => None,
+    };
     let mut tx = db.begin().await?;
     let id = store::insert_user(
         &mut tx,
@@ -451,6 +470,12 @@ async fn add_staff(
     )
     .await
     .context("creating the account (is the email already registered?)")?;
+    if let Some(c) = &court {
+        anyhow::ensure!(
+            store::set_staff_court(&mut tx, &id, c).await?,
+            "{c:?} is not on the courts list (`courts import` adds it)"
+        );
+    }
     let token = store::issue_token(&mut tx, &id, "activate", now, lifetime::ACTIVATE_SECS).await?;
     store::Who {
         actor: "cli".into(),
@@ -461,7 +486,7 @@ async fn add_staff(
         &mut tx,
         "staff.added",
         Some(format!("user:{id}")),
-        serde_json::json!({ "role": role }),
+        serde_json::json!({ "role": role, "court": court }),
         now,
     )
     .await?;

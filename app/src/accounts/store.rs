@@ -8,7 +8,8 @@ pub use crate::web::session::User;
 /// The columns of [`User`], for queries that join.
 pub const USER_COLUMNS: &str = "u.id, u.organisation_id, u.staff_role, u.email, u.first_name, \
      u.last_name, u.roles, u.status, u.password_hash, u.change_password, u.totp_secret, \
-     u.totp_last_step, u.created_at, u.last_active_at, u.last_sign_in_at, u.factor_reset_at";
+     u.totp_last_step, u.created_at, u.last_active_at, u.last_sign_in_at, u.factor_reset_at, \
+     u.staff_court";
 
 /// A user's organisation as their own account shows it: its name, and who it has nominated
 /// as accountable person (until they confirm).
@@ -61,6 +62,25 @@ pub struct NewUser<'a> {
     pub status: &'a str,
     /// Password hash, if already set.
     pub password_hash: Option<&'a str>,
+}
+
+/// Makes a staff account court staff of `court`: false (and nothing changed) when the court is
+/// not on the courts list.
+pub async fn set_staff_court(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    court: &str,
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE users SET staff_court = $1 WHERE id = $2 AND staff_role = 'court' \
+         AND EXISTS (SELECT 1 FROM courts WHERE name = $1)",
+    )
+    .bind(court)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(n > 0)
 }
 
 /// A user, read inside the caller's transaction.

@@ -112,6 +112,7 @@ pub fn CasesHome() -> impl IntoView {
         {asked_banner.map(|m| view! { <SuccessBanner message=m /> })}
         <h1 class="govuk-heading-l">{lang.t(Msg::CasesTitle)}</h1>
         {staff.then(|| view! { <p class="govuk-body">{lang.t(Msg::CasesStaffIntro)}</p> })}
+        {(!staff).then(|| crate::FEATURES.iter().filter_map(|f| f.home).map(|section| section()).collect_view())}
         {(!staff).then(|| view! {
             <a class="govuk-button" href="/cases/find" role="button" draggable="false">{lang.t(Msg::FindTitle)}</a>
             <form method="get" action="/cases" class="app-filter" role="search">

@@ -234,7 +234,7 @@ pub async fn case(
         .collect::<Vec<_>>();
     let hearings: Vec<HearingView> = sqlx::query_as(
         "SELECT court, courtroom, starts_at, hearing_type FROM hearings WHERE case_id = $1 \
-         ORDER BY starts_at",
+         AND vacated_at IS NULL ORDER BY starts_at",
     )
     .bind(case_id)
     .fetch_all(&mut *conn)
@@ -484,7 +484,7 @@ pub async fn firm_cases(
                 unseen FROM ( \
            SELECT c.id, c.urn, c.court, \
                   (SELECT MIN(h.starts_at) FROM hearings h WHERE h.case_id = c.id \
-                     AND h.starts_at >= $2) AS next_hearing, \
+                     AND h.vacated_at IS NULL AND h.starts_at >= $2) AS next_hearing, \
                   (SELECT COUNT(*) FROM material_unseen u WHERE u.organisation_id = $1 \
                      AND u.case_id = c.id) AS unseen, \
                   d.kind, d.first_name, d.last_name, d.company_name, d.position \
@@ -536,7 +536,7 @@ pub async fn found_recently(
     let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
         "SELECT c.id, c.urn, c.court, \
                 (SELECT MIN(h.starts_at) FROM hearings h WHERE h.case_id = c.id \
-                   AND h.starts_at >= $3) \
+                   AND h.vacated_at IS NULL AND h.starts_at >= $3) \
          FROM cases c WHERE c.id IN (SELECT case_id FROM declarations \
                                       WHERE user_id = $1 AND declared_at >= $3 - 2592000) \
            AND NOT EXISTS (SELECT 1 FROM associations a WHERE a.case_id = c.id \

@@ -99,7 +99,8 @@ async fn exists(
 /// Imports `cases` (read by [`super::import::parse`]): files stored first (under `files`,
 /// content-addressed), then every case in one transaction — a case new to the service is
 /// added, one sent again is updated (defendants, hearings and material matched by their `ref`;
-/// offences replaced; a hearing no longer sent is removed; material is never removed), each
+/// offences replaced; a hearing no longer sent is marked vacated, kept for its check-ins, the
+/// LAA's evidence of attendance; material is never removed), each
 /// audited. Problems only the database can see refuse the whole document. Material new to a
 /// case, or sent again with other bytes, is told to the firms on record
 /// ([`super::new_material::tell`]).
@@ -323,16 +324,17 @@ async fn write_case(
     let kept: Vec<(String,)> = if new {
         vec![]
     } else {
-        sqlx::query_as("SELECT ref FROM hearings WHERE case_id = $1")
+        sqlx::query_as("SELECT ref FROM hearings WHERE case_id = $1 AND vacated_at IS NULL")
             .bind(case_id)
             .fetch_all(&mut *tx)
             .await?
     };
     for (r,) in kept {
         if !c.hearings.iter().any(|h| h.r#ref == r) {
-            sqlx::query("DELETE FROM hearings WHERE case_id = $1 AND ref = $2")
+            sqlx::query("UPDATE hearings SET vacated_at = $3 WHERE case_id = $1 AND ref = $2")
                 .bind(case_id)
                 .bind(&r)
+                .bind(now)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -342,7 +344,8 @@ async fn write_case(
             "INSERT INTO hearings (id, case_id, ref, court, courtroom, starts_at, hearing_type) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (case_id, ref) DO UPDATE SET \
              court = excluded.court, courtroom = excluded.courtroom, \
-             starts_at = excluded.starts_at, hearing_type = excluded.hearing_type",
+             starts_at = excluded.starts_at, hearing_type = excluded.hearing_type, \
+             vacated_at = NULL",
         )
         .bind(new_id())
         .bind(case_id)

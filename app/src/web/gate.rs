@@ -44,11 +44,11 @@ pub async fn gate(
             }
             full.is_some()
         }
-        Access::Laa | Access::ServiceCentre => {
-            let role = if access == Access::Laa {
-                "laa"
-            } else {
-                "service_centre"
+        Access::Laa | Access::ServiceCentre | Access::Court => {
+            let role = match access {
+                Access::Laa => "laa",
+                Access::ServiceCentre => "service_centre",
+                _ => "court",
             };
             if full.is_some_and(|s| !s.user.is_staff(role)) {
                 return not_found(req, next).await;

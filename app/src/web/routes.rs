@@ -27,6 +27,8 @@ pub enum Access {
     Laa,
     /// The HMCTS service centre.
     ServiceCentre,
+    /// Court staff (of one court: the handler reads which).
+    Court,
     /// Only with the development tools on (`DEV_TOOLS`); "not found" otherwise.
     DevTools,
 }
@@ -179,6 +181,9 @@ pub struct Feature {
     pub name: &'static str,
     /// Its addresses.
     pub routes: fn() -> Vec<Route>,
+    /// A section it adds to the signed-in home, above the firm's cases (the home belongs to a
+    /// lower feature, which cannot name a higher one).
+    pub home: Option<fn() -> leptos::prelude::AnyView>,
 }
 
 /// Checks a set of features' declarations: every path once, starting with `/`, each method

@@ -88,7 +88,7 @@ pub struct User {
     pub id: String,
     /// The organisation (none for HMCTS staff).
     pub organisation_id: Option<String>,
-    /// `onboarding` for HMCTS onboarding staff.
+    /// HMCTS and LAA staff: `onboarding`, `service_centre`, `laa` or `court`.
     pub staff_role: Option<String>,
     /// Lower-case email.
     pub email: String,
@@ -116,6 +116,8 @@ pub struct User {
     pub last_sign_in_at: Option<i64>,
     /// When an administrator reset the user's second factors (until they set one up again).
     pub factor_reset_at: Option<i64>,
+    /// Court staff: the court they work at.
+    pub staff_court: Option<String>,
 }
 
 impl User {
@@ -124,7 +126,8 @@ impl User {
         self.staff_role.as_deref() == Some("onboarding")
     }
 
-    /// Whether they are active staff with this role (`laa`, `service_centre`, `onboarding`).
+    /// Whether they are active staff with this role (`laa`, `service_centre`, `onboarding`,
+    /// `court`).
     pub fn is_staff(&self, role: &str) -> bool {
         self.status == "active" && self.staff_role.as_deref() == Some(role)
     }
@@ -150,6 +153,7 @@ pub fn home(user: &User) -> &'static str {
         None if user.organisation_id.is_some() => "/cases",
         Some("laa") => "/staff/laa",
         Some("service_centre") => "/staff/service-centre",
+        Some("court") => "/court",
         _ => "/account",
     }
 }

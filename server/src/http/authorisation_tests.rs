@@ -1,7 +1,7 @@
 //! The authorisation matrix: every address every feature declares (`app::routes()`), with
 //! each method it answers, × (administrator of the organisation, a user of it, an
 //! administrator of another organisation, HMCTS onboarding, LAA staff, the HMCTS service
-//! centre, signed out) → the answer its declared access means. Built from the declarations, so a new address cannot be left out; and a policy
+//! centre, court staff, signed out) → the answer its declared access means. Built from the declarations, so a new address cannot be left out; and a policy
 //! check that the declared access is the one its place calls for (everything under
 //! `/organisation` for administrators, `/onboarding` for staff, and so on), with the public
 //! addresses listed here by name, so a page cannot be made public by mistake.
@@ -30,16 +30,18 @@ enum Who {
     Staff,
     Laa,
     ServiceCentre,
+    Court,
     SignedOut,
 }
 
-const WHO: [Who; 7] = [
+const WHO: [Who; 8] = [
     Who::Admin,
     Who::User,
     Who::OtherAdmin,
     Who::Staff,
     Who::Laa,
     Who::ServiceCentre,
+    Who::Court,
     Who::SignedOut,
 ];
 
@@ -60,22 +62,23 @@ enum Expect {
 use Expect::{Allow as A, Deny as D, Key as K, SignIn as S};
 
 /// Only the organisation's administrators (the handler checks the user is theirs).
-const ADMINS_ONLY: [Expect; 7] = [A, D, D, D, D, D, S];
+const ADMINS_ONLY: [Expect; 8] = [A, D, D, D, D, D, D, S];
 
 /// What a declared access means for each of [`WHO`] (none of whom is part-way through signing
 /// in, and the development tools are off).
-fn expected(access: Access) -> [Expect; 7] {
+fn expected(access: Access) -> [Expect; 8] {
     match access {
-        Access::Public => [A; 7],
-        Access::Stage(_) => [S; 7],
-        Access::SignedIn => [A, A, A, A, A, A, S],
-        Access::Administrator => [A, D, A, D, D, D, S],
-        Access::Onboarding => [D, D, D, A, D, D, S],
-        Access::Laa => [D, D, D, D, A, D, S],
-        Access::ServiceCentre => [D, D, D, D, D, A, S],
-        Access::DevTools => [D; 7],
+        Access::Public => [A; 8],
+        Access::Stage(_) => [S; 8],
+        Access::SignedIn => [A, A, A, A, A, A, A, S],
+        Access::Administrator => [A, D, A, D, D, D, D, S],
+        Access::Onboarding => [D, D, D, A, D, D, D, S],
+        Access::Court => [D, D, D, D, D, D, A, S],
+        Access::Laa => [D, D, D, D, A, D, D, S],
+        Access::ServiceCentre => [D, D, D, D, D, A, D, S],
+        Access::DevTools => [D; 8],
         // No session opens a prosecution system's address: only its key.
-        Access::ApiKey => [K; 7],
+        Access::ApiKey => [K; 8],
     }
 }
 
@@ -132,6 +135,10 @@ fn policy(path: &str) -> Option<Access> {
         Some(Access::Laa)
     } else if under("/staff/service-centre") {
         Some(Access::ServiceCentre)
+    } else if under("/court") {
+        Some(Access::Court)
+    } else if under("/hearings") {
+        Some(Access::SignedIn)
     } else {
         None
     }
@@ -144,13 +151,13 @@ struct Row {
     method: Method,
     path: String,
     body: &'static str,
-    expect: [Expect; 7],
+    expect: [Expect; 8],
 }
 
 /// Requests that need more than the bare address to say something: a query or body naming a
 /// real user or registration (and the narrower answer that then comes), or input that changes
 /// nothing lasting. Keyed by method and path; the rest are sent bare.
-fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Option<[Expect; 7]>)> {
+fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Option<[Expect; 8]>)> {
     match (method.as_str(), path) {
         ("GET", "/organisation/user") => vec![("?id={user}", "", Some(ADMINS_ONLY))],
         ("GET", "/organisation/user/confirm") => {
@@ -159,7 +166,7 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("GET", "/onboarding/registration") => vec![("?id={registration}", "", None)],
         ("GET", "/account/passkey") => vec![("?id=x", "", None)],
         // The QR image exists only while an app is being set up in the asker's own session.
-        ("GET", "/account/authenticator/qr.svg") => vec![("", "", Some([D, D, D, D, D, D, S]))],
+        ("GET", "/account/authenticator/qr.svg") => vec![("", "", Some([D, D, D, D, D, D, D, S]))],
         ("POST", "/organisation/details") => vec![("", "postcode=bad", None)],
         ("POST", "/organisation/users/add") => vec![("", "email=bad", None)],
         ("POST", "/organisation/users/import") => vec![("", "step=preview&csv=", None)],
@@ -196,7 +203,7 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("GET", "/staff/service-centre/requests/{request}")
         | ("POST", "/staff/service-centre/requests/{request}") => vec![
             ("", "outcome=", Some(NOBODY)),
-            ("!", "outcome=", Some([D, D, D, D, D, A, S])),
+            ("!", "outcome=", Some([D, D, D, D, D, A, D, S])),
         ],
         ("GET", "/cases/{id}")
         | ("GET", "/cases/{id}/material")
@@ -246,11 +253,11 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
 }
 
 /// Any member of a defence organisation (not staff).
-const MEMBERS: [Expect; 7] = [A, A, A, D, D, D, S];
+const MEMBERS: [Expect; 8] = [A, A, A, D, D, D, D, S];
 /// The firm with standing on the case.
-const FIRM: [Expect; 7] = [A, A, D, D, D, D, S];
+const FIRM: [Expect; 8] = [A, A, D, D, D, D, D, S];
 /// No record: not found for everyone signed in.
-const NOBODY: [Expect; 7] = [D, D, D, D, D, D, S];
+const NOBODY: [Expect; 8] = [D, D, D, D, D, D, D, S];
 
 /// Addresses whose request changes the asker's own account for good: sent last.
 const LAST: &[&str] = &["/account/report", "/sign-out"];
@@ -503,6 +510,7 @@ async fn every_endpoint_answers_each_kind_of_user_as_the_table_says() {
             id_of(&state, "onboarding@hmcts.example").await,
             id_of(&state, "laa@legalaid.example").await,
             id_of(&state, "service-centre@hmcts.example").await,
+            id_of(&state, "usher@hmcts.example").await,
         ];
         let plain_user = ids[1].clone();
         let registration = app::accounts::register::save(
