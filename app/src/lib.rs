@@ -57,6 +57,11 @@ use leptos_meta::provide_meta_context;
 #[cfg(feature = "ssr")]
 use leptos_router::components::{Router, Routes};
 
+/// How often a live stream looks its session up again: a user signed out or removed stops
+/// receiving within this time (`AppState::live_recheck`).
+#[cfg(feature = "ssr")]
+pub const LIVE_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The features, lowest first: each may import only those above it in this list (a test
 /// checks), and declares every address it serves ([`web::routes`]).
 #[cfg(feature = "ssr")]

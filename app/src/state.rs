@@ -67,6 +67,9 @@ pub struct AppState {
     pub laa_address: String,
     /// The largest document an upload may be (`UPLOAD_LIMIT`).
     pub upload_limit: u64,
+    /// How often a live stream looks its session up again ([`crate::LIVE_RECHECK`]: 30 s; less in
+    /// tests).
+    pub live_recheck: std::time::Duration,
     /// Where a served document's notices go: the CPS (`CPS_EMAIL`) and the HMCTS service
     /// centre (`SERVICE_CENTRE_EMAIL`), both required.
     pub notices: Arc<crate::cases::notices::Notices>,
@@ -140,6 +143,7 @@ pub fn for_tests(db: Db, now: i64) -> AppState {
         scanner: None,
         laa_address: "laa-notifications@laa.example".into(),
         upload_limit: crate::cases::upload::DEFAULT_LIMIT,
+        live_recheck: crate::LIVE_RECHECK,
         notices: Arc::new(crate::cases::notices::Notices::for_tests()),
     }
 }

@@ -4,7 +4,7 @@
 //! reconnects, else `?after=` from the page it rendered), sends what the table holds after it,
 //! then each event as this process broadcasts it ([`crate::live`]), skipping numbers already
 //! sent and filling any gap from the table (a subscriber that fell behind, or an event that came
-//! by another route). Every [`RECHECK`] it looks the session up again: a user signed out,
+//! by another route). Every `AppState::live_recheck` (30 s) it looks the session up again: a user signed out,
 //! removed or no longer court staff stops receiving within that time, and the stream ends.
 
 use crate::{
@@ -26,9 +26,6 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 /// The address.
 pub const PATH: &str = super::LIVE_PATH;
-
-/// How often a stream looks its session up again.
-pub const RECHECK: Duration = Duration::from_secs(30);
 
 /// How long a browser waits before reconnecting after a drop.
 const RETRY: Duration = Duration::from_secs(2);
@@ -115,7 +112,7 @@ impl Live {
                     Err(RecvError::Closed) => return None,
                 },
                 () = tokio::time::sleep_until(self.next_check) => {
-                    self.next_check = tokio::time::Instant::now() + RECHECK;
+                    self.next_check = tokio::time::Instant::now() + self.state.live_recheck;
                     if !self.still_allowed().await {
                         self.ended = true;
                         return Some(sse::Event::default().event("signed-out").data("{}"));
@@ -159,7 +156,7 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
         rx,
         sent: after,
         queue: Default::default(),
-        next_check: tokio::time::Instant::now() + RECHECK,
+        next_check: tokio::time::Instant::now() + state.live_recheck,
         ended: false,
         state,
     };

@@ -248,6 +248,13 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ("HEAD", "/cases/{id}/uploads/{upload}")
         | ("PATCH", "/cases/{id}/uploads/{upload}")
         | ("DELETE", "/cases/{id}/uploads/{upload}") => vec![("", "", Some(NOBODY))],
+        // Hearings: no such hearing is not found for anyone; the court's forms want a hearing
+        // of their court or a check-in there.
+        ("GET", "/hearings/{id}")
+        | ("POST", "/hearings/{id}")
+        | ("GET", "/court/hearings/{id}")
+        | ("POST", "/court/hearings/{id}")
+        | ("POST", "/court/attendance") => vec![("", "", Some(NOBODY))],
         _ => vec![("", "", None)],
     }
 }
@@ -365,6 +372,14 @@ async fn send(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    // An event stream does not end by itself: its status is the answer.
+    let streaming = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if streaming {
+        return (status, location, String::new());
+    }
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
     (
         status,
@@ -1549,5 +1564,141 @@ async fn a_co_defendants_firm_cannot_see_or_download_unshared_defence_material()
         .await
         .expect("audit");
         assert_eq!(audited, 2);
+    }
+}
+
+/// Reads the stream until `want` appears in what has come (or fails after 5 s); `None` when the
+/// stream ended first.
+async fn read_until(body: &mut Body, seen: &mut String, want: &str) -> Option<()> {
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !seen.contains(want) {
+        let frame = tokio::time::timeout_at(until, body.frame())
+            .await
+            .unwrap_or_else(|_| panic!("no {want:?} within 5 s; got {seen:?}"));
+        match frame {
+            Some(Ok(f)) => {
+                if let Some(d) = f.data_ref() {
+                    seen.push_str(&String::from_utf8_lossy(d));
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+#[tokio::test]
+async fn a_court_board_streams_check_ins_and_ends_for_a_removed_user() {
+    use app::hearings::{rules, store};
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        let admin_id = id_of(&state, "admin@smith-solicitors.example").await;
+        let usher_id = id_of(&state, "usher@hmcts.example").await;
+        let other_id = id_of(&state, "service-centre@hmcts.example").await;
+        let (case, defendant, _) = on_record(&state, &admin_id, now).await;
+        sqlx::query(
+            "INSERT INTO hearings (id, case_id, ref, court, courtroom, starts_at, hearing_type) \
+             VALUES ('h1', $1, 'H1', 'Cardiff Magistrates'' Court', '1', $2, 'Trial')",
+        )
+        .bind(&case)
+        .bind(now + 3600)
+        .execute(&state.db.pool)
+        .await
+        .expect("a hearing today");
+        let admin = app::accounts::store::user_by_id(&state.db, &admin_id)
+            .await
+            .expect("read")
+            .expect("admin");
+        let check_in = |at: i64| {
+            let (state, admin, defendant) = (state.clone(), admin.clone(), defendant.clone());
+            async move {
+                let d = [defendant];
+                let req = store::Request {
+                    hearing_id: "h1",
+                    advocate: &admin,
+                    status: rules::Status::Solicitor,
+                    attendance: rules::Attendance::InPerson,
+                    defendants: &d,
+                };
+                store::check_in(&state.db, store::By::Advocate, &req, "127.0.0.1", at)
+                    .await
+                    .expect("db")
+                    .expect("checked in");
+            }
+        };
+        let withdraw = || {
+            let (state, admin) = (state.clone(), admin.clone());
+            async move {
+                store::withdraw(
+                    &state.db,
+                    store::By::Advocate,
+                    "h1",
+                    &admin,
+                    "127.0.0.1",
+                    now,
+                )
+                .await
+                .expect("db")
+                .expect("withdrawn");
+            }
+        };
+        // Two events before the board connects.
+        check_in(now).await;
+        withdraw().await;
+        let open = |cookie: String, last: Option<&'static str>| {
+            let mut req = Request::get("/court/live?after=0")
+                .header(header::COOKIE, format!("{}={cookie}", session::COOKIE));
+            if let Some(l) = last {
+                req = req.header("last-event-id", l);
+            }
+            app.clone()
+                .oneshot(req.body(Body::empty()).expect("request"))
+        };
+        // Staff of no court, and defence users: not found.
+        let other = signed_in(&state, &other_id, now).await;
+        assert_eq!(
+            open(other, None).await.expect("response").status(),
+            StatusCode::NOT_FOUND
+        );
+        let usher = signed_in(&state, &usher_id, now).await;
+        // Reconnecting after event 1: event 2 (the withdrawal) comes from the table first.
+        let res = open(usher.clone(), Some("1")).await.expect("response");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("text/event-stream")
+        );
+        let mut body = res.into_body();
+        let mut seen = String::new();
+        read_until(&mut body, &mut seen, "id: 2\n")
+            .await
+            .expect("the catch-up");
+        assert!(!seen.contains("id: 1\n"), "event 1 was seen before: {seen}");
+        assert!(seen.contains("\"withdrawn\":true"), "{seen}");
+        // A check-in now arrives live.
+        check_in(now + 60).await;
+        read_until(&mut body, &mut seen, "id: 3\n")
+            .await
+            .expect("the live event");
+        assert!(seen.contains("event: checkin"), "{seen}");
+        // The usher is removed (their sessions end): the stream says so and ends.
+        sqlx::query("UPDATE users SET status = 'removed' WHERE id = $1")
+            .bind(&usher_id)
+            .execute(&state.db.pool)
+            .await
+            .expect("removed");
+        state.db.sessions.wrote();
+        read_until(&mut body, &mut seen, "event: signed-out")
+            .await
+            .expect("told");
+        assert!(
+            read_until(&mut body, &mut seen, "never").await.is_none(),
+            "the stream ends"
+        );
     }
 }

@@ -266,6 +266,7 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
         scanner: web.scanner(config).map_err(|e| anyhow::anyhow!(e))?,
         laa_address: web.laa_address(config).map_err(|e| anyhow::anyhow!(e))?,
         upload_limit: web.upload_limit,
+        live_recheck: app::LIVE_RECHECK,
         notices: Arc::new(
             web.notices(config, mail.clone())
                 .map_err(|e| anyhow::anyhow!(e))?,
@@ -329,6 +330,9 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
     ));
     let (sessions, db_for_sessions) = (db.sessions.clone(), db.clone());
     tokio::spawn(async move { sessions.run(db_for_sessions).await });
+    // Live pages: woken by every instance's writes through LISTEN/NOTIFY on PostgreSQL, and
+    // read every few seconds in any case.
+    tokio::spawn(db.live.clone().run(db.clone(), Some(config.database_url())));
     tokio::spawn(app::accounts::inactivity::every_hour(
         db.clone(),
         mail.clone(),
@@ -500,6 +504,8 @@ mod tests {
             scanner: None,
             laa_address: "laa@test.example".into(),
             upload_limit: app::cases::upload::DEFAULT_LIMIT,
+            // A removed user's stream ends within this (30 s in service).
+            live_recheck: std::time::Duration::from_millis(300),
             notices: Arc::new(app::cases::notices::Notices {
                 mail: state_mail.clone(),
                 cps_address: "cps@test.example".into(),

@@ -1,0 +1,191 @@
+// Hearings on the day, end to end: Smith & Co's advocate, on a phone, goes on record for Gareth
+// Price (end2end/fixtures/hearings.json: a trial today in courtroom 5 at Cardiff) and checks in
+// from Today on their home page, while the usher's board at Cardiff, on a tablet in a second
+// browser, shows it arrive without a reload; the advocate withdraws and it goes; the board's
+// connection is cut, a check-in made meanwhile (one tap, from Today) arrives when it is back;
+// the usher marks the advocate attended; the LAA sees the attendance and downloads the day's
+// CSV. axe-core checks every page on the way. The test clock is 2026-11-21 09:00 UTC.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { BASE, launch, openPage, checkAccessibility, expectNoProblems, hydrated, TABLET } from '../lib.mjs';
+import { DEMO_PASSWORD, DEMO_KEY, submit, signIn, errorSummary } from '../journeys.mjs';
+
+const ADMIN = 'admin@smith-solicitors.example';
+const USHER = 'usher@hmcts.example';
+const LAA = 'laa@legalaid.example';
+const PHONE = { width: 390, height: 844 };
+const path = (page) => new URL(page.url()).pathname;
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function banner(page) {
+  const b = page.locator('.govuk-notification-banner--success');
+  await b.waitFor();
+  return b.textContent();
+}
+
+/// The board's check-ins for the trial (courtroom 5), as text.
+async function trialCheckins(board) {
+  return board.locator('.app-board__hearing', { hasText: 'Courtroom 5' }).locator('.app-board__checkin').allTextContents();
+}
+
+/// A TCP relay to the server that the test can cut (every connection dropped, new ones refused)
+/// and restore: the board's network, without touching the server. Cookies are per host, not
+/// port, so a page signed in on BASE is signed in through the relay too.
+async function relay() {
+  const target = new URL(BASE);
+  const sockets = new Set();
+  let cut = false;
+  const server = net.createServer((client) => {
+    if (cut) { client.destroy(); return; }
+    const up = net.connect(Number(target.port), '127.0.0.1');
+    for (const s of [client, up]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(up);
+    up.pipe(client);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `${target.protocol}//${target.hostname}:${server.address().port}`,
+    cut() { cut = true; for (const s of sockets) s.destroy(); },
+    restore() { cut = false; },
+    close() { for (const s of sockets) s.destroy(); server.close(); },
+  };
+}
+
+async function waitFor(what, f, timeout = 10000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('an advocate checks in on a phone and the court’s board shows it live', async () => {
+  const phone = await openPage(browser, { viewport: PHONE, hasTouch: true });
+  await signIn(phone, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+
+  // Go on record for Gareth Price.
+  await phone.goto(`${BASE}/cases/find`);
+  await phone.fill('#urn', '62 CF 9876543 26');
+  await phone.fill('#d1-first', 'Gareth');
+  await phone.fill('#d1-last', 'Price');
+  await phone.fill('#d1-dob-day', '2');
+  await phone.fill('#d1-dob-month', '3');
+  await phone.fill('#d1-dob-year', '1979');
+  await phone.check('#declare');
+  await submit(phone, 'main button[type=submit]:not([name=action])');
+  const caseUrl = phone.url().split('?')[0];
+  await phone.click('.app-defendant-card a.govuk-button, [id^="defendant-"] a.govuk-button');
+  await phone.check('#nature-private');
+  await submit(phone, 'main button[type=submit]');
+  assert.equal(path(phone), new URL(caseUrl).pathname + '/access');
+
+  // The usher's board, on a tablet, through a network the test can cut: the trial, no one
+  // checked in, live.
+  const board = await openPage(browser, { viewport: TABLET, hasTouch: true });
+  await signIn(board, USHER, DEMO_PASSWORD, DEMO_KEY);
+  assert.equal(path(board), '/court', 'court staff land on their board');
+  const wifi = await relay();
+  await board.goto(`${wifi.base}/court`);
+  await hydrated(board);
+  await board.locator('#board-link', { hasText: 'Live' }).waitFor();
+  assert.match(await board.locator('.app-board__hearing', { hasText: 'Courtroom 5' }).textContent(), /62 CF 9876543 26.*Trial|Trial/s);
+  assert.deepEqual(await trialCheckins(board), []);
+  await checkAccessibility(board, 'court-board-empty');
+
+  // Today on the advocate's home: the trial today, the sentence tomorrow.
+  await phone.goto(`${BASE}/cases`);
+  const today = phone.locator('#today');
+  assert.match(await today.textContent(), /Today, 11:30am/);
+  assert.match(await today.textContent(), /Tomorrow, 10:00am/);
+  await checkAccessibility(phone, 'today-phone');
+  // A first check-in opens the form (there is no status to reuse yet).
+  await phone.click('#today a.govuk-button');
+  assert.match(path(phone), /^\/hearings\/[0-9a-f-]+$/);
+  const hearingUrl = phone.url().split('?')[0];
+  assert.ok(await phone.isChecked('#defendant'), 'the defendant on record is ticked');
+  await checkAccessibility(phone, 'checkin-form-phone');
+  // Bad input: no status. Told which, and the ticked defendant is kept.
+  await submit(phone, 'form[data-checkin-form] button[type=submit]');
+  assert.match(await errorSummary(phone), /Select your status/);
+  assert.ok(await phone.isChecked('#defendant'));
+  await checkAccessibility(phone, 'checkin-form-errors');
+  await phone.check('#status-solicitor_advocate');
+  await submit(phone, 'form[data-checkin-form] button[type=submit]');
+  assert.match(await banner(phone), /You are checked in/);
+  assert.match(await phone.locator('#checkins').textContent(), /Sam Smith \(Smith & Co Solicitors\), Solicitor advocate, In person, for Gareth Price/);
+  await checkAccessibility(phone, 'checked-in');
+
+  // The board shows it without a reload.
+  const shown = await waitFor('the check-in on the board', async () => (await trialCheckins(board)).join('|'));
+  assert.match(shown, /Sam Smith \(Smith & Co Solicitors\), Solicitor advocate, In person, for Gareth Price/);
+  assert.match(await board.locator('#board-said').textContent(), /Sam Smith/);
+  await checkAccessibility(board, 'court-board-checked-in');
+
+  // Withdrawn: gone from the board.
+  await submit(phone, 'form[data-checkin-form] button.govuk-button--warning');
+  assert.match(await banner(phone), /withdrawn/);
+  await waitFor('the withdrawal on the board', async () => (await trialCheckins(board)).length === 0);
+
+  // The board's connection is cut; a check-in made meanwhile (one tap from Today, with the
+  // status used last) arrives once it is back, from where the board left off.
+  wifi.cut();
+  await board.locator('#board-link', { hasText: /Connection lost/ }).waitFor();
+  await phone.goto(`${BASE}/cases`);
+  await submit(phone, '#today form[data-checkin-form] button[type=submit]');
+  assert.match(await banner(phone), /You are checked in/);
+  assert.match(await phone.locator('#today').textContent(), /Checked in/);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(await trialCheckins(board), [], 'nothing arrives while offline');
+  wifi.restore();
+  await board.locator('#board-link', { hasText: 'Live' }).waitFor({ timeout: 15000 });
+  await waitFor('the catch-up', async () => (await trialCheckins(board)).length === 1, 15000);
+  wifi.close();
+
+  // The usher marks the advocate attended (back on the service's own address).
+  await board.goto(`${BASE}/court`);
+  await hydrated(board);
+  // The streams cut by the relay (and the tries while it was down) are failed requests, which
+  // Chromium also logs: expected here, and only these.
+  board.problems = board.problems.filter((p) => !/\/court\/live|ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_CONNECTION_(RESET|CLOSED|REFUSED)|ERR_EMPTY_RESPONSE/.test(p));
+  await submit(board, '.app-board__checkin button:has-text("Attended")');
+  assert.match(await banner(board), /Attendance recorded/);
+  await hydrated(board);
+  assert.match((await trialCheckins(board)).join('|'), /Attended/);
+  await checkAccessibility(board, 'court-board-attended');
+
+  // The LAA sees the day's attendance and downloads it.
+  const laa = await openPage(browser);
+  await signIn(laa, LAA, DEMO_PASSWORD, DEMO_KEY);
+  await laa.goto(`${BASE}/staff/laa/attendance?date=2026-11-21`);
+  assert.match(await laa.locator('#attendance').textContent(), /Sam Smith \(Smith & Co Solicitors\).*Attended/s);
+  await checkAccessibility(laa, 'laa-attendance');
+  const [csv] = await Promise.all([laa.waitForEvent('download'), laa.click('a[href^="/staff/laa/attendance.csv"]')]);
+  assert.equal(csv.suggestedFilename(), 'attendance-2026-11-21.csv');
+  const text = readFileSync(await csv.path(), 'utf8');
+  assert.match(text, /^\uFEFFdate,court,courtroom/);
+  assert.match(text, /2026-11-21,Cardiff Magistrates' Court,5,11:30am,62CF987654326,Trial,Sam Smith,Smith & Co Solicitors,.*solicitor_advocate,.*,in_person,.*,Gareth Price,.*,no,yes/);
+  // A bad date: the error summary, and the date typed kept.
+  await laa.goto(`${BASE}/staff/laa/attendance?date=2026-13-40`);
+  assert.match(await laa.locator('.govuk-error-summary').textContent(), /real date/);
+  await checkAccessibility(laa, 'laa-attendance-bad-date');
+
+  // The hearing page after the day's changes still reads right in Welsh.
+  await phone.goto(`${hearingUrl}?lang=cy`);
+  assert.match(await phone.locator('#checkin').textContent(), /Eich cofrestriad/);
+  await checkAccessibility(phone, 'checked-in-cy');
+
+  expectNoProblems(phone);
+  expectNoProblems(board);
+  expectNoProblems(laa);
+});
