@@ -90,6 +90,17 @@ impl Feed {
         (t, rx)
     }
 
+    /// After subscribing, before reading the table: makes sure this process has noted where
+    /// `topic` stands, so every event after that is broadcast (an event in between is both in
+    /// the table read next and, perhaps, broadcast: skip numbers already seen).
+    pub async fn prime(&self, db: &Db, topic: &str) -> Result<(), sqlx::Error> {
+        let t = self.lock().get(topic).cloned();
+        match t {
+            Some(t) if t.last() < 0 => read(db, topic, &t).await,
+            _ => Ok(()),
+        }
+    }
+
     /// Subscribers to `topic` in this process.
     pub fn subscribers(&self, topic: &str) -> usize {
         self.lock().get(topic).map_or(0, |t| t.tx.receiver_count())

@@ -222,6 +222,21 @@ pub async fn hearing_post(ctx: Ctx) -> Result<Outcome, AppError> {
     let hearing = ctx.param("id").to_owned();
     let room = crate::forms::value(&ctx.form, "courtroom").to_owned();
     let now = ctx.now();
+    {
+        let mut conn = ctx
+            .state
+            .db
+            .pool
+            .acquire()
+            .await
+            .map_err(AppError::internal)?;
+        let h = store::hearing(&mut conn, &hearing)
+            .await
+            .map_err(AppError::internal)?;
+        if h.is_none_or(|h| Some(&h.court) != staff.staff_court.as_ref()) {
+            return Err(AppError::NotFound);
+        }
+    }
     if crate::forms::value(&ctx.form, "action") == "end" {
         return match store::end_hearing(&ctx.state.db, &staff, &hearing, &ctx.ip, now)
             .await

@@ -92,14 +92,7 @@ pub async fn day(conn: &mut AnyConnection, d: Date, court: &str) -> Result<Vec<L
     for (id, court, room, starts, urn, kind, advocate, org, laa, status, att, at, by, attended) in
         rows
     {
-        let names: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT d.kind, d.first_name, d.last_name, d.company_name \
-                 FROM checkin_defendants cd JOIN defendants d ON d.id = cd.defendant_id \
-                 WHERE cd.checkin_id = $1 ORDER BY d.position",
-        )
-        .bind(&id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let defendants = super::store::checkin_defendant_names(conn, &id).await?;
         out.push(Line {
             court,
             courtroom: room,
@@ -111,10 +104,7 @@ pub async fn day(conn: &mut AnyConnection, d: Date, court: &str) -> Result<Vec<L
             laa_account: laa,
             status,
             attendance: att,
-            defendants: names
-                .into_iter()
-                .map(|(k, f, l, c)| crate::cases::read::display_name(&k, f, l, c))
-                .collect(),
+            defendants,
             checked_in_at: at,
             by_staff: by == 1,
             attended: attended.map(|a| a == 1),

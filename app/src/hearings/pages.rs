@@ -604,6 +604,13 @@ pub async fn post(ctx: Ctx) -> Result<Outcome, AppError> {
     let back_today = crate::forms::value(&ctx.form, "from") == "today";
     let now = ctx.now();
     let db = &ctx.state.db;
+    {
+        let mut conn = db.pool.acquire().await.map_err(AppError::internal)?;
+        store::hearing(&mut conn, &hearing)
+            .await
+            .map_err(AppError::internal)?
+            .ok_or(AppError::NotFound)?;
+    }
     let result = if action == "withdraw" {
         store::withdraw(db, By::Advocate, &hearing, &member.user, &ctx.ip, now).await
     } else {

@@ -192,13 +192,7 @@ pub async fn defendants(
     conn: &mut AnyConnection,
     case_id: &str,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let rows: Vec<(
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<DefendantRow> = sqlx::query_as(
         "SELECT id, kind, first_name, last_name, company_name FROM defendants \
              WHERE case_id = $1 ORDER BY position",
     )
@@ -208,6 +202,37 @@ pub async fn defendants(
     Ok(rows
         .into_iter()
         .map(|(id, kind, f, l, c)| (id, display_name(&kind, f, l, c)))
+        .collect())
+}
+
+/// A defendant's kind and the parts of their name.
+type NameRow = (String, Option<String>, Option<String>, Option<String>);
+
+/// A defendant's id, kind and the parts of their name.
+type DefendantRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The names of the defendants a check-in is for, in the case's order.
+pub async fn checkin_defendant_names(
+    conn: &mut AnyConnection,
+    checkin_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    let names: Vec<NameRow> = sqlx::query_as(
+        "SELECT d.kind, d.first_name, d.last_name, d.company_name \
+         FROM checkin_defendants cd JOIN defendants d ON d.id = cd.defendant_id \
+         WHERE cd.checkin_id = $1 ORDER BY d.position",
+    )
+    .bind(checkin_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(names
+        .into_iter()
+        .map(|(k, f, l, c)| display_name(&k, f, l, c))
         .collect())
 }
 
@@ -313,14 +338,7 @@ async fn checkins_where(
     let mut out = Vec::with_capacity(rows.len());
     for (id, hearing_id, advocate, organisation, status, attendance, by, attended, gone, v) in rows
     {
-        let names: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT d.kind, d.first_name, d.last_name, d.company_name \
-                 FROM checkin_defendants cd JOIN defendants d ON d.id = cd.defendant_id \
-                 WHERE cd.checkin_id = $1 ORDER BY d.position",
-        )
-        .bind(&id)
-        .fetch_all(&mut *conn)
-        .await?;
+        let defendants = checkin_defendant_names(conn, &id).await?;
         out.push(BoardCheckin {
             id,
             hearing_id,
@@ -328,10 +346,7 @@ async fn checkins_where(
             organisation,
             status,
             attendance,
-            defendants: names
-                .into_iter()
-                .map(|(k, f, l, c)| display_name(&k, f, l, c))
-                .collect(),
+            defendants,
             by_staff: by,
             attended: attended.map(|a| a == 1),
             withdrawn: gone.is_some(),

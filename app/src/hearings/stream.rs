@@ -149,6 +149,10 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
     let topic = super::board::topic(&court);
     // Subscribe first, then read the table: nothing committed between is missed.
     let (_t, rx) = state.db.live.subscribe(&topic);
+    if let Err(e) = state.db.live.prime(&state.db, &topic).await {
+        tracing::warn!(error = %e, "cannot read live events");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let mut live = Live {
         topic,
         token,
