@@ -260,6 +260,11 @@ pub mod testing {
     /// Returns `None` when that variable is unset, unless `REQUIRE_POSTGRES` is set, in which
     /// case a missing server fails the test: the test command always sets both.
     pub async fn postgres() -> Option<Db> {
+        postgres_with_url().await.map(|(db, _)| db)
+    }
+
+    /// As [`postgres`], with the new database's URL (for a second pool on it: another instance).
+    pub async fn postgres_with_url() -> Option<(Db, String)> {
         crate::audit::install_test_keys();
         let Ok(base) = std::env::var("TEST_POSTGRES_URL") else {
             assert!(
@@ -291,7 +296,7 @@ pub mod testing {
         .await
         .expect("connect test database");
         db.migrate().await.expect("migrate postgres");
-        Some(db)
+        Some((db, url))
     }
 
     /// Every backend available to this test run.

@@ -1702,3 +1702,77 @@ async fn a_court_board_streams_check_ins_and_ends_for_a_removed_user() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_check_in_on_one_instance_reaches_a_board_served_by_another() {
+    use app::hearings::{rules, store};
+    let Some(((_app_a, _dir_a, a), (app_b, _dir_b, b), url)) =
+        super::tests::two_instances_on_postgres().await
+    else {
+        return;
+    };
+    // Each instance listens for the other's notifications, as `serve` does.
+    tokio::spawn(a.db.live.clone().run(a.db.clone(), Some(url.clone())));
+    tokio::spawn(b.db.live.clone().run(b.db.clone(), Some(url.clone())));
+    let now = a.clock.now_unix();
+    demo::seed(&a.db, &a.secrets, now)
+        .await
+        .expect("demo accounts");
+    let admin_id = id_of(&a, "admin@smith-solicitors.example").await;
+    let usher_id = id_of(&a, "usher@hmcts.example").await;
+    let (case, defendant, _) = on_record(&a, &admin_id, now).await;
+    sqlx::query(
+        "INSERT INTO hearings (id, case_id, ref, court, courtroom, starts_at, hearing_type) \
+         VALUES ('h1', $1, 'H1', 'Cardiff Magistrates'' Court', '1', $2, 'Trial')",
+    )
+    .bind(&case)
+    .bind(now + 3600)
+    .execute(&a.db.pool)
+    .await
+    .expect("a hearing today");
+    // The usher's board is served by instance B.
+    let usher = signed_in(&b, &usher_id, now).await;
+    let res = app_b
+        .clone()
+        .oneshot(
+            Request::get("/court/live?after=0")
+                .header(header::COOKIE, format!("{}={usher}", session::COOKIE))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut body = res.into_body();
+    let mut seen = String::new();
+    read_until(&mut body, &mut seen, ": live")
+        .await
+        .expect("open");
+    // Let both listeners start listening (otherwise the 5-second poll would still bring it).
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    // The advocate checks in on instance A.
+    let admin = app::accounts::store::user_by_id(&a.db, &admin_id)
+        .await
+        .expect("read")
+        .expect("admin");
+    let d = [defendant];
+    let req = store::Request {
+        hearing_id: "h1",
+        advocate: &admin,
+        status: rules::Status::Solicitor,
+        attendance: rules::Attendance::InPerson,
+        defendants: &d,
+    };
+    let at = tokio::time::Instant::now();
+    store::check_in(&a.db, store::By::Advocate, &req, "127.0.0.1", now)
+        .await
+        .expect("db")
+        .expect("checked in");
+    read_until(&mut body, &mut seen, "id: 1\n")
+        .await
+        .expect("the event");
+    let took = at.elapsed();
+    assert!(seen.contains("Sam Smith"), "{seen}");
+    // Woken by the notification, not the poll.
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+}

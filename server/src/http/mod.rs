@@ -463,6 +463,22 @@ mod tests {
         out
     }
 
+    /// Two instances (each its own pool, feed and router) on one fresh PostgreSQL database, and
+    /// its URL; none when the test run has no PostgreSQL.
+    pub(super) async fn two_instances_on_postgres() -> Option<(
+        (Router, tempfile::TempDir, AppState),
+        (Router, tempfile::TempDir, AppState),
+        String,
+    )> {
+        let (a, url) = app::db::testing::postgres_with_url().await?;
+        let b = Db::connect(&url, &app::db::DbOptions::default())
+            .await
+            .unwrap();
+        let a = app_on(a, tempfile::tempdir().unwrap(), None).await;
+        let b = app_on(b, tempfile::tempdir().unwrap(), None).await;
+        Some((a, b, url))
+    }
+
     async fn app_on(
         db: Db,
         dir: tempfile::TempDir,
