@@ -61,12 +61,33 @@ impl Topic {
 }
 
 /// Every topic this process serves, and the wake-ups.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Feed {
     topics: Mutex<HashMap<String, Arc<Topic>>>,
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Feed {
+    fn default() -> Feed {
+        Feed {
+            topics: Mutex::default(),
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
 }
 
 impl Feed {
+    /// The service is stopping: every stream should end (its browser reconnects, to another
+    /// instance), or a graceful shutdown would wait for them for ever.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Says `true` once [`Feed::close`] is called.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Arc<Topic>>> {
         self.topics.lock().unwrap_or_else(|e| e.into_inner())
     }

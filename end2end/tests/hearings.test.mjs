@@ -180,6 +180,29 @@ test('an advocate checks in on a phone and the court’s board shows it live', a
   assert.match(await laa.locator('.govuk-error-summary').textContent(), /real date/);
   await checkAccessibility(laa, 'laa-attendance-bad-date');
 
+  // The advocate's calendar: a secret address a calendar app subscribes to; renewed, the old one
+  // stops at once.
+  await phone.goto(`${BASE}/cases`);
+  await phone.click('a[href="/hearings/calendar"]');
+  await submit(phone, 'main form button[type=submit]');
+  const address = await phone.inputValue('#calendar-address');
+  assert.match(address, /\/calendar\/[A-Za-z0-9_-]{43}\.ics$/);
+  await checkAccessibility(phone, 'calendar-new-address');
+  // Fetched as a calendar app would: from outside the browser, with no session.
+  const direct = address.replace('//localhost:', '//127.0.0.1:');
+  const feed = await browser.newContext().then((c) => c.request.get(direct));
+  assert.equal(feed.status(), 200);
+  assert.match(feed.headers()['content-type'], /^text\/calendar/);
+  const ics = await feed.text();
+  assert.match(ics, /SUMMARY:62 CF 9876543 26 – Trial\r\n/);
+  assert.match(ics, /DTSTART:20261121T113000Z\r\n/);
+  assert.match(ics, /SUMMARY:62 CF 9876543 26 – Sentence\r\n/);
+  await phone.goto(`${BASE}/hearings/calendar`);
+  await submit(phone, 'main form button[type=submit]');
+  assert.notEqual(await phone.inputValue('#calendar-address'), address);
+  const old = await browser.newContext().then((c) => c.request.get(direct));
+  assert.equal(old.status(), 404, 'the old address stops at once');
+
   // The hearing page after the day's changes still reads right in Welsh.
   await phone.goto(`${hearingUrl}?lang=cy`);
   assert.match(await phone.locator('#checkin').textContent(), /Eich cofrestriad/);

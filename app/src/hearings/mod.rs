@@ -6,6 +6,8 @@
 
 pub mod board;
 #[cfg(feature = "ssr")]
+pub mod calendar;
+#[cfg(feature = "ssr")]
 pub mod court;
 #[cfg(feature = "ssr")]
 pub mod laa;

@@ -89,7 +89,10 @@ fn TodaySection() -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
-                        <p class="govuk-body"><a class="govuk-link" href="/hearings">{lang.t(Msg::TodayAllLink)}</a></p>
+                        <ul class="govuk-list">
+                            <li><a class="govuk-link" href="/hearings">{lang.t(Msg::TodayAllLink)}</a></li>
+                            <li><a class="govuk-link" href="/hearings/calendar">{lang.t(Msg::TodayCalendarLink)}</a></li>
+                        </ul>
                     </section>
                 })
             })}

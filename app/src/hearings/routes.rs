@@ -1,9 +1,9 @@
 //! Every address the hearings feature serves, with who may reach it. Handlers check again:
 //! a defence member's standing on the case for a check-in, court staff's court for the board.
 
-use super::{court, laa, pages, stream};
+use super::{calendar, court, laa, pages, stream};
 use crate::web::{
-    Access::{Court, Laa, SignedIn},
+    Access::{Court, Laa, Public, SignedIn},
     Route,
     routes::{form, raw},
 };
@@ -14,6 +14,16 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::new("/hearings", SignedIn)
             .page_async(|| view! { <pages::HearingsPage /> }.into_any()),
+        // The user's calendar feed: turned on, renewed or off here; read by a calendar app at
+        // its secret address (the token is the authority: docs/security.md).
+        Route::new(calendar::PAGE, SignedIn)
+            .page_async(|| view! { <calendar::CalendarPage /> }.into_any())
+            .form(|c| form(calendar::post(c))),
+        Route::new(calendar::PATH, Public).raw(
+            axum::http::Method::GET,
+            |s, r| raw(calendar::get(s, r)),
+            0,
+        ),
         // A hearing, with the advocate's check-in form (check in, change, withdraw).
         Route::new("/hearings/{id}", SignedIn)
             .page_async(|| view! { <pages::HearingPage /> }.into_any())

@@ -44,6 +44,13 @@ pub fn start_after(headers: &HeaderMap, query: Option<&str>) -> i64 {
     header.or(query).unwrap_or(0).max(0)
 }
 
+/// What woke a stream.
+enum Woke {
+    Got(Result<Arc<Event>, RecvError>),
+    Closing,
+    Check,
+}
+
 struct Live {
     state: AppState,
     topic: String,
@@ -54,6 +61,7 @@ struct Live {
     queue: std::collections::VecDeque<Event>,
     next_check: tokio::time::Instant,
     ended: bool,
+    closing: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Live {
@@ -102,16 +110,20 @@ impl Live {
                         .data(e.payload),
                 );
             }
-            tokio::select! {
-                got = self.rx.recv() => match got {
-                    Ok(e) if e.seq <= self.sent => {}
-                    Ok(e) if e.seq == self.sent + 1 => self.queue.push_back((*e).clone()),
-                    // A gap (events this process broadcast before this stream caught up): the
-                    // table has them all, in order.
-                    Ok(_) | Err(RecvError::Lagged(_)) => self.fill().await,
-                    Err(RecvError::Closed) => return None,
-                },
-                () = tokio::time::sleep_until(self.next_check) => {
+            let woke = tokio::select! {
+                got = self.rx.recv() => Woke::Got(got),
+                // The service is stopping: end, and the browser reconnects elsewhere.
+                _ = self.closing.wait_for(|closing| *closing) => Woke::Closing,
+                () = tokio::time::sleep_until(self.next_check) => Woke::Check,
+            };
+            match woke {
+                Woke::Got(Ok(e)) if e.seq <= self.sent => {}
+                Woke::Got(Ok(e)) if e.seq == self.sent + 1 => self.queue.push_back((*e).clone()),
+                // A gap (events this process broadcast before this stream caught up): the
+                // table has them all, in order.
+                Woke::Got(Ok(_) | Err(RecvError::Lagged(_))) => self.fill().await,
+                Woke::Got(Err(RecvError::Closed)) | Woke::Closing => return None,
+                Woke::Check => {
                     self.next_check = tokio::time::Instant::now() + self.state.live_recheck;
                     if !self.still_allowed().await {
                         self.ended = true;
@@ -162,6 +174,7 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
         queue: Default::default(),
         next_check: tokio::time::Instant::now() + state.live_recheck,
         ended: false,
+        closing: state.db.live.closing(),
         state,
     };
     live.fill().await;

@@ -108,6 +108,8 @@ const PUBLIC: &[&str] = &[
     // A link emailed to the CPS for a document too large to attach: its token is the authority.
     "/cps/document",
     "/cps/document/expired",
+    // A user's calendar feed at its secret address: the token is the authority.
+    "/calendar/{token}",
 ];
 
 /// The access an address's place calls for.
@@ -255,6 +257,10 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         | ("GET", "/court/hearings/{id}")
         | ("POST", "/court/hearings/{id}")
         | ("POST", "/court/attendance") => vec![("", "", Some(NOBODY))],
+        // No such feed: not found, signed in or not.
+        ("GET", "/calendar/{token}") => vec![("", "", Some([D; 8]))],
+        // Staff have no calendar of a firm's hearings.
+        ("POST", "/hearings/calendar") => vec![("", "action=off", Some(MEMBERS))],
         _ => vec![("", "", None)],
     }
 }
@@ -1775,4 +1781,11 @@ async fn a_check_in_on_one_instance_reaches_a_board_served_by_another() {
     assert!(seen.contains("Sam Smith"), "{seen}");
     // Woken by the notification, not the poll.
     assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+    // Instance B stops: its streams end (the browser reconnects to another), so its graceful
+    // shutdown is not held open by them.
+    b.db.live.close();
+    assert!(
+        read_until(&mut body, &mut seen, "never").await.is_none(),
+        "the stream ends when its instance stops"
+    );
 }

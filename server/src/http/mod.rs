@@ -380,8 +380,13 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
             }
         });
     }
+    let live = db_for_checkpoint.live.clone();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live streams never end by themselves: end them, so the shutdown can finish.
+            live.close();
+        })
         .await?;
     // A last checkpoint, so what was recorded since the previous one is anchored too.
     let mut last = 0;
