@@ -710,10 +710,17 @@ pub async fn check_post(
                 Ok(c) => {
                     size += c.len() as u64;
                     if size > state.upload_limit {
-                        // Larger than any document served here: not a copy of one.
-                        let msg = crate::i18n::Msg::UploadProblemTooLarge;
-                        let text = super::upload_panel::problem_text(msg, lang, state.upload_limit);
-                        return (StatusCode::PAYLOAD_TOO_LARGE, text).into_response();
+                        // Larger than any document served here: not a copy of one. The rest is
+                        // read and dropped (up to as much again), so the browser, still sending,
+                        // gets the page's error summary rather than a cut connection.
+                        let mut rest = 0u64;
+                        while let Some(Ok(c)) = field.next().await {
+                            rest += c.len() as u64;
+                            if rest > state.upload_limit {
+                                break;
+                            }
+                        }
+                        return back_to("check=too_large");
                     }
                     hasher.update(&c);
                 }

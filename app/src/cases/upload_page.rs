@@ -316,7 +316,18 @@ async fn load_receipt() -> Option<(Receipt, Vec<sections::Section>, super::shari
 /// The form that checks a copy of the document against the receipt, with the last answer.
 fn check_form(case_id: &str, receipt: &str, lang: Lang) -> impl IntoView + use<> {
     let outcome = query("check");
-    let no_file = outcome == "no_file";
+    let limit = crate::web::state().map_or(super::upload::DEFAULT_LIMIT, |s| s.upload_limit);
+    // A problem with the file chosen: none, or larger than any document served here.
+    let problem = match outcome.as_str() {
+        "no_file" => Some(lang.t(Msg::ReceiptCheckNoFile).to_owned()),
+        "too_large" => Some(super::upload_panel::problem_text(
+            Msg::UploadProblemTooLarge,
+            lang,
+            limit,
+        )),
+        _ => None,
+    };
+    let no_file = problem.is_some();
     let digest: String = query("sha256")
         .chars()
         .filter(char::is_ascii_hexdigit)
@@ -330,7 +341,7 @@ fn check_form(case_id: &str, receipt: &str, lang: Lang) -> impl IntoView + use<>
                     <h2 class="govuk-error-summary__title">{lang.t(Msg::ErrorTitle)}</h2>
                     <div class="govuk-error-summary__body">
                         <ul class="govuk-list govuk-error-summary__list">
-                            <li><a href="#check-file">{lang.t(Msg::ReceiptCheckNoFile)}</a></li>
+                            <li><a href="#check-file">{problem.clone()}</a></li>
                         </ul>
                     </div>
                 </div>
@@ -357,7 +368,7 @@ fn check_form(case_id: &str, receipt: &str, lang: Lang) -> impl IntoView + use<>
                 {no_file.then(|| view! {
                     <p class="govuk-error-message" id="check-file-error">
                         <span class="govuk-visually-hidden">{lang.t(Msg::ErrorPrefix)}": "</span>
-                        {lang.t(Msg::ReceiptCheckNoFile)}
+                        {problem.clone()}
                     </p>
                 })}
                 <input class="govuk-file-upload" id="check-file" name="file" type="file"

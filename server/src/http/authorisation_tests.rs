@@ -1789,3 +1789,102 @@ async fn a_check_in_on_one_instance_reaches_a_board_served_by_another() {
         "the stream ends when its instance stops"
     );
 }
+
+#[tokio::test]
+async fn a_copy_checked_against_a_receipt_is_answered_on_the_receipt_page() {
+    use app::cases::upload;
+    for (app, _dir, state) in apps_and_states().await {
+        let now = state.clock.now_unix();
+        demo::seed(&state.db, &state.secrets, now)
+            .await
+            .expect("demo accounts");
+        let admin = id_of(&state, "admin@smith-solicitors.example").await;
+        let (case, defendant, _) = on_record(&state, &admin, now).await;
+        let smith = member_of(&state, &admin).await;
+        let pdf = b"%PDF-1.7\nplea\n%%EOF\n".to_vec();
+        let offer = upload::Offer {
+            case_id: case.clone(),
+            defendant_id: defendant.clone(),
+            section: "general-correspondence".into(),
+            title: "Plea".into(),
+            file_name: "plea.pdf".into(),
+            send_to_cps: false,
+        };
+        let stream =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(pdf.clone()))]);
+        let ok = upload::accept(
+            &state.db,
+            &state.objects,
+            &state.notices,
+            &smith,
+            &offer,
+            stream,
+            1 << 20,
+            false,
+            now,
+        )
+        .await
+        .expect("accepted");
+        let cookie = signed_in(&state, &admin, now).await;
+        let receipt = format!("/cases/{case}/receipts/{}", ok.receipt);
+        let check = |bytes: Option<Vec<u8>>| {
+            let mut body = b"--XyZ\r\n".to_vec();
+            if let Some(b) = bytes {
+                body.extend_from_slice(
+                    b"Content-Disposition: form-data; name=\"file\"; filename=\"copy.pdf\"\r\nContent-Type: application/pdf\r\n\r\n",
+                );
+                body.extend_from_slice(&b);
+                body.extend_from_slice(b"\r\n--XyZ--\r\n");
+            } else {
+                body.extend_from_slice(
+                    b"Content-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XyZ--\r\n",
+                );
+            }
+            let req = Request::post(format!("{receipt}/check"))
+                .header("origin", "http://localhost:3000")
+                .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+                .header(header::COOKIE, format!("{}={cookie}", session::COOKIE))
+                .body(Body::from(body))
+                .expect("request");
+            let app = app.clone();
+            async move {
+                let res = app.oneshot(req).await.expect("answer");
+                assert_eq!(res.status(), StatusCode::SEE_OTHER);
+                res.headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            }
+        };
+        assert!(
+            check(Some(pdf.clone()))
+                .await
+                .ends_with("?check=match#check")
+        );
+        let other = check(Some(b"%PDF-1.7\nnot the plea\n".to_vec())).await;
+        assert!(other.contains("?check=differs&sha256="), "{other}");
+        assert!(check(None).await.ends_with("?check=no_file#check"));
+        // A copy larger than any document could be is answered in the page's error summary,
+        // naming the limit (the handler sends `check=too_large`).
+        for (outcome, says) in [
+            ("no_file", "Select a file to check"),
+            ("too_large", "smaller than 512 MB"),
+        ] {
+            let (status, _, page) = send(
+                &app,
+                Method::GET,
+                &format!("{receipt}?check={outcome}"),
+                "",
+                Some(&cookie),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+            let summary = page
+                .split("govuk-error-summary__list")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{outcome}: no error summary"));
+            assert!(summary.contains(says), "{outcome}: {summary}");
+        }
+    }
+}
