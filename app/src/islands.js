@@ -8,6 +8,9 @@
 // readers announce it, and Back and Forward work. Anything unusual — another site, a download,
 // a new tab, a POST, a failed fetch, an answer that is not a page of ours — is an ordinary
 // browser navigation, so every page still works as it does without JavaScript.
+//
+// A check-in form (data-checkin-form) is posted the same way, so that the page script for bad
+// Wi-Fi (offline.js) can keep the check-in on the device when the post does not get through.
 ((js, wasm) => {
   const childCallbacks = [];
   let loaded = null;
@@ -67,26 +70,42 @@
   // page (the skip link, the error summary's links) is the browser's to scroll, not a fetch.
   const withoutHash = (href) => href.split('#')[0];
   let shown = withoutHash(location.href);
-  async function navigate(url, push, scroll) {
+  // `post`: { body, signal } to post a form; then the answer is 'shown' (the page it led to is on
+  // show, or another navigation overtook it) or 'failed' (it did not get through, or no answer in
+  // time: it may or may not have arrived).
+  async function navigate(url, push, scroll, post) {
     const id = ++latest;
     const started = performance.now();
     const html = document.documentElement;
     html.dataset.navigating = 'true';
     document.getElementById('main-content')?.setAttribute('aria-busy', 'true');
-    const fallBack = () => { if (id === latest) location.assign(url.href); };
+    const settle = () => {
+      if (id !== latest) return;
+      delete html.dataset.navigating;
+      document.getElementById('main-content')?.removeAttribute('aria-busy');
+    };
+    // What cannot be shown here is shown by the browser: after a post, the page it was posted
+    // from, afresh (the post is not sent twice).
+    const fallBack = (res) => {
+      if (id === latest) location.assign(post ? (res && res.url) || url.href : url.href);
+      return 'shown';
+    };
     let res, text;
     try {
-      res = await fetch(url.href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
-      if (!(res.headers.get('content-type') || '').startsWith('text/html')) return fallBack();
+      res = await fetch(url.href, post
+        ? { method: 'POST', body: post.body, signal: post.signal, credentials: 'same-origin', headers: { Accept: 'text/html' } }
+        : { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+      if (!(res.headers.get('content-type') || '').startsWith('text/html')) return fallBack(res);
       text = await res.text();
     } catch (_) {
+      if (post) { settle(); return 'failed'; }
       return fallBack();
     }
-    if (id !== latest) return;
+    if (id !== latest) return 'shown';
     const doc = new DOMParser().parseFromString(text, 'text/html');
     const landed = new URL(res.url || url.href);
     if (!doc.getElementById('main-content') || stylesheet(doc) !== stylesheet(document)
-      || landed.origin !== location.origin) return fallBack();
+      || landed.origin !== location.origin) return fallBack(res);
     landed.hash = url.hash;
     if (push) {
       remember();
@@ -96,6 +115,9 @@
     }
     document.title = doc.title;
     html.lang = doc.documentElement.lang;
+    // A copy the service worker kept says so (offline.js).
+    if (doc.documentElement.dataset.savedAt) html.dataset.savedAt = doc.documentElement.dataset.savedAt;
+    else delete html.dataset.savedAt;
     document.body.replaceChildren(...doc.body.childNodes);
     // The islands that were busy are gone with the page they were on.
     delete html.dataset.busyMessage;
@@ -107,7 +129,8 @@
     // Focus: the error summary if the page has one, then the target of a #fragment, else the
     // heading; the view goes back to where it was (Back) or to the top.
     const target = doc.querySelector('.govuk-error-summary') ? document.querySelector('.govuk-error-summary')
-      : (url.hash && document.getElementById(decodeURIComponent(url.hash.slice(1))))
+      : (post && document.querySelector('.govuk-notification-banner--success'))
+      || (url.hash && document.getElementById(decodeURIComponent(url.hash.slice(1))))
       || document.querySelector('#main-content h1') || document.getElementById('main-content');
     if (target) {
       if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
@@ -124,6 +147,7 @@
       await traverse(document.body, loaded);
       if (id === latest) html.dataset.hydrated = 'true';
     }
+    return 'shown';
   }
   // An island with work on its way (files uploading) sets data-busy-message on <html>: leaving
   // the page then asks first, by our navigation or the browser's.
@@ -139,10 +163,12 @@
     if (html0.dataset.busyMessage) { e.preventDefault(); e.returnValue = ''; }
   });
   // For islands: go to one of our pages the way a link does.
-  window.__navigate = (href) => {
+  window.__navigate = (href, replace) => {
     const url = new URL(href, location.href);
-    if (ours(url)) navigate(url, true); else location.assign(url.href);
+    if (ours(url)) navigate(url, !replace, replace ? scrollY : undefined); else location.assign(url.href);
   };
+  // For offline.js: post a form the way a link navigates.
+  window.__post = (href, body, signal) => navigate(new URL(href, location.href), true, undefined, { body, signal });
   document.addEventListener('click', (e) => {
     if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
     const a = e.target.closest && e.target.closest('a[href]');

@@ -62,13 +62,18 @@ pub fn Header() -> impl IntoView {
 fn AccountItems() -> impl IntoView {
     let lang = use_lang();
     #[cfg(feature = "ssr")]
-    let (signed_in, admin, home) = crate::web::current_session()
+    let (signed_in, admin, home, account) = crate::web::current_session()
         .filter(|s| s.stage == crate::web::Stage::Full)
-        .map_or((false, false, "/account"), |s| {
-            (true, s.user.is_active_admin(), crate::web::home(&s.user))
+        .map_or((false, false, "/account", String::new()), |s| {
+            (
+                true,
+                s.user.is_active_admin(),
+                crate::web::home(&s.user),
+                s.user.id.clone(),
+            )
         });
     #[cfg(not(feature = "ssr"))]
-    let (signed_in, admin, home) = (false, false, "/account");
+    let (signed_in, admin, home, account) = (false, false, "/account", String::new());
     let work = match home {
         "/cases" => Some(Msg::NavCases),
         "/staff/laa" | "/staff/service-centre" => Some(Msg::NavStaffCases),
@@ -80,7 +85,9 @@ fn AccountItems() -> impl IntoView {
             {admin.then(|| view! { <NavItem href="/organisation" label=Msg::NavOrganisation exact=false /> })}
             <NavItem href="/account" label=Msg::NavAccount exact=false />
             <li class="govuk-service-navigation__item">
-                <form method="post" action="/sign-out" class="app-nav-form">
+                // Whose pages these are, for the page script: check-ins waiting on this device
+                // are sent only for the account that made them (hearings::offline).
+                <form method="post" action="/sign-out" class="app-nav-form" data-account=account>
                     <button type="submit" class="govuk-service-navigation__link app-link-button">
                         {lang.t(Msg::SignOut)}
                     </button>

@@ -141,9 +141,17 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     if let Some(sc) = Owner::current_shared_context() {
         sc.set_is_hydrating(false);
     }
+    // A defence user's pages carry the script for check-ins on bad Wi-Fi; a page with no one
+    // signed in forgets the pages it kept for someone (hearings::offline).
+    let session = web::current_session().filter(|s| s.stage == web::Stage::Full);
+    let offline = match &session {
+        Some(s) if s.user.staff_role.is_none() => include_str!("hearings/offline.js").trim_end(),
+        Some(_) => "",
+        None => hearings::offline::FORGET,
+    };
     let bootstrap = format!(
-        "{}({js:?}, {wasm:?});",
-        include_str!("islands.js").trim_end()
+        "{}({js:?}, {wasm:?});\n{offline}",
+        include_str!("islands.js").trim_end(),
     );
     view! {
         <!DOCTYPE html>
@@ -176,6 +184,10 @@ pub fn App() -> impl IntoView {
     let lang = i18n::page_lang();
     provide_context(lang);
     let service = lang.t(Msg::ServiceName);
+    // Defence users' check-ins can wait on the device for a connection: their pages carry the
+    // region that says so (hearings::offline).
+    let queue = web::current_session()
+        .is_some_and(|s| s.stage == web::Stage::Full && s.user.staff_role.is_none());
 
     view! {
         <Title formatter=move |page: String| {
@@ -187,6 +199,7 @@ pub fn App() -> impl IntoView {
             <div class="govuk-width-container">
                 <layout::PhaseBanner />
                 <main class="govuk-main-wrapper" id="main-content" tabindex="-1">
+                    {queue.then(|| view! { <hearings::offline::QueueRegion /> })}
                     <Pages />
                 </main>
             </div>

@@ -212,3 +212,62 @@ test('an advocate checks in on a phone and the court’s board shows it live', a
   expectNoProblems(board);
   expectNoProblems(laa);
 });
+
+// Bad court Wi-Fi: the phone loses its connection with Today on screen. The day's list still
+// opens (the service worker's copy, which says it is one); two check-ins made meanwhile wait on
+// the phone, shown as waiting; the usher ends one of those hearings; back online, the other is
+// sent (and reaches the board) and the first is reported as not sent, with the reason.
+test('check-ins made offline wait on the phone and are sent when it is back online', async () => {
+  const phone = await openPage(browser, { viewport: PHONE, hasTouch: true });
+  await signIn(phone, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await phone.goto(`${BASE}/cases`);
+  await waitFor('the day’s list saved on the phone', () => phone.evaluate(async () =>
+    !!navigator.serviceWorker.controller && !!(await caches.match('/cases'))), 15000);
+
+  const board = await openPage(browser, { viewport: TABLET, hasTouch: true });
+  await signIn(board, USHER, DEMO_PASSWORD, DEMO_KEY);
+  await hydrated(board);
+  await board.locator('#board-link', { hasText: 'Live' }).waitFor();
+
+  await phone.context().setOffline(true);
+  await phone.reload();
+  assert.match(await phone.locator('#app-offline').textContent(), /You are offline\. This page is as it was at \d\d?:\d\d[ap]m\./);
+  const mention = phone.locator('#today li', { hasText: 'Mention' });
+  const bail = phone.locator('#today li', { hasText: 'Bail application' });
+  await mention.locator('button[type=submit]').click();
+  await phone.locator('#app-queue-banner').waitFor();
+  assert.match(await phone.locator('#app-queue').textContent(), /Check-in for Mention, 62 CF 9876543 26, 1:00pm: waiting to send\./);
+  assert.match(await mention.textContent(), /Waiting to send/);
+  assert.equal(await mention.locator('button[type=submit]').isVisible(), false, 'no second check-in while one waits');
+  await bail.locator('button[type=submit]').click();
+  await waitFor('two waiting', async () => (await phone.locator('#app-queue li[data-state="waiting"]').count()) === 2);
+  await checkAccessibility(phone, 'offline-waiting');
+  assert.deepEqual(await trialCheckinsIn(board, 'Bail application'), [], 'nothing reaches the court while the phone is offline');
+
+  // Meanwhile the usher ends the mention.
+  await submit(board, '.app-board__hearing:has-text("Mention") form:has(input[value="end"]) button');
+  await hydrated(board);
+  await board.locator('#board-link', { hasText: 'Live' }).waitFor();
+
+  await phone.context().setOffline(false);
+  await waitFor('both answered', async () => (await phone.locator('#app-queue li[data-state="waiting"]').count()) === 0
+    && (await phone.locator('#app-queue li').count()) === 2, 20000);
+  const said = await phone.locator('#app-queue').textContent();
+  assert.match(said, /Check-in for Mention, 62 CF 9876543 26, 1:00pm: not sent\. This hearing has ended, so check-in is closed\./);
+  assert.match(said, /Check-in for Bail application, 62 CF 9876543 26, 3:00pm: sent\./);
+  await waitFor('the list refreshed', async () => /Checked in/.test(await bail.textContent()));
+  assert.equal(await phone.locator('#app-offline').count(), 0, 'no longer a copy');
+  await waitFor('the check-in on the board', async () => (await trialCheckinsIn(board, 'Bail application')).length === 1);
+  await checkAccessibility(phone, 'offline-sent');
+  await phone.click('#app-queue li[data-state="failed"] button');
+  assert.equal(await phone.locator('#app-queue li').count(), 1);
+
+  // The phone's requests while it was offline failed, as they should have: only those.
+  phone.problems = phone.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED/.test(p));
+  expectNoProblems(phone);
+  expectNoProblems(board);
+});
+
+async function trialCheckinsIn(board, type) {
+  return board.locator('.app-board__hearing', { hasText: type }).locator('.app-board__checkin').allTextContents();
+}

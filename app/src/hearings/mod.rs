@@ -13,6 +13,8 @@ pub mod court;
 pub mod laa;
 pub mod live_board;
 #[cfg(feature = "ssr")]
+pub mod offline;
+#[cfg(feature = "ssr")]
 pub mod pages;
 #[cfg(feature = "ssr")]
 mod routes;

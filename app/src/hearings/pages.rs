@@ -34,6 +34,18 @@ pub fn refusal(r: Refused) -> Msg {
     }
 }
 
+/// A hearing as a check-in waiting on the device names it (hearings::offline).
+fn queue_hearing(hearing_type: &str, urn: &str, starts_at: i64, lang: Lang) -> String {
+    lang.tf(
+        Msg::QueueHearing,
+        &[
+            ("type", hearing_type),
+            ("urn", &urn_spaced(urn)),
+            ("time", &uk_clock_time(starts_at, lang)),
+        ],
+    )
+}
+
 fn hearing_id() -> String {
     use_params_map().with_untracked(|p| p.get("id").unwrap_or_default())
 }
@@ -129,6 +141,13 @@ fn today_item(
     } else {
         ().into_any()
     };
+    let what = lang.tf(
+        Msg::QueueLabelCheckIn,
+        &[(
+            "hearing",
+            &queue_hearing(&h.hearing_type, &h.urn, h.starts_at, lang),
+        )],
+    );
     let title = lang.tf(
         Msg::TodayItemTitle,
         &[("urn", &urn_spaced(&h.urn)), ("type", &h.hearing_type)],
@@ -143,7 +162,7 @@ fn today_item(
             {quick.then(|| {
                 let status = last.map(Status::code).unwrap_or_default();
                 view! {
-                    <form method="post" action=href.clone() class="app-today__form" data-checkin-form="">
+                    <form method="post" action=href.clone() class="app-today__form" data-checkin-form="" data-checkin-label=what>
                         <Hidden name="action" value="check_in" />
                         <Hidden name="status" value=status />
                         <Hidden name="attendance" value=Attendance::InPerson.code() />
@@ -423,7 +442,8 @@ pub fn HearingPage() -> impl IntoView {
                             {h.ended_at.is_some().then(|| view! { <p class="govuk-body"><strong class="govuk-tag govuk-tag--grey">{lang.t(Msg::HearingEndedTag)}</strong></p> })}
                             {advocate.filter(|a| !a.acts_for.is_empty()).map(|a| {
                                 if open {
-                                    checkin_form(&h.id, &a, &posted, lang).into_any()
+                                    let what = queue_hearing(&h.hearing_type, &h.urn, h.starts_at, lang);
+                                    checkin_form(&h.id, &what, &a, &posted, lang).into_any()
                                 } else if h.date() != today {
                                     view! { <p class="govuk-body" id="checkin-closed">{lang.t(Msg::CheckinOpensOnTheDay)}</p> }.into_any()
                                 } else {
@@ -441,10 +461,12 @@ pub fn HearingPage() -> impl IntoView {
 
 fn checkin_form(
     hearing: &str,
+    what: &str,
     a: &ForAdvocate,
     posted: &crate::forms::Posted,
     lang: Lang,
 ) -> impl IntoView + use<> {
+    let what = what.to_owned();
     let action = format!("/hearings/{hearing}");
     let posting = !posted.values.is_empty();
     let status = posted
@@ -490,7 +512,7 @@ fn checkin_form(
         <h2 class="govuk-heading-m" id="checkin">{lang.t(if amending { Msg::CheckinChangeHeading } else { Msg::CheckinHeading })}</h2>
         {amending.then(|| view! { <p class="govuk-body" id="checked-in"><strong class="govuk-tag govuk-tag--green">{lang.t(Msg::TodayCheckedIn)}</strong></p> })}
         <p class="govuk-body">{lang.tf(Msg::CheckinAs, &[("name", &name)])}</p>
-        <form method="post" action=action.clone() novalidate data-checkin-form="">
+        <form method="post" action=action.clone() novalidate data-checkin-form="" data-checkin-label=lang.tf(if amending { Msg::QueueLabelAmend } else { Msg::QueueLabelCheckIn }, &[("hearing", &what)])>
             <Hidden name="action" value=if amending { "amend" } else { "check_in" } />
             <div class=group(&status_error)>
                 <fieldset class="govuk-fieldset">
@@ -547,7 +569,7 @@ fn checkin_form(
             <button type="submit" class="govuk-button" data-module="govuk-button">{lang.t(if amending { Msg::CheckinSaveButton } else { Msg::CheckinButton })}</button>
         </form>
         {amending.then(|| view! {
-            <form method="post" action=action.clone() novalidate data-checkin-form="">
+            <form method="post" action=action.clone() novalidate data-checkin-form="" data-checkin-label=lang.tf(Msg::QueueLabelWithdraw, &[("hearing", &what)])>
                 <Hidden name="action" value="withdraw" />
                 <button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button">{lang.t(Msg::CheckinWithdrawButton)}</button>
             </form>
@@ -598,6 +620,20 @@ pub fn parse_choice(
     }
 }
 
+/// Whether a live check-in is what was asked for again: the same status, attendance and
+/// defendants (in any order).
+pub fn same_choice(
+    m: &store::Mine,
+    (status, attendance, defendants): &(Status, Attendance, Vec<String>),
+) -> bool {
+    let mut asked = defendants.clone();
+    asked.sort();
+    asked.dedup();
+    let mut has = m.defendants.clone();
+    has.sort();
+    m.status == *status && m.attendance == *attendance && has == asked
+}
+
 /// `POST /hearings/{id}`: check in, change it, or withdraw (`action`). From the Today list
 /// (`from=today`) it goes back there.
 pub async fn post(ctx: Ctx) -> Result<Outcome, AppError> {
@@ -614,28 +650,49 @@ pub async fn post(ctx: Ctx) -> Result<Outcome, AppError> {
             .map_err(AppError::internal)?
             .ok_or(AppError::NotFound)?;
     }
-    let result = if action == "withdraw" {
-        store::withdraw(db, By::Advocate, &hearing, &member.user, &ctx.ip, now).await
+    let choice = if action == "withdraw" {
+        None
     } else {
-        let (status, attendance, defendants) = match parse_choice(&ctx.form, ctx.lang) {
-            Ok(c) => c,
+        match parse_choice(&ctx.form, ctx.lang) {
+            Ok(c) => Some(c),
             Err(e) => return Ok(ctx.again(e)),
-        };
+        }
+    };
+    let result = if let Some((status, attendance, defendants)) = &choice {
         let req = Request {
             hearing_id: &hearing,
             advocate: &member.user,
-            status,
-            attendance,
-            defendants: &defendants,
+            status: *status,
+            attendance: *attendance,
+            defendants,
         };
         if action == "amend" {
             store::amend(db, By::Advocate, &req, &ctx.ip, now).await
         } else {
             store::check_in(db, By::Advocate, &req, &ctx.ip, now).await
         }
+    } else {
+        store::withdraw(db, By::Advocate, &hearing, &member.user, &ctx.ip, now).await
     }
     .map_err(AppError::internal)?;
+    // The same check-in sent again (a post that timed out on bad Wi-Fi arrived after all, and
+    // the phone sent it once more): it is done, as asked.
+    let repeated = match (&result, &choice) {
+        (Err(Problem::Refused(Refused::AlreadyCheckedIn)), Some(c)) if action != "amend" => {
+            let mut conn = db.pool.acquire().await.map_err(AppError::internal)?;
+            store::mine(&mut conn, &hearing, &member.user.id)
+                .await
+                .map_err(AppError::internal)?
+                .is_some_and(|m| same_choice(&m, c))
+        }
+        _ => false,
+    };
     match result {
+        _ if repeated => Ok(redirect(&if back_today {
+            "/cases?checkin=done#today".to_owned()
+        } else {
+            format!("/hearings/{hearing}?checkin=done")
+        })),
         Ok(_) => {
             let done = match action.as_str() {
                 "withdraw" => "withdrawn",
@@ -653,5 +710,62 @@ pub async fn post(ctx: Ctx) -> Result<Outcome, AppError> {
             Ok(ctx.again(vec![field("defendant", ctx.lang, Msg::CheckinNoDefendant)]))
         }
         Err(Problem::Refused(r)) => Ok(ctx.again_notice(ctx.lang.t(refusal(r)).to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mine(defendants: &[&str]) -> store::Mine {
+        store::Mine {
+            id: "c1".into(),
+            status: Status::SolicitorAdvocate,
+            attendance: Attendance::InPerson,
+            defendants: defendants.iter().map(|d| (*d).to_owned()).collect(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_check_in_sent_twice_is_the_same_only_if_every_choice_is() {
+        let asked = |s, a, d: &[&str]| (s, a, d.iter().map(|x| (*x).to_owned()).collect());
+        let m = mine(&["d1", "d2"]);
+        assert!(same_choice(
+            &m,
+            &asked(
+                Status::SolicitorAdvocate,
+                Attendance::InPerson,
+                &["d2", "d1"]
+            )
+        ));
+        assert!(same_choice(
+            &m,
+            &asked(
+                Status::SolicitorAdvocate,
+                Attendance::InPerson,
+                &["d1", "d2", "d1"]
+            )
+        ));
+        assert!(!same_choice(
+            &m,
+            &asked(Status::Solicitor, Attendance::InPerson, &["d1", "d2"])
+        ));
+        assert!(!same_choice(
+            &m,
+            &asked(Status::SolicitorAdvocate, Attendance::Video, &["d1", "d2"])
+        ));
+        assert!(!same_choice(
+            &m,
+            &asked(Status::SolicitorAdvocate, Attendance::InPerson, &["d1"])
+        ));
+        assert!(!same_choice(
+            &m,
+            &asked(
+                Status::SolicitorAdvocate,
+                Attendance::InPerson,
+                &["d1", "d2", "d3"]
+            )
+        ));
     }
 }

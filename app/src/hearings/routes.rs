@@ -1,7 +1,7 @@
 //! Every address the hearings feature serves, with who may reach it. Handlers check again:
 //! a defence member's standing on the case for a check-in, court staff's court for the board.
 
-use super::{calendar, court, laa, pages, stream};
+use super::{calendar, court, laa, offline, pages, stream};
 use crate::web::{
     Access::{Court, Laa, Public, SignedIn},
     Route,
@@ -28,6 +28,13 @@ pub fn routes() -> Vec<Route> {
         Route::new("/hearings/{id}", SignedIn)
             .page_async(|| view! { <pages::HearingPage /> }.into_any())
             .form(|c| form(pages::post(c))),
+        // The offline service worker (for everyone: it is the same script for all, and a
+        // signed-out browser must still be able to fetch the update that replaces it).
+        Route::new(offline::PATH, Public).raw(
+            axum::http::Method::GET,
+            |s, r| raw(offline::get(s, r)),
+            0,
+        ),
         Route::new("/court", Court).page_async(|| view! { <court::CourtPage /> }.into_any()),
         Route::new(stream::PATH, Court).raw(
             axum::http::Method::GET,

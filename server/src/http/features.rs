@@ -108,7 +108,9 @@ async fn form_post(
     }
 }
 
-/// The page at the post's address again, with what was posted.
+/// The page at the post's address again, with what was posted: rendered whole before it is sent
+/// (not streamed), so that a page posted by the page script (a check-in, `app::hearings::offline`)
+/// can be swapped in as it is, with no streamed parts left for scripts to put in place.
 async fn render(
     state: AppState,
     options: LeptosOptions,
@@ -116,7 +118,7 @@ async fn render(
     parts: &mut axum::http::request::Parts,
 ) -> Response {
     parts.method = axum::http::Method::GET;
-    let render = leptos_axum::render_app_to_stream_with_context(
+    let render = leptos_axum::render_app_async_with_context(
         move || {
             provide_context(state.clone());
             provide_context(posted.clone());

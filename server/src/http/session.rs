@@ -16,6 +16,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     let path = req.uri().path();
     if path.starts_with("/pkg/")
         || path.starts_with("/assets/")
+        || path == "/sw.js"
         || path == "/healthz"
         || path == "/readyz"
     {
