@@ -31,7 +31,11 @@ export async function launch() {
 /// keeps scripting on but serves a do-nothing bundle, so the page stays exactly as the server
 /// rendered it and axe can check that state.
 export async function openPage(browser, { viewport = DESKTOP, javaScript = true, hydrate = true, locale = 'en-GB', hasTouch = false } = {}) {
-  const context = await browser.newContext({ viewport, javaScriptEnabled: javaScript, locale, hasTouch });
+  // A page kept un-hydrated must get the do-nothing bundle below: the offline service worker
+  // would serve the real one from its cache, out of the route's reach, so it is kept out.
+  const context = await browser.newContext({
+    viewport, javaScriptEnabled: javaScript, locale, hasTouch, serviceWorkers: hydrate ? 'allow' : 'block',
+  });
   const page = await context.newPage();
   if (!hydrate) {
     await page.route(/\/pkg\/.*\.js$/, (route) => route.fulfill({

@@ -53,6 +53,8 @@ pub struct Objects {
     /// The folder, for a store on the filesystem (where a write cut off by a crash leaves its
     /// staging file: [`Objects::stale_staging`]).
     root: Option<std::path::PathBuf>,
+    /// The same store on the filesystem, to find an object's file ([`Objects::sync`]).
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 /// What was stored.
@@ -92,10 +94,12 @@ impl Objects {
             store: "LocalFileSystem",
             source: Box::new(e),
         })?;
+        let local = Arc::new(LocalFileSystem::new_with_prefix(dir)?);
         Ok(Objects {
-            store: Arc::new(LocalFileSystem::new_with_prefix(dir)?),
+            store: local.clone(),
             backend: Backend::FileSystem,
             root: Some(dir.to_path_buf()),
+            local: Some(local),
         })
     }
 
@@ -117,6 +121,7 @@ impl Objects {
             store: Arc::new(store),
             backend: Backend::S3,
             root: None,
+            local: None,
         })
     }
 
@@ -209,6 +214,10 @@ impl Objects {
             None => None,
         };
         writer.finish().await?;
+        if let Err(e) = self.sync(key).await {
+            let _ = self.store.delete(&Key::from(key)).await;
+            return Err(PutError::Store(e));
+        }
         Ok((
             Stored {
                 size,
@@ -216,6 +225,31 @@ impl Objects {
             },
             broke,
         ))
+    }
+
+    /// Makes an object just written to the filesystem durable before it is acknowledged (and
+    /// recorded): its bytes, then the folder entry that the store's rename into place made. The
+    /// filesystem store syncs neither, so a power cut could otherwise lose a document whose
+    /// receipt was already given. S3 acknowledges only what it has stored: nothing to do.
+    async fn sync(&self, key: &str) -> Result<(), object_store::Error> {
+        let Some(local) = &self.local else {
+            return Ok(());
+        };
+        let path = local.path_to_filesystem(&Key::from(key))?;
+        let failed = |e: std::io::Error| object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(e),
+        };
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::File::open(&path)?.sync_all()?;
+            if let Some(dir) = path.parent() {
+                std::fs::File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| failed(std::io::Error::other(e)))?
+        .map_err(failed)
     }
 
     /// The staging files a write cut off by a crash (`kill -9`) left in a store on the

@@ -221,8 +221,10 @@ test('check-ins made offline wait on the phone and are sent when it is back onli
   const phone = await openPage(browser, { viewport: PHONE, hasTouch: true });
   await signIn(phone, ADMIN, DEMO_PASSWORD, DEMO_KEY);
   await phone.goto(`${BASE}/cases`);
+  // (The worker may take charge only from the next page: a page loaded while it was being
+  // installed stays the browser's, and is saved by the worker fetching it again.)
   await waitFor('the day’s list saved on the phone', () => phone.evaluate(async () =>
-    !!navigator.serviceWorker.controller && !!(await caches.match('/cases'))), 15000);
+    !!(await navigator.serviceWorker.getRegistration())?.active && !!(await caches.match('/cases'))), 20000);
 
   const board = await openPage(browser, { viewport: TABLET, hasTouch: true });
   await signIn(board, USHER, DEMO_PASSWORD, DEMO_KEY);
