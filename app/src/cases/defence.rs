@@ -331,17 +331,21 @@ pub enum Refused {
 pub type Change = Result<Result<(), Refused>, sqlx::Error>;
 
 /// Whether `member` found `case_id` themselves, or their firm is on record for one of its
-/// defendants: the standing to see the case and act on it.
+/// defendants, or is instructed as counsel by the firm on record for one: the standing to see
+/// the case and act on it.
 pub async fn standing(
     conn: &mut AnyConnection,
     user_id: &str,
     organisation_id: &str,
     case_id: &str,
 ) -> Result<Standing, sqlx::Error> {
-    let (declared, associated): (i64, i64) = sqlx::query_as(
+    let (declared, associated, instructed): (i64, i64, i64) = sqlx::query_as(
         "SELECT \
            (SELECT COUNT(*) FROM declarations WHERE user_id = $1 AND case_id = $3), \
-           (SELECT COUNT(*) FROM associations WHERE organisation_id = $2 AND case_id = $3)",
+           (SELECT COUNT(*) FROM associations WHERE organisation_id = $2 AND case_id = $3), \
+           (SELECT COUNT(*) FROM instructions i JOIN associations ia \
+              ON ia.defendant_id = i.defendant_id AND ia.organisation_id = i.instructing_org \
+            WHERE i.organisation_id = $2 AND i.case_id = $3)",
     )
     .bind(user_id)
     .bind(organisation_id)
@@ -351,7 +355,22 @@ pub async fn standing(
     Ok(Standing {
         declared: declared > 0,
         associated: associated > 0,
+        instructed: instructed > 0,
     })
+}
+
+/// Instructions that stand (`i`): joined to the instructing firm's association, so one lapses
+/// the moment that firm stops acting for the defendant.
+pub(crate) const LIVE_INSTRUCTIONS: &str = "instructions i JOIN associations ia \
+     ON ia.defendant_id = i.defendant_id AND ia.organisation_id = i.instructing_org";
+
+/// The defendants the organisation bound to `param` acts for: on record, or instructed as
+/// counsel by the firm on record (a subquery of `defendant_id`s).
+pub(crate) fn acting_for(param: &str) -> String {
+    format!(
+        "SELECT defendant_id FROM associations WHERE organisation_id = {param} \
+         UNION SELECT i.defendant_id FROM {LIVE_INSTRUCTIONS} WHERE i.organisation_id = {param}"
+    )
 }
 
 /// A member's standing on a case.
@@ -361,11 +380,21 @@ pub struct Standing {
     pub declared: bool,
     /// Their firm is on record for at least one of its defendants.
     pub associated: bool,
+    /// Their organisation is instructed as counsel for at least one of its defendants by the
+    /// firm on record for it.
+    pub instructed: bool,
 }
 
 impl Standing {
     /// Whether they may see the case at all.
     pub fn any(self) -> bool {
+        self.declared || self.associated || self.instructed
+    }
+
+    /// Whether they may go on record for, or ask for the release of, one of its defendants: only
+    /// after the declaration of appointment, or as a firm on record on the case (counsel
+    /// instructed on it act through the firm that instructs them).
+    pub fn may_take_on(self) -> bool {
         self.declared || self.associated
     }
 }
@@ -485,7 +514,7 @@ pub async fn associate(
 ) -> Change {
     let mut tx = state.db.begin().await?;
     let st = standing(&mut tx, &member.user.id, &member.organisation_id, case_id).await?;
-    if !st.any()
+    if !st.may_take_on()
         || defendant_on(&mut tx, case_id, defendant_id)
             .await?
             .is_none()
@@ -612,6 +641,10 @@ pub async fn disassociate(
         Some(&outbox),
     )
     .await?;
+    // Counsel the firm instructed for the defendant lose their access with it.
+    let counsel =
+        super::instructions::lapse(&mut tx, state, defendant_id, &member.organisation_id, now)
+            .await?;
     let asked: Vec<(String, String, String)> = sqlx::query_as(
         "UPDATE release_requests SET status = 'released', closed_at = $2 \
          WHERE defendant_id = $1 AND status = 'open' \
@@ -643,7 +676,7 @@ pub async fn disassociate(
             "case.disassociated",
             Some(format!("defendant:{defendant_id}")),
             json!({ "case": case_id, "urn": a.urn, "nature": nature, "event": event,
-                    "laa_email": outbox, "release_requests": told }),
+                    "laa_email": outbox, "release_requests": told, "counsel_ended": counsel }),
             now,
         )
         .await?;
@@ -664,7 +697,7 @@ pub async fn request_release(
 ) -> Change {
     let mut tx = state.db.begin().await?;
     let st = standing(&mut tx, &member.user.id, &member.organisation_id, case_id).await?;
-    if !st.any()
+    if !st.may_take_on()
         || defendant_on(&mut tx, case_id, defendant_id)
             .await?
             .is_none()
@@ -870,21 +903,29 @@ pub async fn download(
     if !super::access::servable(&status) {
         return Ok(None);
     }
-    let (declared, associated, sharee): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM declarations WHERE user_id = $1 AND case_id = $2), \
-                (SELECT COUNT(*) FROM associations WHERE organisation_id = $3 AND case_id = $2 \
-                   AND ($4 IS NULL OR defendant_id = $4)), \
-                (SELECT COUNT(*) FROM material_shares sh \
-                   JOIN associations a ON a.defendant_id = sh.defendant_id \
-                   WHERE sh.material_id = $5 AND a.organisation_id = $3)",
-    )
-    .bind(&member.user.id)
-    .bind(case_id)
-    .bind(&member.organisation_id)
-    .bind(defendant_id.as_deref())
-    .bind(material_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    let (declared, associated, instructed, by_uploader, sharee): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(&format!(
+            "SELECT (SELECT COUNT(*) FROM declarations WHERE user_id = $1 AND case_id = $2), \
+                    (SELECT COUNT(*) FROM associations WHERE organisation_id = $3 \
+                       AND case_id = $2 AND ($4 IS NULL OR defendant_id = $4)), \
+                    (SELECT COUNT(*) FROM {live} WHERE i.organisation_id = $3 \
+                       AND i.case_id = $2 AND ($4 IS NULL OR i.defendant_id = $4)), \
+                    (SELECT COUNT(*) FROM {live} WHERE i.organisation_id = $3 \
+                       AND i.case_id = $2 AND ($4 IS NULL OR i.defendant_id = $4) \
+                       AND i.instructing_org = $6), \
+                    (SELECT COUNT(*) FROM material_shares sh WHERE sh.material_id = $5 \
+                       AND sh.defendant_id IN ({acting}))",
+            live = LIVE_INSTRUCTIONS,
+            acting = acting_for("$3"),
+        ))
+        .bind(&member.user.id)
+        .bind(case_id)
+        .bind(&member.organisation_id)
+        .bind(defendant_id.as_deref())
+        .bind(material_id)
+        .bind(&served_by)
+        .fetch_one(&mut *tx)
+        .await?;
     let reader = Reader {
         user_id: &member.user.id,
         organisation_id: Some(&member.organisation_id),
@@ -896,13 +937,15 @@ pub async fn download(
             super::access::Upload {
                 served_by: &served_by,
                 on_record_for_its_defendant: associated > 0,
-                on_record_for_a_sharee: sharee > 0,
+                acts_for_a_sharee: sharee > 0,
+                instructed_by_uploader: by_uploader > 0,
             },
         )
     } else {
         let defendant = Defendant {
             associated: (associated > 0).then_some(member.organisation_id.as_str()),
             declared_by_reader: declared > 0,
+            instructed: instructed > 0,
         };
         may_read(
             reader,

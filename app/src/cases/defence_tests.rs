@@ -15,6 +15,7 @@ use crate::{
 
 const NOW: i64 = 1_795_251_600;
 
+mod instructions;
 mod resumable;
 mod sharing;
 

@@ -316,3 +316,83 @@ pub fn new_material(
         settings,
     )
 }
+
+/// Tells counsel that a firm instructs their organisation for a defendant, with the case's
+/// address (they see it once signed in).
+pub fn counsel_instructed(
+    settings: &MailSettings,
+    to: &Recipient,
+    urn: &str,
+    defendant: &str,
+    firm: &str,
+    chambers: &str,
+    link: &str,
+) -> Email {
+    compose(
+        "counsel_instructed",
+        &to.email,
+        to.user_id.as_deref(),
+        Msg::EmailInstructedSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
+                Part::Para(lang.tf(
+                    Msg::EmailInstructed,
+                    &[
+                        ("organisation", firm),
+                        ("chambers", chambers),
+                        ("defendant", defendant),
+                        ("urn", urn),
+                    ],
+                )),
+                Part::Para(lang.t(Msg::EmailInstructedHow).to_owned()),
+                Part::Link(link.to_owned()),
+            ]
+        },
+        settings,
+    )
+}
+
+/// Why an instruction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// The firm withdrew it.
+    Withdrawn,
+    /// The firm stopped acting for the defendant.
+    FirmOffRecord,
+}
+
+/// Tells counsel that an instruction ended: their organisation no longer sees the defendant's
+/// material through it.
+pub fn counsel_ended(
+    settings: &MailSettings,
+    to: &Recipient,
+    urn: &str,
+    defendant: &str,
+    firm: &str,
+    why: Ended,
+) -> Email {
+    compose(
+        "counsel_ended",
+        &to.email,
+        to.user_id.as_deref(),
+        Msg::EmailInstructionEndedSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
+                Part::Para(lang.tf(
+                    match why {
+                        Ended::Withdrawn => Msg::EmailInstructionWithdrawn,
+                        Ended::FirmOffRecord => Msg::EmailInstructionLapsed,
+                    },
+                    &[
+                        ("organisation", firm),
+                        ("defendant", defendant),
+                        ("urn", urn),
+                    ],
+                )),
+            ]
+        },
+        settings,
+    )
+}

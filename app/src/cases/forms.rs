@@ -327,6 +327,68 @@ pub async fn idpc_request(ctx: Ctx) -> Result<Outcome, AppError> {
     )
 }
 
+/// `POST /cases/{id}/instruct`: the firm on record instructs counsel for a defendant by the
+/// advocate's email address.
+pub async fn instruct(ctx: Ctx) -> Result<Outcome, AppError> {
+    use super::instructions::{self, Refused};
+    let (member, case_id) = on_case(&ctx).await?;
+    let defendant = ctx.get("defendant").to_owned();
+    let typed = ctx.get("email").trim().to_owned();
+    let email = match crate::accounts::validate::email(&typed) {
+        Some(e) => e,
+        None if typed.is_empty() => {
+            return Ok(ctx.again(vec![field("email", ctx.lang, Msg::InstructEmailMissing)]));
+        }
+        None => return Ok(ctx.again(vec![field("email", ctx.lang, Msg::RegEmailBad)])),
+    };
+    let r = instructions::instruct(&ctx.state, &member, &case_id, &defendant, &email, ctx.now())
+        .await
+        .map_err(AppError::internal)?;
+    let on_email = |msg: String| {
+        Ok(ctx.again(vec![FieldError {
+            field: "email".into(),
+            message: msg,
+        }]))
+    };
+    match r {
+        Ok(_) => Ok(redirect(&format!(
+            "/cases/{case_id}/access?done=instructed"
+        ))),
+        Err(Refused::NoAdvocate) => on_email(ctx.lang.t(Msg::InstructEmailUnknown).to_owned()),
+        Err(Refused::OwnOrganisation) => {
+            on_email(ctx.lang.t(Msg::InstructOwnOrganisation).to_owned())
+        }
+        Err(Refused::Already(name)) => on_email(
+            ctx.lang
+                .tf(Msg::InstructAlready, &[("organisation", &name)]),
+        ),
+        Err(Refused::NotYours | Refused::NotInstructed) => {
+            Ok(ctx.again_notice(ctx.lang.t(Msg::InstructNotYours).to_owned()))
+        }
+    }
+}
+
+/// `POST /cases/{id}/withdraw-counsel`: the firm withdraws an instruction it gave.
+pub async fn withdraw_counsel(ctx: Ctx) -> Result<Outcome, AppError> {
+    let (member, case_id) = on_case(&ctx).await?;
+    let r = super::instructions::withdraw(
+        &ctx.state,
+        &member,
+        &case_id,
+        ctx.get("defendant"),
+        ctx.get("counsel"),
+        ctx.now(),
+    )
+    .await
+    .map_err(AppError::internal)?;
+    match r {
+        Ok(_) => Ok(redirect(&format!(
+            "/cases/{case_id}/access?done=counsel-withdrawn"
+        ))),
+        Err(_) => Ok(ctx.again_notice(ctx.lang.t(Msg::WithdrawCounselGone).to_owned())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,8 @@ pub mod import;
 #[cfg(feature = "ssr")]
 pub mod inbox;
 #[cfg(feature = "ssr")]
+pub mod instructions;
+#[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]
 pub mod new_material;

@@ -124,6 +124,11 @@ pub async fn record(
     .execute(&mut *tx)
     .await?;
     let moved_from = before.map(|b| b.0).filter(|b| b != firm);
+    // Counsel instructed by the firm the order moves the defendant from lose their access.
+    let counsel = match &moved_from {
+        Some(old) => super::instructions::lapse(&mut tx, state, defendant_id, old, now).await?,
+        None => vec![],
+    };
     let event = |org: String, what: &'static str| (org, what);
     let mut events = vec![event(firm.clone(), "moved_in")];
     if let Some(old) = &moved_from {
@@ -183,7 +188,8 @@ pub async fn record(
             "case.representation_order",
             Some(format!("defendant:{defendant_id}")),
             json!({ "case": case_id, "urn": order.urn.as_str(), "reference": order.reference,
-                    "to_organisation": firm, "from_organisation": moved_from, "emails": emails }),
+                    "to_organisation": firm, "from_organisation": moved_from, "emails": emails,
+                    "counsel_ended": counsel }),
             now,
         )
         .await?;

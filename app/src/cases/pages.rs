@@ -320,6 +320,8 @@ fn banner() -> Option<Msg> {
         "disassociated" => Some(Msg::CaseDisassociatedBanner),
         "asked" => Some(Msg::CaseReleaseAskedBanner),
         "idpc-requested" => Some(Msg::CaseIdpcRequestedBanner),
+        "instructed" => Some(Msg::CaseInstructedBanner),
+        "counsel-withdrawn" => Some(Msg::CaseCounselWithdrawnBanner),
         _ => None,
     }
 }
@@ -349,6 +351,7 @@ async fn load_case_at(tab: Option<Tab>) -> Option<(CaseView, Member, Vec<read::H
 fn defendant_status(d: &DefendantView, m: &Member, lang: Lang) -> impl IntoView + use<> {
     match &d.on_record {
         Some(_) if d.ours(m) => view! { <strong class="govuk-tag govuk-tag--green">{lang.t(Msg::CaseOnRecordYou)}</strong> }.into_any(),
+        Some(_) if d.instructed_by.is_some() => view! { <strong class="govuk-tag govuk-tag--green">{lang.t(Msg::CaseInstructedTag)}</strong> }.into_any(),
         Some((_, name, ..)) => view! { <strong class="govuk-tag govuk-tag--grey">{lang.tf(Msg::CaseOnRecordOther, &[("organisation", name)])}</strong> }.into_any(),
         None => view! { <strong class="govuk-tag govuk-tag--blue">{lang.t(Msg::CaseOnRecordNone)}</strong> }.into_any(),
     }
@@ -415,6 +418,9 @@ fn summary(c: &CaseView, m: &Member, lang: Lang) -> impl IntoView + use<> {
                                 </a>
                             }.into_any(),
                             Some(_) if d.ours(m) => ().into_any(),
+                            Some((_, firm, ..)) if d.instructed_by.is_some() => view! {
+                                <p class="govuk-body govuk-!-margin-bottom-0">{lang.tf(Msg::CaseInstructedBy, &[("organisation", firm)])}</p>
+                            }.into_any(),
                             Some(_) if d.we_asked => view! { <p class="govuk-body govuk-!-margin-bottom-0">{lang.t(Msg::CaseReleaseWaiting)}</p> }.into_any(),
                             Some(_) => view! {
                                 <a class="govuk-button govuk-button--secondary govuk-!-margin-bottom-0" href=release>
@@ -618,16 +624,26 @@ fn access(
         lang.t(Msg::HistoryColWhat),
     );
     let ours: Vec<DefendantView> = c.defendants.iter().filter(|d| d.ours(m)).cloned().collect();
+    let instructed: Vec<DefendantView> = c
+        .defendants
+        .iter()
+        .filter(|d| d.instructed_by.is_some())
+        .cloned()
+        .collect();
+    let nothing = ours.is_empty() && instructed.is_empty();
     view! {
-        <h2 class="govuk-heading-m">{lang.t(Msg::AccessOnRecordTitle)}</h2>
-        {if ours.is_empty() {
+        {(!ours.is_empty() || nothing).then(|| view! { <h2 class="govuk-heading-m">{lang.t(Msg::AccessOnRecordTitle)}</h2> })}
+        {if nothing {
             view! { <p class="govuk-body" id="not-on-record">{lang.t(Msg::AccessNotOnRecord)}</p> }.into_any()
+        } else if ours.is_empty() {
+            ().into_any()
         } else {
             view! {
                 <dl class="govuk-summary-list" id="on-record">
                     {ours.into_iter().map(|d| {
                         let (_, _, nature, since) = d.on_record.clone().unwrap_or_default();
                         let nature = Nature::from_code(&nature).map_or(nature.clone(), |n| lang.t(n.label()).to_owned());
+                        let defendant_id = d.id.clone();
                         view! {
                             <div class="govuk-summary-list__row">
                                 <dt class="govuk-summary-list__key">{d.name.clone()}</dt>
@@ -640,12 +656,34 @@ fn access(
                                             {(!message.is_empty()).then(|| view! { <br /><q>{message.clone()}</q> })}
                                         </div>
                                     }).collect_view()}
+                                    {d.counsel.iter().map(|k| view! {
+                                        <div class="app-counsel" data-counsel=k.organisation_id.clone()>
+                                            <p class="govuk-body govuk-!-margin-top-2 govuk-!-margin-bottom-1">
+                                                {lang.tf(Msg::AccessCounselLine, &[("organisation", &k.organisation), ("name", &k.name), ("email", &k.email)])}<br />
+                                                <span class="app-secondary-text">{lang.tf(Msg::AccessSince, &[("when", &crate::clock::uk_time(k.since, lang))])}</span>
+                                            </p>
+                                            <a class="govuk-link" href=format!("/cases/{id}/withdraw-counsel?defendant={defendant_id}&counsel={}", k.organisation_id)>
+                                                {lang.t(Msg::AccessCounselWithdrawLink)}
+                                                <span class="govuk-visually-hidden">{format!(" {} – {}", k.organisation, d.name)}</span>
+                                            </a>
+                                        </div>
+                                    }).collect_view()}
                                 </dd>
                                 <dd class="govuk-summary-list__actions">
-                                    <a class="govuk-link" href=format!("/cases/{id}/disassociate?defendant={}", d.id)>
-                                        {lang.t(Msg::AccessDisassociateLink)}
-                                        <span class="govuk-visually-hidden">{format!(" {}", d.name)}</span>
-                                    </a>
+                                    <ul class="govuk-summary-list__actions-list">
+                                        <li class="govuk-summary-list__actions-list-item">
+                                            <a class="govuk-link" href=format!("/cases/{id}/instruct?defendant={}", d.id)>
+                                                {lang.t(Msg::AccessInstructLink)}
+                                                <span class="govuk-visually-hidden">{format!(" {}", d.name)}</span>
+                                            </a>
+                                        </li>
+                                        <li class="govuk-summary-list__actions-list-item">
+                                            <a class="govuk-link" href=format!("/cases/{id}/disassociate?defendant={}", d.id)>
+                                                {lang.t(Msg::AccessDisassociateLink)}
+                                                <span class="govuk-visually-hidden">{format!(" {}", d.name)}</span>
+                                            </a>
+                                        </li>
+                                    </ul>
                                 </dd>
                             </div>
                         }
@@ -653,6 +691,20 @@ fn access(
                 </dl>
             }.into_any()
         }}
+        {(!instructed.is_empty()).then(|| view! {
+            <h2 class="govuk-heading-m">{lang.t(Msg::AccessInstructedTitle)}</h2>
+            <dl class="govuk-summary-list" id="instructed">
+                {instructed.into_iter().map(|d| {
+                    let firm = d.instructed_by.clone().map(|f| f.1).unwrap_or_default();
+                    view! {
+                        <div class="govuk-summary-list__row">
+                            <dt class="govuk-summary-list__key">{d.name.clone()}</dt>
+                            <dd class="govuk-summary-list__value">{lang.tf(Msg::CaseInstructedBy, &[("organisation", &firm)])}</dd>
+                        </div>
+                    }
+                }).collect_view()}
+            </dl>
+        })}
         <table class="govuk-table app-table--reflow" id="history">
             <caption class="govuk-table__caption govuk-table__caption--m">{lang.t(Msg::AccessHistoryTitle)}</caption>
             <thead class="govuk-table__head">
@@ -892,6 +944,105 @@ pub fn ReleasePage() -> impl IntoView {
                                 <div class="govuk-button-group">
                                     <button type="submit" class="govuk-button">{lang.t(Msg::ReleaseButton)}</button>
                                     <a class="govuk-link" href=format!("/cases/{}", c.id)>{lang.t(Msg::CancelLink)}</a>
+                                </div>
+                            </form>
+                        }.into_any()
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}
+
+/// `/cases/{id}/instruct?defendant=…`: the firm on record instructs counsel by email.
+#[component]
+pub fn InstructPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {form_title(Msg::InstructTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <Suspense>
+                    {Suspend::new(async move {
+                        let Some((c, m, d)) = load_defendant().await else { return load_error().into_any() };
+                        let back = format!("/cases/{}/access", c.id);
+                        if !d.ours(&m) {
+                            return view! {
+                                <a class="govuk-back-link" href=back.clone()>{lang.t(Msg::BackLink)}</a>
+                                <h1 class="govuk-heading-l">{lang.tf(Msg::InstructHeading, &[("name", &d.name)])}</h1>
+                                <p class="govuk-body" id="not-yours">{lang.t(Msg::InstructNotYours)}</p>
+                                <p class="govuk-body"><a class="govuk-link" href=back>{lang.t(Msg::InstructBackToAccess)}</a></p>
+                            }.into_any();
+                        }
+                        view! {
+                            <a class="govuk-back-link" href=back.clone()>{lang.t(Msg::BackLink)}</a>
+                            <span class="govuk-caption-l">{urn_spaced(&c.urn)}</span>
+                            <h1 class="govuk-heading-l">{lang.tf(Msg::InstructHeading, &[("name", &d.name)])}</h1>
+                            <p class="govuk-body">{lang.tf(Msg::InstructIntro, &[("name", &d.name)])}</p>
+                            {(!d.counsel.is_empty()).then(|| view! {
+                                <div class="govuk-inset-text" id="already-instructed">
+                                    {lang.tf(Msg::InstructAlreadyList, &[("organisations", &d.counsel.iter().map(|k| k.organisation.clone()).collect::<Vec<_>>().join(", "))])}
+                                </div>
+                            })}
+                            <form method="post" action=format!("/cases/{}/instruct", c.id) novalidate>
+                                <Hidden name="defendant" value=d.id.clone() />
+                                <TextInput name="email" label=lang.t(Msg::InstructEmail) hint=lang.t(Msg::InstructEmailHint) kind="email" autocomplete="off" />
+                                <p class="govuk-body">{lang.t(Msg::InstructTold)}</p>
+                                <div class="govuk-button-group">
+                                    <button type="submit" class="govuk-button">{lang.t(Msg::InstructButton)}</button>
+                                    <a class="govuk-link" href=back>{lang.t(Msg::CancelLink)}</a>
+                                </div>
+                            </form>
+                        }.into_any()
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}
+
+/// `/cases/{id}/withdraw-counsel?defendant=…&counsel=…`: confirm an instruction ends.
+#[component]
+pub fn WithdrawCounselPage() -> impl IntoView {
+    let lang = use_lang();
+    let posted = use_posted();
+    view! {
+        {form_title(Msg::WithdrawCounselTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <Suspense>
+                    {Suspend::new(async move {
+                        let Some((c, _m, d)) = load_defendant().await else { return load_error().into_any() };
+                        let want = posted.value("counsel").map_or_else(|| query("counsel"), str::to_owned);
+                        let back = format!("/cases/{}/access", c.id);
+                        let Some(k) = d.counsel.iter().find(|k| k.organisation_id == want).cloned() else {
+                            // Withdrawn already (or never given): nothing left to confirm.
+                            return view! {
+                                <a class="govuk-back-link" href=back.clone()>{lang.t(Msg::BackLink)}</a>
+                                <h1 class="govuk-heading-l">{lang.t(Msg::WithdrawCounselTitle)}</h1>
+                                <p class="govuk-body" id="nothing-to-withdraw">{lang.t(Msg::WithdrawCounselGone)}</p>
+                                <p class="govuk-body"><a class="govuk-link" href=back>{lang.t(Msg::InstructBackToAccess)}</a></p>
+                            }.into_any();
+                        };
+                        view! {
+                            <a class="govuk-back-link" href=back.clone()>{lang.t(Msg::BackLink)}</a>
+                            <span class="govuk-caption-l">{urn_spaced(&c.urn)}</span>
+                            <h1 class="govuk-heading-l">{lang.tf(Msg::WithdrawCounselHeading, &[("organisation", &k.organisation), ("name", &d.name)])}</h1>
+                            <div class="govuk-warning-text">
+                                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                                <strong class="govuk-warning-text__text">
+                                    <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
+                                    {lang.tf(Msg::WithdrawCounselWarning, &[("organisation", &k.organisation), ("name", &d.name), ("advocate", &k.name)])}
+                                </strong>
+                            </div>
+                            <form method="post" action=format!("/cases/{}/withdraw-counsel", c.id) novalidate>
+                                <Hidden name="defendant" value=d.id.clone() />
+                                <Hidden name="counsel" value=k.organisation_id.clone() />
+                                <div class="govuk-button-group">
+                                    <button type="submit" class="govuk-button govuk-button--warning">{lang.t(Msg::WithdrawCounselButton)}</button>
+                                    <a class="govuk-link" href=back>{lang.t(Msg::CancelLink)}</a>
                                 </div>
                             </form>
                         }.into_any()

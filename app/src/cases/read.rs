@@ -24,6 +24,26 @@ pub struct DefendantView {
     pub we_asked: bool,
     /// Open release requests to the member's firm: (requesting firm, requester, message, when).
     pub asked_of_us: Vec<(String, String, String, i64)>,
+    /// The member's organisation is instructed as counsel for them: the instructing firm on
+    /// record (id, name).
+    pub instructed_by: Option<(String, String)>,
+    /// Counsel the member's firm instructs for them (while it is on record).
+    pub counsel: Vec<Counsel>,
+}
+
+/// Counsel instructed for a defendant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Counsel {
+    /// Their organisation.
+    pub organisation_id: String,
+    /// Its name.
+    pub organisation: String,
+    /// The advocate told (name).
+    pub name: String,
+    /// Their email address.
+    pub email: String,
+    /// When.
+    pub since: i64,
 }
 
 impl DefendantView {
@@ -142,6 +162,10 @@ pub(crate) fn display_name(
     }
 }
 
+/// An instruction on a case: defendant, instructing firm (id, name), counsel's organisation
+/// (id, name), the advocate told (name, email), since.
+type InstructionRow = (String, String, String, String, String, String, String, i64);
+
 /// A defendant's kind and name columns.
 type NameRow = (String, Option<String>, Option<String>, Option<String>);
 
@@ -208,6 +232,20 @@ pub async fn case(
     .fetch_all(&mut *conn)
     .await?;
     let mine = member.organisation_id.as_str();
+    // Instructions that stand on the case, given by the member's firm or to its organisation.
+    let instructions: Vec<InstructionRow> = sqlx::query_as(&format!(
+        "SELECT i.defendant_id, i.instructing_org, fo.name, i.organisation_id, co.name, \
+                    u.first_name || ' ' || u.last_name, u.email, i.created_at \
+             FROM {} JOIN organisations fo ON fo.id = i.instructing_org \
+             JOIN organisations co ON co.id = i.organisation_id JOIN users u ON u.id = i.user_id \
+             WHERE i.case_id = $1 AND (i.instructing_org = $2 OR i.organisation_id = $2) \
+             ORDER BY i.created_at",
+        super::defence::LIVE_INSTRUCTIONS
+    ))
+    .bind(case_id)
+    .bind(mine)
+    .fetch_all(&mut *conn)
+    .await?;
     let defendants = rows
         .into_iter()
         .map(|(id, kind, first, last, dob, company)| DefendantView {
@@ -225,6 +263,21 @@ pub async fn case(
                 .iter()
                 .filter(|r| r.0 == id && r.5 == mine)
                 .map(|r| (r.2.clone(), r.3.clone(), r.4.clone(), r.6))
+                .collect(),
+            instructed_by: instructions
+                .iter()
+                .find(|i| i.0 == id && i.3 == mine)
+                .map(|i| (i.1.clone(), i.2.clone())),
+            counsel: instructions
+                .iter()
+                .filter(|i| i.0 == id && i.1 == mine)
+                .map(|i| Counsel {
+                    organisation_id: i.3.clone(),
+                    organisation: i.4.clone(),
+                    name: i.5.clone(),
+                    email: i.6.clone(),
+                    since: i.7,
+                })
                 .collect(),
             company: kind == "company",
             name: display_name(&kind, first, last, company),
@@ -256,13 +309,12 @@ pub async fn case(
         i64,
         i64,
     );
-    let material: Vec<MatRow> = sqlx::query_as(
+    let material: Vec<MatRow> = sqlx::query_as(&format!(
         "SELECT m.id, m.section, m.title, m.idpc, m.file_name, m.size, \
                 COALESCE(p.name, o.name, m.served_by), m.served_at, m.defendant_id, m.status, \
                 m.receipt, m.served_by, CASE WHEN m.uploaded_by IS NULL THEN 0 ELSE 1 END, \
-                (SELECT COUNT(*) FROM material_shares sh \
-                   JOIN associations a ON a.defendant_id = sh.defendant_id \
-                   WHERE sh.material_id = m.id AND a.organisation_id = $2) AS shared_to_us, \
+                (SELECT COUNT(*) FROM material_shares sh WHERE sh.material_id = m.id \
+                   AND sh.defendant_id IN ({acting})) AS shared_to_us, \
                 (SELECT COUNT(*) FROM material_unseen u \
                    WHERE u.material_id = m.id AND u.organisation_id = $2) AS unseen \
          FROM material m LEFT JOIN prosecutors p ON p.code = m.served_by \
@@ -270,7 +322,8 @@ pub async fn case(
          LEFT JOIN sections s ON s.code = m.section \
          WHERE m.case_id = $1 \
          ORDER BY m.idpc DESC, s.position, m.served_at, m.title",
-    )
+        acting = super::defence::acting_for("$2"),
+    ))
     .bind(case_id)
     .bind(mine)
     .fetch_all(&mut *conn)
@@ -286,6 +339,16 @@ pub async fn case(
     let ours = |d: &Option<String>| match d {
         Some(d) => defendants.iter().any(|x| x.id == *d && x.ours(member)),
         None => standing.associated,
+    };
+    // Whether the member's organisation is instructed for the defendant (for the whole case:
+    // for any of its defendants), by `by` where given.
+    let instructed = |d: &Option<String>, by: Option<&str>| {
+        defendants.iter().any(|x| {
+            d.as_ref().is_none_or(|d| x.id == *d)
+                && x.instructed_by
+                    .as_ref()
+                    .is_some_and(|(firm, _)| by.is_none_or(|by| by == firm))
+        })
     };
     let reader = super::access::Reader {
         user_id: &member.user.id,
@@ -318,7 +381,8 @@ pub async fn case(
                     let upload = Upload {
                         served_by: &served_by_id,
                         on_record_for_its_defendant: ours(&defendant_id),
-                        on_record_for_a_sharee: shared_to_us > 0,
+                        acts_for_a_sharee: shared_to_us > 0,
+                        instructed_by_uploader: instructed(&defendant_id, Some(&served_by_id)),
                     };
                     // Another firm's document is listed only once it may be served.
                     if !sees_upload(reader, upload) || !(own || super::access::servable(&status)) {
@@ -331,6 +395,7 @@ pub async fn case(
                         Defendant {
                             associated: ours(&defendant_id).then_some(mine),
                             declared_by_reader: standing.declared,
+                            instructed: instructed(&defendant_id, None),
                         },
                         if idpc == 1 { Kind::Idpc } else { Kind::Other },
                     )
@@ -450,7 +515,8 @@ pub struct CaseLine {
 /// The most cases a list shows.
 pub const LIST_LIMIT: i64 = 100;
 
-/// The firm's cases (on record for at least one defendant), next hearing first, optionally
+/// The firm's cases (on record, or instructed as counsel, for at least one defendant), next
+/// hearing first, optionally
 /// only those whose URN starts with `urn_prefix` or with a defendant whose name contains
 /// `name`. Reads go through `associations_organisation`, so the firm's own cases are all that
 /// is looked at, however many the service holds.
@@ -479,7 +545,7 @@ pub async fn firm_cases(
         Option<String>,
         i64,
     );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT id, urn, court, next_hearing, kind, first_name, last_name, company_name, \
                 unseen FROM ( \
            SELECT c.id, c.urn, c.court, \
@@ -488,12 +554,14 @@ pub async fn firm_cases(
                   (SELECT COUNT(*) FROM material_unseen u WHERE u.organisation_id = $1 \
                      AND u.case_id = c.id) AS unseen, \
                   d.kind, d.first_name, d.last_name, d.company_name, d.position \
-           FROM associations a JOIN cases c ON c.id = a.case_id \
-           JOIN defendants d ON d.id = a.defendant_id \
-           WHERE a.organisation_id = $1 \
-             AND ($3 = '' OR c.urn LIKE $4 OR d.name_key LIKE $5) \
+           FROM (SELECT case_id, defendant_id FROM associations WHERE organisation_id = $1 \
+                 UNION SELECT i.case_id, i.defendant_id FROM {} \
+                 WHERE i.organisation_id = $1) a \
+           JOIN cases c ON c.id = a.case_id JOIN defendants d ON d.id = a.defendant_id \
+           WHERE ($3 = '' OR c.urn LIKE $4 OR d.name_key LIKE $5) \
          ) x ORDER BY next_hearing IS NULL, next_hearing, urn, position LIMIT $6",
-    )
+        super::defence::LIVE_INSTRUCTIONS
+    ))
     .bind(organisation_id)
     .bind(now)
     .bind(search.trim())

@@ -37,6 +37,12 @@ pub fn routes() -> Vec<Route> {
         Route::new("/cases/{id}/disassociate", SignedIn)
             .page_async(|| view! { <pages::DisassociatePage /> }.into_any())
             .form(|c| form(forms::disassociate(c))),
+        Route::new("/cases/{id}/instruct", SignedIn)
+            .page_async(|| view! { <pages::InstructPage /> }.into_any())
+            .form(|c| form(forms::instruct(c))),
+        Route::new("/cases/{id}/withdraw-counsel", SignedIn)
+            .page_async(|| view! { <pages::WithdrawCounselPage /> }.into_any())
+            .form(|c| form(forms::withdraw_counsel(c))),
         Route::new("/cases/{id}/release", SignedIn)
             .page_async(|| view! { <pages::ReleasePage /> }.into_any())
             .form(|c| form(forms::release(c))),

@@ -215,6 +215,8 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         | ("GET", "/cases/{id}/access") => vec![("", "", Some(NOBODY)), ("!", "", Some(FIRM))],
         ("GET", "/cases/{id}/associate")
         | ("GET", "/cases/{id}/disassociate")
+        | ("GET", "/cases/{id}/instruct")
+        | ("GET", "/cases/{id}/withdraw-counsel")
         | ("GET", "/cases/{id}/release") => vec![
             ("?defendant={defendant}", "", Some(NOBODY)),
             ("!?defendant={defendant}", "", Some(FIRM)),
@@ -223,7 +225,13 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
             ("", "defendant={defendant}&nature=", Some(NOBODY)),
             ("!", "defendant={defendant}&nature=", Some(FIRM)),
         ],
-        ("POST", "/cases/{id}/disassociate") | ("POST", "/cases/{id}/release") => vec![
+        ("POST", "/cases/{id}/instruct") => vec![
+            ("", "defendant={defendant}&email=", Some(NOBODY)),
+            ("!", "defendant={defendant}&email=", Some(FIRM)),
+        ],
+        ("POST", "/cases/{id}/disassociate")
+        | ("POST", "/cases/{id}/release")
+        | ("POST", "/cases/{id}/withdraw-counsel") => vec![
             ("", "defendant={defendant}", Some(NOBODY)),
             ("!", "defendant={defendant}", Some(FIRM)),
         ],
