@@ -4,17 +4,19 @@
 // browser, shows it arrive without a reload; the advocate withdraws and it goes; the board's
 // connection is cut, a check-in made meanwhile (one tap, from Today) arrives when it is back;
 // the usher marks the advocate attended; the LAA sees the attendance and downloads the day's
-// CSV. axe-core checks every page on the way. The test clock is 2026-11-21 09:00 UTC.
+// CSV. Counsel instructed by the firm check in too. axe-core checks every page on the way. The
+// test clock is 2026-11-21 09:00 UTC.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { BASE, launch, openPage, checkAccessibility, expectNoProblems, hydrated, TABLET } from '../lib.mjs';
-import { DEMO_PASSWORD, DEMO_KEY, submit, signIn, errorSummary } from '../journeys.mjs';
+import { DEMO_PASSWORD, DEMO_KEY, submit, signIn, signOut, errorSummary, email } from '../journeys.mjs';
 
 const ADMIN = 'admin@smith-solicitors.example';
 const USHER = 'usher@hmcts.example';
 const LAA = 'laa@legalaid.example';
+const COUNSEL = 'clerk@jones-chambers.example';
 const PHONE = { width: 390, height: 844 };
 const path = (page) => new URL(page.url()).pathname;
 
@@ -273,3 +275,101 @@ test('check-ins made offline wait on the phone and are sent when it is back onli
 async function trialCheckinsIn(board, type) {
   return board.locator('.app-board__hearing', { hasText: type }).locator('.app-board__checkin').allTextContents();
 }
+
+// Instructed counsel: Smith & Co, on record for Rhys Morgan, instruct Gwen Jones of Jones
+// Chambers from the case's Access tab (after two wrong addresses); she is emailed, sees the case
+// among her organisation's, downloads the IDPC and checks in for the day's hearing as junior
+// counsel; Smith & Co withdraw the instruction, she is emailed and the case is gone from her
+// list, while her check-in stays on the court's record.
+test('the firm on record instructs counsel, who checks in, and withdraws the instruction', async () => {
+  const firm = await openPage(browser);
+  await signIn(firm, ADMIN, DEMO_PASSWORD, DEMO_KEY);
+  await firm.goto(`${BASE}/cases/find`);
+  await firm.fill('#urn', '62 CF 1112223 26');
+  await firm.fill('#d1-first', 'Rhys');
+  await firm.fill('#d1-last', 'Morgan');
+  await firm.fill('#d1-dob-day', '15');
+  await firm.fill('#d1-dob-month', '7');
+  await firm.fill('#d1-dob-year', '1990');
+  await firm.check('#declare');
+  await submit(firm, 'main button[type=submit]:not([name=action])');
+  const caseUrl = firm.url().split('?')[0];
+  await firm.click('[id^="defendant-"] a.govuk-button');
+  await firm.check('#nature-private');
+  await submit(firm, 'main button[type=submit]');
+  assert.equal(path(firm), new URL(caseUrl).pathname + '/access');
+
+  await firm.click('#on-record a:has-text("Instruct counsel")');
+  assert.equal(path(firm), new URL(caseUrl).pathname + '/instruct');
+  assert.match(await firm.locator('h1').textContent(), /Instruct counsel for Rhys Morgan/);
+  await checkAccessibility(firm, 'instruct');
+  // No address, then one that is nobody's: told which, and what was typed is kept.
+  await submit(firm, 'main button[type=submit]');
+  assert.match(await errorSummary(firm), /Enter the advocate’s email address/);
+  await checkAccessibility(firm, 'instruct-errors');
+  await firm.fill('#email', 'nobody@chambers.example');
+  await submit(firm, 'main button[type=submit]');
+  assert.match(await errorSummary(firm), /No active advocate of a registered organisation has that email address/);
+  assert.equal(await firm.inputValue('#email'), 'nobody@chambers.example');
+  // Someone of their own firm is not counsel.
+  await firm.fill('#email', ADMIN);
+  await submit(firm, 'main button[type=submit]');
+  assert.match(await errorSummary(firm), /in your own organisation/);
+  await firm.fill('#email', COUNSEL.toUpperCase());
+  await submit(firm, 'main button[type=submit]');
+  assert.equal(path(firm), new URL(caseUrl).pathname + '/access');
+  assert.match(await banner(firm), /Counsel has been instructed and emailed/);
+  assert.match(await firm.locator('#on-record .app-counsel').textContent(), /Counsel: Jones Chambers \(Gwen Jones, clerk@jones-chambers\.example\)/);
+  await checkAccessibility(firm, 'access-with-counsel');
+  // Twice is refused, by name.
+  await firm.click('#on-record a:has-text("Instruct counsel")');
+  assert.match(await firm.locator('#already-instructed').textContent(), /Jones Chambers/);
+  await firm.fill('#email', COUNSEL);
+  await submit(firm, 'main button[type=submit]');
+  assert.match(await errorSummary(firm), /Jones Chambers is already instructed for this defendant/);
+  const told = await email(firm, COUNSEL, 'counsel_instructed');
+  assert.match(told, /Smith & Co Solicitors has instructed Jones Chambers for Rhys Morgan on case 62 CF 1112223 26/);
+
+  // Counsel signs in: the case is among her organisation's, she reads the IDPC and checks in.
+  const counsel = await openPage(browser, { viewport: PHONE, hasTouch: true });
+  await signIn(counsel, COUNSEL, DEMO_PASSWORD, DEMO_KEY);
+  await counsel.goto(`${BASE}/cases`);
+  assert.match(await counsel.locator('#firm-cases').textContent(), /62 CF 1112223 26/);
+  assert.match(await counsel.locator('#today').textContent(), /Pre-trial review/);
+  await counsel.goto(caseUrl);
+  assert.match(await counsel.locator('main').textContent(), /Your organisation is instructed as counsel for this defendant by Smith & Co Solicitors/);
+  await checkAccessibility(counsel, 'case-as-counsel');
+  await counsel.click('.moj-sub-navigation a[href$="/material"]');
+  const [idpc] = await Promise.all([counsel.waitForEvent('download'), counsel.click('#material a[download]')]);
+  assert.equal(idpc.suggestedFilename(), 'IDPC Morgan.pdf');
+  assert.equal(readFileSync(await idpc.path()).subarray(0, 5).toString(), '%PDF-');
+  await counsel.goto(`${BASE}/cases`);
+  await counsel.click('#today li:has-text("Pre-trial review") a.govuk-button');
+  assert.match(path(counsel), /^\/hearings\/[0-9a-f-]+$/);
+  assert.equal(await counsel.isChecked('#defendant'), false, 'counsel choose whom they act for');
+  await submit(counsel, 'form[data-checkin-form] button[type=submit]');
+  const problems = await errorSummary(counsel);
+  assert.match(problems, /Select your status/);
+  await counsel.check('#status-junior_counsel');
+  await counsel.check('#defendant');
+  await submit(counsel, 'form[data-checkin-form] button[type=submit]');
+  assert.match(await banner(counsel), /You are checked in/);
+  assert.match(await counsel.locator('#checkins').textContent(), /Gwen Jones \(Jones Chambers\), Junior counsel, In person, for Rhys Morgan/);
+  await checkAccessibility(counsel, 'checked-in-as-counsel');
+
+  // Smith & Co withdraw the instruction.
+  await firm.goto(`${caseUrl}/access`);
+  await firm.click('.app-counsel a:has-text("Withdraw instruction")');
+  assert.match(await firm.locator('.govuk-warning-text').textContent(), /Everyone at Jones Chambers will lose access to Rhys Morgan’s case/);
+  await checkAccessibility(firm, 'withdraw-counsel');
+  await submit(firm, 'main button.govuk-button--warning');
+  assert.match(await banner(firm), /The instruction has been withdrawn/);
+  assert.equal(await firm.locator('.app-counsel').count(), 0);
+  assert.match(await email(firm, COUNSEL, 'counsel_ended'), /Smith & Co Solicitors has withdrawn your organisation’s instruction for Rhys Morgan/);
+
+  await counsel.goto(`${BASE}/cases`);
+  assert.doesNotMatch(await counsel.locator('main').textContent(), /62 CF 1112223 26/);
+  await signOut(counsel);
+  expectNoProblems(firm);
+  expectNoProblems(counsel);
+});

@@ -85,6 +85,7 @@ pub fn release_request(
     message: &str,
     case_id: &str,
 ) -> Email {
+    let urn = super::pages::urn_spaced(urn);
     let link = format!("{}/cases/{case_id}/access", settings.public_url);
     compose(
         "release_request",
@@ -99,7 +100,7 @@ pub fn release_request(
                     &[
                         ("organisation", from_organisation),
                         ("defendant", defendant),
-                        ("urn", urn),
+                        ("urn", &urn),
                     ],
                 )),
                 Part::Para(lang.tf(
@@ -120,6 +121,7 @@ pub fn release_request(
 
 /// Tells the user who asked that the firm on record has released the defendant.
 pub fn released(settings: &MailSettings, to: &Recipient, urn: &str, defendant: &str) -> Email {
+    let urn = super::pages::urn_spaced(urn);
     compose(
         "release_done",
         &to.email,
@@ -130,7 +132,7 @@ pub fn released(settings: &MailSettings, to: &Recipient, urn: &str, defendant: &
                 Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
                 Part::Para(lang.tf(
                     Msg::EmailReleased,
-                    &[("defendant", defendant), ("urn", urn)],
+                    &[("defendant", defendant), ("urn", &urn)],
                 )),
             ]
         },
@@ -148,6 +150,7 @@ pub fn idpc_request(
     by_name: &str,
     by_email: &str,
 ) -> Email {
+    let urn = super::pages::urn_spaced(urn);
     compose(
         "idpc_request",
         to,
@@ -158,7 +161,7 @@ pub fn idpc_request(
                 Part::Para(lang.tf(Msg::EmailGreeting, &[("name", prosecutor)])),
                 Part::Para(lang.tf(
                     Msg::EmailIdpcAsked,
-                    &[("organisation", organisation), ("urn", urn)],
+                    &[("organisation", organisation), ("urn", &urn)],
                 )),
                 Part::Para(lang.tf(
                     Msg::EmailRequestBy,
@@ -328,6 +331,7 @@ pub fn counsel_instructed(
     chambers: &str,
     link: &str,
 ) -> Email {
+    let urn = super::pages::urn_spaced(urn);
     compose(
         "counsel_instructed",
         &to.email,
@@ -342,7 +346,7 @@ pub fn counsel_instructed(
                         ("organisation", firm),
                         ("chambers", chambers),
                         ("defendant", defendant),
-                        ("urn", urn),
+                        ("urn", &urn),
                     ],
                 )),
                 Part::Para(lang.t(Msg::EmailInstructedHow).to_owned()),
@@ -372,6 +376,7 @@ pub fn counsel_ended(
     firm: &str,
     why: Ended,
 ) -> Email {
+    let urn = super::pages::urn_spaced(urn);
     compose(
         "counsel_ended",
         &to.email,
@@ -388,7 +393,7 @@ pub fn counsel_ended(
                     &[
                         ("organisation", firm),
                         ("defendant", defendant),
-                        ("urn", urn),
+                        ("urn", &urn),
                     ],
                 )),
             ]
