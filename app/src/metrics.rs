@@ -35,6 +35,17 @@ pub struct Metrics {
     outbox_waiting: Gauge,
     outbox_failing: Gauge,
     outbox_oldest_age: Gauge,
+    live_streams: Gauge,
+    stream_connections: Gauge,
+}
+
+/// Counted in a gauge while it is held.
+pub struct Open(&'static Gauge);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -64,6 +75,8 @@ impl Metrics {
             outbox_waiting: Gauge::default(),
             outbox_failing: Gauge::default(),
             outbox_oldest_age: Gauge::default(),
+            live_streams: Gauge::default(),
+            stream_connections: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -111,7 +124,30 @@ impl Metrics {
             "Age of the oldest email not yet sent (0 when none waits)",
             m.outbox_oldest_age.clone(),
         );
+        registry.register(
+            "live_streams",
+            "Court boards' event streams open",
+            m.live_streams.clone(),
+        );
+        registry.register(
+            "stream_connections",
+            "Event streams served on connections of their own (the rest share a kept-alive \
+             connection, at more memory each: docs/operations.md)",
+            m.stream_connections.clone(),
+        );
         Metrics { registry, ..m }
+    }
+
+    /// A court board's event stream, counted while the result is held.
+    pub fn live_stream(&'static self) -> Open {
+        self.live_streams.inc();
+        Open(&self.live_streams)
+    }
+
+    /// A connection serving one event stream by itself, counted while the result is held.
+    pub fn stream_connection(&'static self) -> Open {
+        self.stream_connections.inc();
+        Open(&self.stream_connections)
     }
 
     /// One HTTP request answered.
@@ -212,7 +248,11 @@ mod tests {
             metrics().job(&job, true);
             metrics().job(&job, false);
             metrics().throttled("email:someone@example.com");
+            let open = (metrics().live_stream(), metrics().stream_connection());
             let text = metrics().render(&db, 1600).await.unwrap();
+            assert!(text.contains("caseaccess_live_streams "), "{text}");
+            assert!(text.contains("caseaccess_stream_connections "), "{text}");
+            drop(open);
             for line in [
                 "caseaccess_outbox_waiting 2",
                 "caseaccess_outbox_failing 1",

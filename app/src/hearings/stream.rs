@@ -62,6 +62,8 @@ struct Live {
     next_check: tokio::time::Instant,
     ended: bool,
     closing: tokio::sync::watch::Receiver<bool>,
+    /// Counts the stream in the metrics while it is open.
+    _open: crate::metrics::Open,
 }
 
 impl Live {
@@ -92,7 +94,8 @@ impl Live {
         }
     }
 
-    /// The next SSE frame, or none when the stream is over.
+    /// The next SSE frame, or none when the stream is over. (The database reads are boxed: this
+    /// future is kept for every open board, and most of the time it is only waiting.)
     async fn next(&mut self) -> Option<sse::Event> {
         loop {
             if self.ended {
@@ -121,11 +124,11 @@ impl Live {
                 Woke::Got(Ok(e)) if e.seq == self.sent + 1 => self.queue.push_back((*e).clone()),
                 // A gap (events this process broadcast before this stream caught up): the
                 // table has them all, in order.
-                Woke::Got(Ok(_) | Err(RecvError::Lagged(_))) => self.fill().await,
+                Woke::Got(Ok(_) | Err(RecvError::Lagged(_))) => Box::pin(self.fill()).await,
                 Woke::Got(Err(RecvError::Closed)) | Woke::Closing => return None,
                 Woke::Check => {
                     self.next_check = tokio::time::Instant::now() + self.state.live_recheck;
-                    if !self.still_allowed().await {
+                    if !Box::pin(self.still_allowed()).await {
                         self.ended = true;
                         return Some(sse::Event::default().event("signed-out").data("{}"));
                     }
@@ -175,6 +178,7 @@ pub async fn get(state: AppState, req: axum::extract::Request) -> Response {
         next_check: tokio::time::Instant::now() + state.live_recheck,
         ended: false,
         closing: state.db.live.closing(),
+        _open: crate::metrics::metrics().live_stream(),
         state,
     };
     live.fill().await;

@@ -10,6 +10,7 @@ mod page_cache;
 mod panic;
 mod security;
 mod session;
+mod streams;
 
 use crate::config::{ServeArgs, WebConfig};
 use anyhow::Context as _;
@@ -358,16 +359,19 @@ pub async fn serve(args: ServeArgs, db: Db, clock: Arc<dyn Clock>) -> anyhow::Re
             "forwarding headers from TRUSTED_PROXIES name the client"
         );
     }
-    let app = router(state, &web.site_root, settings)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let routes = router(state, &web.site_root, settings);
     let listener = tokio::net::TcpListener::bind(web.site_addr)
         .await
         .with_context(|| format!("listening on {}", web.site_addr))?;
     tracing::info!(address = %web.site_addr, public_url = %config.public_url, "serving");
-    // Without TCP_NODELAY, responses written in parts wait on delayed ACKs (~40 ms each).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    // The boards' event streams on connections of their own (streams.rs); the rest to axum.
+    // (`tap_io` only so that axum gives each request its `ConnectInfo`; TCP_NODELAY is set when
+    // the connection is accepted.)
+    let listener = axum::serve::ListenerExt::tap_io(
+        streams::split(listener, routes.clone()).context("listening")?,
+        |_| {},
+    );
+    let app = routes.into_make_service_with_connect_info::<std::net::SocketAddr>();
     if let Some(addr) = web.metrics_addr {
         let metrics_listener = tokio::net::TcpListener::bind(addr)
             .await
