@@ -4,7 +4,11 @@
 //! each change being posted to its event arriving at every subscriber (p50, p99, max), and the
 //! growth of each server's resident memory per subscriber.
 //!
-//! live_bench PORTS(comma list) PIDS(comma list) USHER_COOKIE ADVOCATE_COOKIE HEARING DEFENDANT N ROUNDS
+//! live_bench PORTS(comma list) PIDS(comma list) USHER_COOKIE ADVOCATE_COOKIE HEARING DEFENDANT N ROUNDS [kept-alive]
+//!
+//! With `kept-alive`, each subscriber first asks for `/healthz` and then opens its stream on the
+//! same connection, as a browser reusing a connection it has open does: the server then serves
+//! the stream on hyper's connection rather than on one of its own (server/src/http/streams.rs).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -35,6 +39,7 @@ async fn subscribe(
     port: u16,
     cookie: String,
     after: i64,
+    kept_alive: bool,
     open: Arc<AtomicUsize>,
     tx: mpsc::UnboundedSender<(i64, Instant)>,
 ) {
@@ -45,6 +50,29 @@ async fn subscribe(
         }
     };
     s.set_nodelay(true).ok();
+    if kept_alive {
+        let req = format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+        s.write_all(req.as_bytes()).await.expect("request");
+        let mut head = Vec::new();
+        let mut b = [0u8; 512];
+        while !String::from_utf8_lossy(&head).contains("\r\n\r\n") {
+            match s.read(&mut b).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&b[..n]),
+            }
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        // The health check's body is short: read what the head said.
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length: "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("a length");
+        let body_read = head.len() - head.find("\r\n\r\n").expect("head") - 4;
+        let mut rest = vec![0u8; len.saturating_sub(body_read)];
+        s.read_exact(&mut rest).await.expect("body");
+    }
     let req = format!(
         "GET /court/live?after={after} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: __Host-session={cookie}\r\nAccept: text/event-stream\r\n\r\n"
     );
@@ -129,6 +157,7 @@ async fn main() {
     let (usher, advocate, hearing, defendant) = (&a[3], &a[4], &a[5], &a[6]);
     let n: usize = a[7].parse().unwrap();
     let rounds: usize = a[8].parse().unwrap();
+    let kept_alive = a.get(9).is_some_and(|m| m == "kept-alive");
     let before: Vec<u64> = pids.iter().map(|p| rss_kib(*p)).collect();
     let open = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -140,6 +169,7 @@ async fn main() {
             port,
             usher.clone(),
             last,
+            kept_alive,
             open.clone(),
             tx.clone(),
         ));
@@ -189,8 +219,9 @@ async fn main() {
     }
     latencies.sort();
     println!(
-        "subscribers: {n} over {} instance(s), opened in {connect_secs:.1} s",
-        ports.len()
+        "subscribers: {n} over {} instance(s){}, opened in {connect_secs:.1} s",
+        ports.len(),
+        if kept_alive { " on kept-alive connections" } else { "" }
     );
     for (i, (b, a)) in before.iter().zip(&after).enumerate() {
         let each = (*a as f64 - *b as f64) * 1024.0 / (n as f64 / ports.len() as f64);
