@@ -221,7 +221,11 @@ async fn main() {
     println!(
         "subscribers: {n} over {} instance(s){}, opened in {connect_secs:.1} s",
         ports.len(),
-        if kept_alive { " on kept-alive connections" } else { "" }
+        if kept_alive {
+            " on kept-alive connections"
+        } else {
+            ""
+        }
     );
     for (i, (b, a)) in before.iter().zip(&after).enumerate() {
         let each = (*a as f64 - *b as f64) * 1024.0 / (n as f64 / ports.len() as f64);
