@@ -365,6 +365,11 @@ test('the firm on record instructs counsel, who checks in, and withdraws the ins
   await submit(firm, 'main button.govuk-button--warning');
   assert.match(await banner(firm), /The instruction has been withdrawn/);
   assert.equal(await firm.locator('.app-counsel').count(), 0);
+  // The Access tab's history keeps both, though the instruction is gone.
+  if (path(firm) !== new URL(caseUrl).pathname + '/access') await firm.goto(`${caseUrl}/access`);
+  const history = await firm.locator('#history').textContent();
+  assert.match(history, /Instructed Jones Chambers as counsel for Rhys Morgan/);
+  assert.match(history, /Withdrew Jones Chambers’s instruction for Rhys Morgan/);
   assert.match(await email(firm, COUNSEL, 'counsel_ended'), /Smith & Co Solicitors has withdrawn your organisation’s instruction for Rhys Morgan/);
 
   await counsel.goto(`${BASE}/cases`);

@@ -642,9 +642,15 @@ pub async fn disassociate(
     )
     .await?;
     // Counsel the firm instructed for the defendant lose their access with it.
-    let counsel =
-        super::instructions::lapse(&mut tx, state, defendant_id, &member.organisation_id, now)
-            .await?;
+    let counsel = super::instructions::lapse(
+        &mut tx,
+        state,
+        defendant_id,
+        &member.organisation_id,
+        Some(&member.user.id),
+        now,
+    )
+    .await?;
     let asked: Vec<(String, String, String)> = sqlx::query_as(
         "UPDATE release_requests SET status = 'released', closed_at = $2 \
          WHERE defendant_id = $1 AND status = 'open' \

@@ -59,6 +59,36 @@ async fn about(
     .await
 }
 
+/// Records what happened to an instruction, for the Access tab's history of both sides (the
+/// instruction's own row goes when it ends).
+#[allow(clippy::too_many_arguments)]
+async fn record_event(
+    conn: &mut AnyConnection,
+    defendant_id: &str,
+    case_id: &str,
+    instructing_org: &str,
+    counsel_org: &str,
+    event: &str,
+    by_user: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO instruction_events (id, defendant_id, case_id, instructing_org, \
+           counsel_org, event, by_user, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(crate::accounts::token::new_id())
+    .bind(defendant_id)
+    .bind(case_id)
+    .bind(instructing_org)
+    .bind(counsel_org)
+    .bind(event)
+    .bind(by_user)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 async fn organisation_name(conn: &mut AnyConnection, id: &str) -> Result<String, sqlx::Error> {
     let name: Option<String> = sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
         .bind(id)
@@ -149,6 +179,17 @@ pub async fn instruct(
     if given == 0 {
         return Ok(Err(Refused::Already(chambers)));
     }
+    record_event(
+        &mut tx,
+        defendant_id,
+        case_id,
+        &member.organisation_id,
+        &advocate.organisation_id,
+        "instructed",
+        Some(&member.user.id),
+        now,
+    )
+    .await?;
     let firm = organisation_name(&mut tx, &member.organisation_id).await?;
     let to = Recipient {
         user_id: Some(advocate.id.clone()),
@@ -204,6 +245,17 @@ pub async fn withdraw(
     let Some((advocate,)) = removed else {
         return Ok(Err(Refused::NotInstructed));
     };
+    record_event(
+        &mut tx,
+        defendant_id,
+        case_id,
+        &member.organisation_id,
+        counsel_org,
+        "withdrawn",
+        Some(&member.user.id),
+        now,
+    )
+    .await?;
     let firm = organisation_name(&mut tx, &member.organisation_id).await?;
     let chambers = organisation_name(&mut tx, counsel_org).await?;
     let outbox = tell_ended(
@@ -253,17 +305,19 @@ async fn tell_ended(
 }
 
 /// In the transaction that takes `firm` off record for the defendant: its instructions for
-/// the defendant end with it (deleted, and each advocate told). What ended, for the audit.
+/// the defendant end with it (deleted, and each advocate told). `by_user` is who took the firm
+/// off record, if a person did. What ended, for the audit.
 pub async fn lapse(
     tx: &mut AnyConnection,
     state: &AppState,
     defendant_id: &str,
     firm: &str,
+    by_user: Option<&str>,
     now: i64,
 ) -> Result<Vec<serde_json::Value>, sqlx::Error> {
-    let ended: Vec<(String, String)> = sqlx::query_as(
+    let ended: Vec<(String, String, String)> = sqlx::query_as(
         "DELETE FROM instructions WHERE defendant_id = $1 AND instructing_org = $2 \
-         RETURNING organisation_id, user_id",
+         RETURNING organisation_id, user_id, case_id",
     )
     .bind(defendant_id)
     .bind(firm)
@@ -282,7 +336,18 @@ pub async fn lapse(
     let (urn, defendant) = about.unwrap_or_default();
     let firm_name = organisation_name(tx, firm).await?;
     let mut out = vec![];
-    for (organisation, advocate) in ended {
+    for (organisation, advocate, case_id) in ended {
+        record_event(
+            tx,
+            defendant_id,
+            &case_id,
+            firm,
+            &organisation,
+            "lapsed",
+            by_user,
+            now,
+        )
+        .await?;
         let outbox = tell_ended(
             tx,
             state,

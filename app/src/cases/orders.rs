@@ -126,7 +126,9 @@ pub async fn record(
     let moved_from = before.map(|b| b.0).filter(|b| b != firm);
     // Counsel instructed by the firm the order moves the defendant from lose their access.
     let counsel = match &moved_from {
-        Some(old) => super::instructions::lapse(&mut tx, state, defendant_id, old, now).await?,
+        Some(old) => {
+            super::instructions::lapse(&mut tx, state, defendant_id, old, None, now).await?
+        }
         None => vec![],
     };
     let event = |org: String, what: &'static str| (org, what);

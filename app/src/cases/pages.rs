@@ -607,6 +607,12 @@ fn history_what(what: &str) -> Msg {
         "associated" => Msg::HistoryAssociated,
         "disassociated" => Msg::HistoryDisassociated,
         "moved_in" => Msg::HistoryMovedIn,
+        "counsel_instructed" => Msg::HistoryCounselInstructed,
+        "counsel_withdrawn" => Msg::HistoryCounselWithdrawn,
+        "counsel_lapsed" => Msg::HistoryCounselLapsed,
+        "instructed_instructed" => Msg::HistoryInstructedInstructed,
+        "instructed_withdrawn" => Msg::HistoryInstructedWithdrawn,
+        "instructed_lapsed" => Msg::HistoryInstructedLapsed,
         _ => Msg::HistoryMovedOut,
     }
 }
@@ -719,7 +725,7 @@ fn access(
                     <tr class="govuk-table__row">
                         <td class="govuk-table__cell" data-label=c_when>{crate::clock::uk_time(h.at, lang)}</td>
                         <td class="govuk-table__cell" data-label=c_who>{h.who}</td>
-                        <td class="govuk-table__cell" data-label=c_what>{lang.tf(history_what(&h.what), &[("about", &h.about)])}</td>
+                        <td class="govuk-table__cell" data-label=c_what>{lang.tf(history_what(&h.what), &[("about", &h.about), ("other", &h.other)])}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

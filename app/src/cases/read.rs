@@ -111,10 +111,15 @@ pub struct HistoryLine {
     pub at: i64,
     /// Who (a name).
     pub who: String,
-    /// What: `declared`, `downloaded`, `associated`, `disassociated`, `moved_in`, `moved_out`.
+    /// What: `declared`, `downloaded`, `associated`, `disassociated`, `moved_in`, `moved_out`;
+    /// for the firm that instructed counsel `counsel_instructed`, `counsel_withdrawn`,
+    /// `counsel_lapsed`; for counsel's organisation `instructed_instructed`,
+    /// `instructed_withdrawn`, `instructed_lapsed`.
     pub what: String,
     /// About what (a document's title, a defendant's name).
     pub about: String,
+    /// The other organisation in an instruction (counsel's, or the firm's), else empty.
+    pub other: String,
 }
 
 /// A case as a member sees it.
@@ -453,30 +458,48 @@ pub async fn case(
     }))
 }
 
-/// The member's firm's history on a case: declarations and downloads by its users, and its
-/// association changes, newest first (at most 200 lines).
+/// The member's firm's history on a case: declarations and downloads by its users, its
+/// association changes, and the instructions of counsel it gave or was given, newest first (at
+/// most 200 lines).
 pub async fn history(
     conn: &mut AnyConnection,
     organisation_id: &str,
     case_id: &str,
 ) -> Result<Vec<HistoryLine>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT x.at, x.who, x.what, x.about FROM ( \
+    let rows: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT x.at, x.who, x.what, x.about, x.other FROM ( \
            SELECT d.declared_at AS at, u.first_name || ' ' || u.last_name AS who, \
-                  'declared' AS what, '' AS about \
+                  'declared' AS what, '' AS about, '' AS other \
              FROM declarations d JOIN users u ON u.id = d.user_id \
              WHERE d.case_id = $1 AND d.organisation_id = $2 \
            UNION ALL \
-           SELECT w.downloaded_at, u.first_name || ' ' || u.last_name, 'downloaded', m.title \
+           SELECT w.downloaded_at, u.first_name || ' ' || u.last_name, 'downloaded', m.title, '' \
              FROM downloads w JOIN users u ON u.id = w.user_id \
              JOIN material m ON m.id = w.material_id \
              WHERE w.case_id = $1 AND w.organisation_id = $2 \
            UNION ALL \
            SELECT e.at, COALESCE(u.first_name || ' ' || u.last_name, ''), e.event, \
-                  COALESCE(df.company_name, df.first_name || ' ' || df.last_name) \
+                  COALESCE(df.company_name, df.first_name || ' ' || df.last_name), '' \
              FROM association_events e LEFT JOIN users u ON u.id = e.by_user \
              JOIN defendants df ON df.id = e.defendant_id \
              WHERE e.case_id = $1 AND e.organisation_id = $2 \
+           UNION ALL \
+           SELECT ie.at, \
+                  CASE WHEN u.organisation_id = $2 THEN u.first_name || ' ' || u.last_name \
+                       ELSE '' END, \
+                  'counsel_' || ie.event, \
+                  COALESCE(df.company_name, df.first_name || ' ' || df.last_name), o.name \
+             FROM instruction_events ie LEFT JOIN users u ON u.id = ie.by_user \
+             JOIN defendants df ON df.id = ie.defendant_id \
+             JOIN organisations o ON o.id = ie.counsel_org \
+             WHERE ie.case_id = $1 AND ie.instructing_org = $2 \
+           UNION ALL \
+           SELECT ie.at, '', 'instructed_' || ie.event, \
+                  COALESCE(df.company_name, df.first_name || ' ' || df.last_name), o.name \
+             FROM instruction_events ie \
+             JOIN defendants df ON df.id = ie.defendant_id \
+             JOIN organisations o ON o.id = ie.instructing_org \
+             WHERE ie.case_id = $1 AND ie.counsel_org = $2 \
          ) x ORDER BY x.at DESC LIMIT 200",
     )
     .bind(case_id)
@@ -485,11 +508,12 @@ pub async fn history(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(at, who, what, about)| HistoryLine {
+        .map(|(at, who, what, about, other)| HistoryLine {
             at,
             who,
             what,
             about,
+            other,
         })
         .collect())
 }

@@ -262,6 +262,59 @@ async fn counsel_read_what_the_instructing_firm_reads_until_the_instruction_ends
             2,
             "{name}: told when withdrawn and when it lapsed"
         );
+        // Both sides' Access history keep what happened, though the instructions are gone.
+        let history = |org: String| {
+            let db = db.clone();
+            let case_id = case_id.clone();
+            async move {
+                let mut conn = db.pool.acquire().await.expect("conn");
+                read::history(&mut conn, &org, &case_id)
+                    .await
+                    .expect("history")
+                    .into_iter()
+                    .filter(|h| h.what.contains("instructed_") || h.what.starts_with("counsel_"))
+                    .map(|h| (h.what, h.who, h.other))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let firm = history(fa.clone()).await;
+        let kinds: Vec<(&str, &str)> = firm
+            .iter()
+            .map(|(w, _, o)| (w.as_str(), o.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("counsel_lapsed", "Chambers C"),
+                ("counsel_withdrawn", "Chambers C"),
+                ("counsel_instructed", "Chambers C"),
+                ("counsel_instructed", "Chambers C"),
+            ],
+            "{name}: newest first"
+        );
+        assert_eq!(
+            firm[0].1, "Test Person",
+            "{name}: who took the firm off record"
+        );
+        let theirs = history(fc.clone()).await;
+        let kinds: Vec<(&str, &str, &str)> = theirs
+            .iter()
+            .map(|(w, who, o)| (w.as_str(), who.as_str(), o.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("instructed_lapsed", "", "Firm A"),
+                ("instructed_withdrawn", "", "Firm A"),
+                ("instructed_instructed", "", "Firm A"),
+                ("instructed_instructed", "", "Firm A"),
+            ],
+            "{name}: counsel's side, without the firm's people's names"
+        );
+        assert!(
+            history(fb.clone()).await.is_empty(),
+            "{name}: not another firm's"
+        );
         for action in ["case.counsel.instructed", "case.counsel.withdrawn"] {
             let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = $1")
                 .bind(action)
