@@ -281,7 +281,7 @@ async function trialCheckinsIn(board, type) {
 // among her organisation's, downloads the IDPC and checks in for the day's hearing as junior
 // counsel; Smith & Co withdraw the instruction, she is emailed and the case is gone from her
 // list, while her check-in stays on the court's record.
-test('the firm on record instructs counsel, who checks in, and withdraws the instruction', async () => {
+test('the firm on record instructs counsel, who checks in, and withdraws the instruction; counsel give one back', async () => {
   const firm = await openPage(browser);
   await signIn(firm, ADMIN, DEMO_PASSWORD, DEMO_KEY);
   await firm.goto(`${BASE}/cases/find`);
@@ -374,6 +374,27 @@ test('the firm on record instructs counsel, who checks in, and withdraws the ins
 
   await counsel.goto(`${BASE}/cases`);
   assert.doesNotMatch(await counsel.locator('main').textContent(), /62 CF 1112223 26/);
+
+  // Instructed again, counsel give the instruction back themselves from the Access tab.
+  await firm.goto(`${caseUrl}/access`);
+  await firm.click('#on-record a:has-text("Instruct counsel")');
+  await firm.fill('#email', COUNSEL);
+  await submit(firm, 'main button[type=submit]');
+  assert.match(await banner(firm), /Counsel has been instructed and emailed/);
+  await counsel.goto(`${caseUrl}/access`);
+  assert.match(await counsel.locator('#instructed').textContent(), /Rhys Morgan/);
+  await counsel.click('#instructed a:has-text("Return instruction")');
+  assert.match(await counsel.locator('h1').textContent(), /Return the instruction for Rhys Morgan from Smith & Co Solicitors/);
+  assert.match(await counsel.locator('.govuk-warning-text').textContent(), /Check-ins already made stay on the court’s record/);
+  await checkAccessibility(counsel, 'return-instruction');
+  await submit(counsel, 'main button.govuk-button--warning');
+  assert.equal(path(counsel), '/cases');
+  assert.match(await banner(counsel), /The instruction has been returned/);
+  assert.doesNotMatch(await counsel.locator('main').textContent(), /62 CF 1112223 26/);
+  assert.match(await email(firm, ADMIN, 'instruction_returned'), /Jones Chambers has returned your organisation’s instruction for Rhys Morgan on case 62 CF 1112223 26/);
+  await firm.goto(`${caseUrl}/access`);
+  assert.equal(await firm.locator('.app-counsel').count(), 0);
+  assert.match(await firm.locator('#history').textContent(), /Jones Chambers returned the instruction for Rhys Morgan/);
   await signOut(counsel);
   expectNoProblems(firm);
   expectNoProblems(counsel);

@@ -6,7 +6,7 @@ CREATE TABLE instruction_events (
     case_id          TEXT   NOT NULL REFERENCES cases (id),
     instructing_org  TEXT   NOT NULL REFERENCES organisations (id),
     counsel_org      TEXT   NOT NULL REFERENCES organisations (id),
-    event            TEXT   NOT NULL CHECK (event IN ('instructed', 'withdrawn', 'lapsed')),
+    event            TEXT   NOT NULL CHECK (event IN ('instructed', 'withdrawn', 'lapsed', 'returned')),
     by_user          TEXT   REFERENCES users (id),
     at               BIGINT NOT NULL
 );

@@ -366,6 +366,37 @@ pub enum Ended {
     FirmOffRecord,
 }
 
+/// Tells whoever at the firm instructed counsel that counsel gave the instruction back.
+pub fn instruction_returned(
+    settings: &MailSettings,
+    to: &Recipient,
+    urn: &str,
+    defendant: &str,
+    chambers: &str,
+) -> Email {
+    let urn = super::pages::urn_spaced(urn);
+    compose(
+        "instruction_returned",
+        &to.email,
+        to.user_id.as_deref(),
+        Msg::EmailInstructionReturnedSubject,
+        |lang| {
+            vec![
+                Part::Para(lang.tf(Msg::EmailGreeting, &[("name", &to.first_name)])),
+                Part::Para(lang.tf(
+                    Msg::EmailInstructionReturned,
+                    &[
+                        ("organisation", chambers),
+                        ("defendant", defendant),
+                        ("urn", &urn),
+                    ],
+                )),
+            ]
+        },
+        settings,
+    )
+}
+
 /// Tells counsel that an instruction ended: their organisation no longer sees the defendant's
 /// material through it.
 pub fn counsel_ended(

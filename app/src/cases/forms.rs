@@ -389,6 +389,25 @@ pub async fn withdraw_counsel(ctx: Ctx) -> Result<Outcome, AppError> {
     }
 }
 
+/// `POST /cases/{id}/return-instruction`: counsel's organisation gives back an instruction it
+/// holds; it no longer sees the case through it, so the answer is the cases list.
+pub async fn return_instruction(ctx: Ctx) -> Result<Outcome, AppError> {
+    let (member, case_id) = on_case(&ctx).await?;
+    let r = super::instructions::give_back(
+        &ctx.state,
+        &member,
+        &case_id,
+        ctx.get("defendant"),
+        ctx.now(),
+    )
+    .await
+    .map_err(AppError::internal)?;
+    match r {
+        Ok(_) => Ok(redirect("/cases?done=instruction-returned")),
+        Err(_) => Ok(ctx.again_notice(ctx.lang.t(Msg::ReturnInstructionGone).to_owned())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

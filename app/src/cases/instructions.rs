@@ -2,13 +2,14 @@
 //! another organisation, such as a self-employed barrister, told by email. While the firm stays
 //! on record, counsel's organisation sees the case and the defendant's material as the firm
 //! does (`super::access`), and its advocates may check in for the defendant's hearings. The
-//! firm withdraws an instruction from the case's Access tab; one lapses (and is deleted, so a
-//! later return to record does not revive it) when the firm stops acting.
+//! firm withdraws an instruction from the case's Access tab, or counsel give it back from
+//! theirs; one lapses (and is deleted, so a later return to record does not revive it) when the
+//! firm stops acting.
 //!
 //! Every decision is one conditional statement: the firm's association is locked by a no-op
 //! `UPDATE` (none: not on record), the instruction inserted `ON CONFLICT DO NOTHING` (one per
-//! organisation and defendant, the primary key), and withdrawn by a `DELETE` naming the firm
-//! that gave it.
+//! organisation and defendant, the primary key), withdrawn by a `DELETE` naming the firm that
+//! gave it, and given back by one naming counsel's organisation.
 
 use super::defence::Member;
 use super::emails::{self, Ended};
@@ -280,6 +281,76 @@ pub async fn withdraw(
         .await?;
     tx.commit().await?;
     Ok(Ok(chambers))
+}
+
+/// Counsel's organisation (the member's) returns its instruction for the defendant: its access
+/// through it ends at once (check-ins already made stay on the court's record); audited, and
+/// whoever at the firm gave the instruction is emailed. The instructing firm's name.
+pub async fn give_back(
+    state: &AppState,
+    member: &Member,
+    case_id: &str,
+    defendant_id: &str,
+    now: i64,
+) -> Change<String> {
+    let mut tx = state.db.begin().await?;
+    let Some((urn, defendant)) = about(&mut tx, case_id, defendant_id).await? else {
+        return Ok(Err(Refused::NotInstructed));
+    };
+    // One instruction per organisation and defendant (the primary key), so this names it.
+    let removed: Option<(String, String, String)> = sqlx::query_as(
+        "DELETE FROM instructions WHERE defendant_id = $1 AND case_id = $2 \
+         AND organisation_id = $3 RETURNING instructing_org, instructed_by, user_id",
+    )
+    .bind(defendant_id)
+    .bind(case_id)
+    .bind(&member.organisation_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((firm, instructed_by, advocate)) = removed else {
+        return Ok(Err(Refused::NotInstructed));
+    };
+    record_event(
+        &mut tx,
+        defendant_id,
+        case_id,
+        &firm,
+        &member.organisation_id,
+        "returned",
+        Some(&member.user.id),
+        now,
+    )
+    .await?;
+    let firm_name = organisation_name(&mut tx, &firm).await?;
+    let chambers = organisation_name(&mut tx, &member.organisation_id).await?;
+    let to: Option<Recipient> = sqlx::query_as(
+        "SELECT id AS user_id, email, first_name FROM users \
+         WHERE id = $1 AND status = 'active' AND organisation_id = $2",
+    )
+    .bind(&instructed_by)
+    .bind(&firm)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let outbox = match to {
+        Some(to) => {
+            let mail = emails::instruction_returned(&state.mail, &to, &urn, &defendant, &chambers);
+            Some(email::enqueue(&mut tx, &state.mail, &mail, now).await?)
+        }
+        None => None,
+    };
+    member
+        .who()
+        .audit(
+            &mut tx,
+            "case.counsel.returned",
+            Some(format!("defendant:{defendant_id}")),
+            json!({ "case": case_id, "urn": urn, "instructing_organisation": firm,
+                    "advocate": advocate, "told": instructed_by, "email": outbox }),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(Ok(firm_name))
 }
 
 /// Emails the advocate an instruction was given to (if still active) that it ended.

@@ -105,7 +105,11 @@ pub fn CasesHome() -> impl IntoView {
         };
         Some((firm, found, asked))
     };
-    let asked_banner = (query("done") == "urn-asked").then_some(Msg::NoUrnSentBanner);
+    let asked_banner = match query("done").as_str() {
+        "urn-asked" => Some(Msg::NoUrnSentBanner),
+        "instruction-returned" => Some(Msg::CaseInstructionReturnedBanner),
+        _ => None,
+    };
     let staff = current_session().is_some_and(|s| s.user.staff_role.is_some());
     view! {
         {crate::page_title(Msg::CasesTitle)}
@@ -610,9 +614,11 @@ fn history_what(what: &str) -> Msg {
         "counsel_instructed" => Msg::HistoryCounselInstructed,
         "counsel_withdrawn" => Msg::HistoryCounselWithdrawn,
         "counsel_lapsed" => Msg::HistoryCounselLapsed,
+        "counsel_returned" => Msg::HistoryCounselReturned,
         "instructed_instructed" => Msg::HistoryInstructedInstructed,
         "instructed_withdrawn" => Msg::HistoryInstructedWithdrawn,
         "instructed_lapsed" => Msg::HistoryInstructedLapsed,
+        "instructed_returned" => Msg::HistoryInstructedReturned,
         _ => Msg::HistoryMovedOut,
     }
 }
@@ -706,6 +712,12 @@ fn access(
                         <div class="govuk-summary-list__row">
                             <dt class="govuk-summary-list__key">{d.name.clone()}</dt>
                             <dd class="govuk-summary-list__value">{lang.tf(Msg::CaseInstructedBy, &[("organisation", &firm)])}</dd>
+                            <dd class="govuk-summary-list__actions">
+                                <a class="govuk-link" href=format!("/cases/{id}/return-instruction?defendant={}", d.id)>
+                                    {lang.t(Msg::AccessReturnInstructionLink)}
+                                    <span class="govuk-visually-hidden">{format!(" {}", d.name)}</span>
+                                </a>
+                            </dd>
                         </div>
                     }
                 }).collect_view()}
@@ -997,6 +1009,54 @@ pub fn InstructPage() -> impl IntoView {
                                 <p class="govuk-body">{lang.t(Msg::InstructTold)}</p>
                                 <div class="govuk-button-group">
                                     <button type="submit" class="govuk-button">{lang.t(Msg::InstructButton)}</button>
+                                    <a class="govuk-link" href=back>{lang.t(Msg::CancelLink)}</a>
+                                </div>
+                            </form>
+                        }.into_any()
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}
+
+/// `/cases/{id}/return-instruction?defendant=…`: counsel confirm they give an instruction back.
+#[component]
+pub fn ReturnInstructionPage() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        {form_title(Msg::ReturnInstructionTitle)}
+        <div class="govuk-grid-row">
+            <div class="govuk-grid-column-two-thirds">
+                <ErrorSummary />
+                <Suspense>
+                    {Suspend::new(async move {
+                        let Some((c, _m, d)) = load_defendant().await else { return load_error().into_any() };
+                        let back = format!("/cases/{}/access", c.id);
+                        let Some((_, firm)) = d.instructed_by.clone() else {
+                            // Given back, withdrawn or lapsed already: nothing left to confirm.
+                            return view! {
+                                <a class="govuk-back-link" href=back.clone()>{lang.t(Msg::BackLink)}</a>
+                                <h1 class="govuk-heading-l">{lang.t(Msg::ReturnInstructionTitle)}</h1>
+                                <p class="govuk-body" id="nothing-to-return">{lang.t(Msg::ReturnInstructionGone)}</p>
+                                <p class="govuk-body"><a class="govuk-link" href=back>{lang.t(Msg::InstructBackToAccess)}</a></p>
+                            }.into_any();
+                        };
+                        view! {
+                            <a class="govuk-back-link" href=back.clone()>{lang.t(Msg::BackLink)}</a>
+                            <span class="govuk-caption-l">{urn_spaced(&c.urn)}</span>
+                            <h1 class="govuk-heading-l">{lang.tf(Msg::ReturnInstructionHeading, &[("organisation", &firm), ("name", &d.name)])}</h1>
+                            <div class="govuk-warning-text">
+                                <span class="govuk-warning-text__icon" aria-hidden="true">"!"</span>
+                                <strong class="govuk-warning-text__text">
+                                    <span class="govuk-visually-hidden">{lang.t(Msg::WarningHidden)}</span>
+                                    {lang.tf(Msg::ReturnInstructionWarning, &[("organisation", &firm), ("name", &d.name)])}
+                                </strong>
+                            </div>
+                            <form method="post" action=format!("/cases/{}/return-instruction", c.id) novalidate>
+                                <Hidden name="defendant" value=d.id.clone() />
+                                <div class="govuk-button-group">
+                                    <button type="submit" class="govuk-button govuk-button--warning">{lang.t(Msg::ReturnInstructionButton)}</button>
                                     <a class="govuk-link" href=back>{lang.t(Msg::CancelLink)}</a>
                                 </div>
                             </form>

@@ -494,9 +494,12 @@ pub async fn history(
              JOIN organisations o ON o.id = ie.counsel_org \
              WHERE ie.case_id = $1 AND ie.instructing_org = $2 \
            UNION ALL \
-           SELECT ie.at, '', 'instructed_' || ie.event, \
+           SELECT ie.at, \
+                  CASE WHEN u.organisation_id = $2 THEN u.first_name || ' ' || u.last_name \
+                       ELSE '' END, \
+                  'instructed_' || ie.event, \
                   COALESCE(df.company_name, df.first_name || ' ' || df.last_name), o.name \
-             FROM instruction_events ie \
+             FROM instruction_events ie LEFT JOIN users u ON u.id = ie.by_user \
              JOIN defendants df ON df.id = ie.defendant_id \
              JOIN organisations o ON o.id = ie.instructing_org \
              WHERE ie.case_id = $1 AND ie.counsel_org = $2 \

@@ -43,6 +43,9 @@ pub fn routes() -> Vec<Route> {
         Route::new("/cases/{id}/withdraw-counsel", SignedIn)
             .page_async(|| view! { <pages::WithdrawCounselPage /> }.into_any())
             .form(|c| form(forms::withdraw_counsel(c))),
+        Route::new("/cases/{id}/return-instruction", SignedIn)
+            .page_async(|| view! { <pages::ReturnInstructionPage /> }.into_any())
+            .form(|c| form(forms::return_instruction(c))),
         Route::new("/cases/{id}/release", SignedIn)
             .page_async(|| view! { <pages::ReleasePage /> }.into_any())
             .form(|c| form(forms::release(c))),

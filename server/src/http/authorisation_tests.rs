@@ -217,6 +217,7 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         | ("GET", "/cases/{id}/disassociate")
         | ("GET", "/cases/{id}/instruct")
         | ("GET", "/cases/{id}/withdraw-counsel")
+        | ("GET", "/cases/{id}/return-instruction")
         | ("GET", "/cases/{id}/release") => vec![
             ("?defendant={defendant}", "", Some(NOBODY)),
             ("!?defendant={defendant}", "", Some(FIRM)),
@@ -231,7 +232,8 @@ fn samples(method: &Method, path: &str) -> Vec<(&'static str, &'static str, Opti
         ],
         ("POST", "/cases/{id}/disassociate")
         | ("POST", "/cases/{id}/release")
-        | ("POST", "/cases/{id}/withdraw-counsel") => vec![
+        | ("POST", "/cases/{id}/withdraw-counsel")
+        | ("POST", "/cases/{id}/return-instruction") => vec![
             ("", "defendant={defendant}", Some(NOBODY)),
             ("!", "defendant={defendant}", Some(FIRM)),
         ],

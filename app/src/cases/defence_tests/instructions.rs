@@ -326,3 +326,119 @@ async fn counsel_read_what_the_instructing_firm_reads_until_the_instruction_ends
         crate::audit::verify_chain(db).await.expect("chain");
     }
 }
+
+#[tokio::test]
+async fn counsel_give_an_instruction_back_once_and_the_firm_is_told() {
+    for (db, _guard) in testing::all().await {
+        let name = format!("{:?}", db.backend);
+        let (state, case_id, _files) = with_case(db).await;
+        let db = &state.db;
+        let d1 = defendant(db, "D1").await;
+        let (fa, fb, fc) = (
+            org(db, "Firm A").await,
+            org(db, "Firm B").await,
+            org(db, "Chambers C").await,
+        );
+        let a = member(db, &fa, "a@a.example", "administrator,advocate").await;
+        let b = member(db, &fb, "b@b.example", "administrator").await;
+        let c = member(db, &fc, "counsel@c.example", "advocate").await;
+        let c2 = member(db, &fc, "clerk@c.example", "administrator").await;
+        defence::find(db, &a, &urn(), &both(), NOW)
+            .await
+            .expect("find");
+        defence::associate(&state, &a, &case_id, &d1, Nature::Private, None, NOW)
+            .await
+            .expect("db")
+            .expect("A on record for D1");
+        instructions::instruct(&state, &a, &case_id, &d1, "counsel@c.example", NOW)
+            .await
+            .expect("db")
+            .expect("instructed");
+        let idpc: String = sqlx::query_scalar("SELECT id FROM material WHERE idpc = 1")
+            .fetch_one(&db.pool)
+            .await
+            .expect("idpc");
+        assert!(reads(db, &c, &case_id, &idpc).await, "{name}");
+
+        let give_back = |m: &Member, at: i64| {
+            let (state, m, case_id, d1) = (state.clone(), m.clone(), case_id.clone(), d1.clone());
+            async move {
+                instructions::give_back(&state, &m, &case_id, &d1, at)
+                    .await
+                    .expect("db")
+            }
+        };
+        // Only counsel's organisation gives it back: not the firm, not another firm.
+        assert_eq!(give_back(&a, NOW).await, Err(No::NotInstructed), "{name}");
+        assert_eq!(give_back(&b, NOW).await, Err(No::NotInstructed), "{name}");
+        assert_eq!(count(db, "SELECT COUNT(*) FROM instructions").await, 1);
+
+        // Two of counsel's people at once: given back once.
+        let (r1, r2) = tokio::join!(give_back(&c, NOW + 60), give_back(&c2, NOW + 60));
+        let mut rs = [r1, r2];
+        rs.sort_by_key(Result::is_err);
+        assert_eq!(rs[0], Ok("Firm A".to_owned()), "{name}: {rs:?}");
+        assert_eq!(rs[1], Err(No::NotInstructed), "{name}");
+        assert_eq!(count(db, "SELECT COUNT(*) FROM instructions").await, 0);
+        assert!(
+            listed(db, &c, &case_id).await.is_none(),
+            "{name}: access ends"
+        );
+        assert!(!reads(db, &c, &case_id, &idpc).await, "{name}");
+        assert_eq!(firm_cases(db, &c).await, 0, "{name}");
+        assert!(
+            reads(db, &a, &case_id, &idpc).await,
+            "{name}: the firm acts on"
+        );
+
+        // Whoever gave the instruction is told, once.
+        let told: Vec<(String,)> =
+            sqlx::query_as("SELECT to_address FROM outbox WHERE kind = 'instruction_returned'")
+                .fetch_all(&db.pool)
+                .await
+                .expect("outbox");
+        assert_eq!(told, [("a@a.example".to_owned(),)], "{name}");
+        assert_eq!(
+            count(
+                db,
+                "SELECT COUNT(*) FROM audit_events WHERE action = 'case.counsel.returned'"
+            )
+            .await,
+            1,
+            "{name}"
+        );
+
+        // Both sides' history; counsel's own people are named to counsel only.
+        let history = |org: String| {
+            let db = db.clone();
+            let case_id = case_id.clone();
+            async move {
+                let mut conn = db.pool.acquire().await.expect("conn");
+                read::history(&mut conn, &org, &case_id)
+                    .await
+                    .expect("history")
+                    .into_iter()
+                    .filter(|h| h.what.contains("instructed_") || h.what.starts_with("counsel_"))
+                    .map(|h| (h.what, h.who, h.other))
+                    .collect::<Vec<_>>()
+            }
+        };
+        let firm = history(fa.clone()).await;
+        assert_eq!(firm[0].0, "counsel_returned", "{name}: {firm:?}");
+        assert_eq!((firm[0].1.as_str(), firm[0].2.as_str()), ("", "Chambers C"));
+        let theirs = history(fc.clone()).await;
+        assert_eq!(theirs[0].0, "instructed_returned", "{name}: {theirs:?}");
+        assert_eq!(
+            (theirs[0].1.as_str(), theirs[0].2.as_str()),
+            ("Test Person", "Firm A")
+        );
+
+        // Given back is not barred: the firm may instruct them again.
+        instructions::instruct(&state, &a, &case_id, &d1, "counsel@c.example", NOW + 120)
+            .await
+            .expect("db")
+            .expect("instructed again");
+        assert!(reads(db, &c, &case_id, &idpc).await, "{name}");
+        crate::audit::verify_chain(db).await.expect("chain");
+    }
+}
