@@ -381,9 +381,13 @@ test('the firm on record instructs counsel, who checks in, and withdraws the ins
   await firm.fill('#email', COUNSEL);
   await submit(firm, 'main button[type=submit]');
   assert.match(await banner(firm), /Counsel has been instructed and emailed/);
-  await counsel.goto(`${caseUrl}/access`);
+  // In Welsh first, on the phone.
+  await counsel.goto(`${caseUrl}/access?lang=cy`);
   assert.match(await counsel.locator('#instructed').textContent(), /Rhys Morgan/);
-  await counsel.click('#instructed a:has-text("Return instruction")');
+  await counsel.click('#instructed a:has-text("Dychwelyd y cyfarwyddyd")');
+  assert.match(await counsel.locator('h1').textContent(), /Dychwelyd y cyfarwyddyd ar gyfer Rhys Morgan gan Smith & Co Solicitors/);
+  await checkAccessibility(counsel, 'return-instruction-cy');
+  await counsel.goto(`${counsel.url()}&lang=en`);
   assert.match(await counsel.locator('h1').textContent(), /Return the instruction for Rhys Morgan from Smith & Co Solicitors/);
   assert.match(await counsel.locator('.govuk-warning-text').textContent(), /Check-ins already made stay on the court’s record/);
   await checkAccessibility(counsel, 'return-instruction');
