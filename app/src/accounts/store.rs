@@ -247,6 +247,19 @@ pub struct Recipient {
     pub first_name: String,
 }
 
+/// One user, while their account is active (someone to email about what they did or asked for).
+pub async fn active_recipient(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> Result<Option<Recipient>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id AS user_id, email, first_name FROM users WHERE id = $1 AND status = 'active'",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
 /// HMCTS onboarding: every active onboarding officer or, when there is none, the service's own
 /// mailbox, so a message for HMCTS always goes somewhere.
 pub async fn hmcts_recipients(

@@ -13,7 +13,11 @@
 
 use super::defence::Member;
 use super::emails::{self, Ended};
-use crate::{accounts::store::Recipient, email, state::AppState};
+use crate::{
+    accounts::store::{Recipient, active_recipient},
+    email,
+    state::AppState,
+};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -323,15 +327,7 @@ pub async fn give_back(
     .await?;
     let firm_name = organisation_name(&mut tx, &firm).await?;
     let chambers = organisation_name(&mut tx, &member.organisation_id).await?;
-    let to: Option<Recipient> = sqlx::query_as(
-        "SELECT id AS user_id, email, first_name FROM users \
-         WHERE id = $1 AND status = 'active' AND organisation_id = $2",
-    )
-    .bind(&instructed_by)
-    .bind(&firm)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let outbox = match to {
+    let outbox = match active_recipient(&mut tx, &instructed_by).await? {
         Some(to) => {
             let mail = emails::instruction_returned(&state.mail, &to, &urn, &defendant, &chambers);
             Some(email::enqueue(&mut tx, &state.mail, &mail, now).await?)
@@ -362,13 +358,7 @@ async fn tell_ended(
     why: Ended,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    let to: Option<Recipient> = sqlx::query_as(
-        "SELECT id AS user_id, email, first_name FROM users WHERE id = $1 AND status = 'active'",
-    )
-    .bind(advocate)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(to) = to else {
+    let Some(to) = active_recipient(tx, advocate).await? else {
         return Ok(None);
     };
     let mail = emails::counsel_ended(&state.mail, &to, urn, defendant, firm, why);

@@ -112,9 +112,8 @@ pub struct HistoryLine {
     /// Who (a name).
     pub who: String,
     /// What: `declared`, `downloaded`, `associated`, `disassociated`, `moved_in`, `moved_out`;
-    /// for the firm that instructed counsel `counsel_instructed`, `counsel_withdrawn`,
-    /// `counsel_lapsed`; for counsel's organisation `instructed_instructed`,
-    /// `instructed_withdrawn`, `instructed_lapsed`.
+    /// for the firm that instructed counsel `counsel_` and for counsel's organisation
+    /// `instructed_`, each followed by `instructed`, `withdrawn`, `returned` or `lapsed`.
     pub what: String,
     /// About what (a document's title, a defendant's name).
     pub about: String,

@@ -316,12 +316,7 @@ pub async fn answer(
     let Some((requested_by, first, last)) = done else {
         return Ok(false);
     };
-    let to: Option<Recipient> = sqlx::query_as(
-        "SELECT id AS user_id, email, first_name FROM users WHERE id = $1 AND status = 'active'",
-    )
-    .bind(&requested_by)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let to = crate::accounts::store::active_recipient(&mut tx, &requested_by).await?;
     let mut sent = None;
     if let Some(to) = to {
         let client = format!("{first} {last}");
